@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Install everything geoetl needs to build, run and test, from Debian bookworm's archive only.
+# Idempotent: packages already present are left alone; safe to run on every `make demo/check`.
+set -euo pipefail
+
+PACKAGES=(
+  # build
+  build-essential g++ make cmake pkg-config git clang-format
+  # PostgreSQL 15 server, headers, PostGIS (+ raster, scripts, raster2pgsql), pg_cron, pgTAP
+  postgresql-15 postgresql-client-15 postgresql-server-dev-15
+  postgresql-15-postgis-3 postgresql-15-postgis-3-scripts postgis
+  postgresql-15-cron postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl
+  # core libraries
+  libgdal-dev gdal-bin libproj-dev libcurl4-openssl-dev libhdf5-dev
+  # core tests and benchmarks
+  libgtest-dev libgmock-dev googletest libbenchmark-dev
+  # scripts
+  util-linux procps iproute2
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if [[ ${#missing[@]} -eq 0 ]]; then
+  echo "install-deps: all ${#PACKAGES[@]} packages present"
+  exit 0
+fi
+
+if [[ $(id -u) -ne 0 ]]; then
+  echo "install-deps: missing packages: ${missing[*]}" >&2
+  echo "install-deps: run as root (or: sudo $0)" >&2
+  exit 1
+fi
+
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+# Debian's postgresql-common would create and start a default cluster 15/main; geoetl
+# uses its own throwaway cluster (scripts/pgcluster.sh), so do not create one.
+mkdir -p /etc/postgresql-common
+if [[ ! -f /etc/postgresql-common/createcluster.conf ]] || ! grep -q '^create_main_cluster *= *false' /etc/postgresql-common/createcluster.conf; then
+  echo "create_main_cluster = false" >>/etc/postgresql-common/createcluster.conf
+fi
+apt-get update -q
+apt-get install -y -q --no-install-recommends "${missing[@]}"
+echo "install-deps: done"

@@ -1,0 +1,39 @@
+-- Privileges, and a fixed search_path for every SQL-language function (so a caller's
+-- search_path can neither break nor hijack them). Runs last: it covers everything above.
+
+REVOKE ALL ON ALL FUNCTIONS IN SCHEMA geoetl FROM PUBLIC;
+REVOKE ALL ON ALL TABLES IN SCHEMA geoetl FROM PUBLIC;
+
+GRANT USAGE ON SCHEMA geoetl TO geoetl_reader;
+GRANT SELECT ON ALL TABLES IN SCHEMA geoetl TO geoetl_reader;
+GRANT EXECUTE ON FUNCTION geoetl.version() TO geoetl_reader;
+
+GRANT INSERT, UPDATE, DELETE ON geoetl.area TO geoetl_writer;
+GRANT EXECUTE ON FUNCTION
+  geoetl._parse_area_geojson(jsonb, boolean),
+  geoetl.add_area(text, jsonb, jsonb, boolean),
+  geoetl.add_areas(jsonb, text, boolean),
+  geoetl.update_area(bigint, jsonb, jsonb, boolean)
+TO geoetl_writer;
+
+GRANT EXECUTE ON FUNCTION
+  geoetl.selftest_raise(text),
+  geoetl.selftest_wait(float8),
+  geoetl.selftest_live_objects()
+TO geoetl_admin;
+
+DO $search_path$
+DECLARE
+  postgis_schema name := (SELECT n.nspname FROM pg_catalog.pg_extension e
+                          JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace
+                          WHERE e.extname = 'postgis');
+  fn regprocedure;
+BEGIN
+  FOR fn IN SELECT p.oid::regprocedure FROM pg_catalog.pg_proc p
+            JOIN pg_catalog.pg_language l ON l.oid = p.prolang
+            WHERE p.pronamespace = 'geoetl'::regnamespace AND l.lanname IN ('sql', 'plpgsql') LOOP
+    EXECUTE format('ALTER FUNCTION %s SET search_path = geoetl, %I, pg_catalog, pg_temp',
+                   fn, postgis_schema);
+  END LOOP;
+END
+$search_path$;
