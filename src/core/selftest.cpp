@@ -3,6 +3,7 @@
 #include <atomic>
 #include <chrono>
 #include <new>
+#include <sstream>
 #include <stdexcept>
 #include <thread>
 
@@ -45,9 +46,11 @@ void raise(const std::string& what) {
 }
 
 long wait(double seconds, const CancelToken& cancel) {
-  if (!(seconds >= 0 && seconds <= 3600))  // also rejects NaN
-    throw Error(ErrorKind::invalid_argument, "wait must be between 0 and 3600 seconds",
-                "got " + std::to_string(seconds));
+  if (!(seconds >= 0 && seconds <= 3600)) {  // also rejects NaN
+    std::ostringstream got;
+    got << "got " << seconds << ".";
+    throw Error(ErrorKind::invalid_argument, "wait must be between 0 and 3600 seconds", got.str());
+  }
   Tracked held;
   const auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
   long polls = 0;

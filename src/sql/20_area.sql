@@ -26,6 +26,8 @@ COMMENT ON COLUMN geoetl.area.geom IS 'Valid, non-empty MultiPolygon, longitude/
 COMMENT ON COLUMN geoetl.area.area_km2 IS 'Area in km2 on the WGS 84 ellipsoid (ST_Area of the geography)';
 COMMENT ON COLUMN geoetl.area.created_at IS 'When the area was added';
 COMMENT ON COLUMN geoetl.area.created_by IS 'Database role that added the area';
+COMMENT ON INDEX geoetl.area_pkey IS 'Primary key of geoetl.area';
+COMMENT ON INDEX geoetl.area_name_key IS 'Area names are unique';
 COMMENT ON INDEX geoetl.area_geom_idx IS 'Spatial index for finding the areas a raster or tile touches';
 
 -- Every write path (the functions below and plain INSERT/UPDATE) passes this check.
@@ -130,6 +132,14 @@ BEGIN
       USING ERRCODE = 'invalid_parameter_value',
             HINT = 'GeoJSON types are case-sensitive; an area is a "Polygon" or "MultiPolygon".';
   END IF;
+  -- ST_GeomFromGeoJSON reads a string where a number belongs as 0: refuse it here.
+  IF jsonb_path_exists(g->'coordinates', 'lax $.** ? (@.type() != "array" && @.type() != "number")') THEN
+    RAISE EXCEPTION 'invalid GeoJSON % geometry', t
+      USING ERRCODE = 'invalid_parameter_value',
+            DETAIL = 'Coordinates must be numbers, found: ' || jsonb_path_query_first(g->'coordinates',
+                       'lax $.** ? (@.type() != "array" && @.type() != "number")')::text || '.',
+            HINT = 'Coordinates are arrays of [longitude, latitude] numbers.';
+  END IF;
   BEGIN
     geom := ST_GeomFromGeoJSON(g);
   EXCEPTION WHEN OTHERS THEN
@@ -152,6 +162,18 @@ $$;
 COMMENT ON FUNCTION geoetl._parse_area_geojson(jsonb, boolean) IS
   'Internal: GeoJSON geometry, Feature or one-feature FeatureCollection to (MultiPolygon 4326, properties)';
 
+CREATE FUNCTION geoetl._check_properties(properties jsonb) RETURNS void
+LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+  IF jsonb_typeof(properties) <> 'object' THEN
+    RAISE EXCEPTION 'area properties must be a JSON object, not %', jsonb_typeof(properties)
+      USING ERRCODE = 'invalid_parameter_value', HINT = 'For example: {"admin_code": "KE-17"}.';
+  END IF;
+END
+$$;
+COMMENT ON FUNCTION geoetl._check_properties(jsonb) IS
+  'Internal: raises a clear error unless properties is NULL or a JSON object';
+
 CREATE FUNCTION geoetl.add_area(name text, geojson jsonb, properties jsonb DEFAULT '{}',
                                 make_valid boolean DEFAULT false)
 RETURNS bigint
@@ -164,6 +186,10 @@ BEGIN
   IF name IS NULL THEN
     RAISE EXCEPTION 'area name must not be NULL' USING ERRCODE = 'null_value_not_allowed';
   END IF;
+  IF btrim(name) = '' THEN
+    RAISE EXCEPTION 'area name must not be blank' USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+  PERFORM geoetl._check_properties(properties);
   parsed := geoetl._parse_area_geojson(geojson, make_valid);
   INSERT INTO geoetl.area (name, properties, geom)
   VALUES (add_area.name, parsed.properties || coalesce(add_area.properties, '{}'), parsed.geom)
@@ -250,6 +276,7 @@ BEGIN
     RAISE EXCEPTION 'nothing to update for area %', update_area.area_id
       USING ERRCODE = 'invalid_parameter_value', HINT = 'Pass geojson, properties or both.';
   END IF;
+  PERFORM geoetl._check_properties(update_area.properties);
   IF geojson IS NOT NULL THEN
     new_geom := (geoetl._parse_area_geojson(geojson, make_valid)).geom;
   END IF;

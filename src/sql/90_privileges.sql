@@ -11,6 +11,7 @@ GRANT EXECUTE ON FUNCTION geoetl.version() TO geoetl_reader;
 GRANT INSERT, UPDATE, DELETE ON geoetl.area TO geoetl_writer;
 GRANT EXECUTE ON FUNCTION
   geoetl._parse_area_geojson(jsonb, boolean),
+  geoetl._check_properties(jsonb),
   geoetl.add_area(text, jsonb, jsonb, boolean),
   geoetl.add_areas(jsonb, text, boolean),
   geoetl.update_area(bigint, jsonb, jsonb, boolean)

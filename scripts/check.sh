@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# `make check`: install dependencies, build, run every test suite against a throwaway cluster
+# of its own (.pgdata-check/, so a running demo cluster is left alone), stop it, and end with
+# one line "N passed, N failed". Exits non-zero on any failure.
+#
+# Suites: unit (GoogleTest via ctest), regress (pg_regress: sql/ + expected/),
+#         pgtap (pg_prove: test/pgtap/*.sql).
+set -uo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+export GEOETL_PGDIR=${GEOETL_CHECK_PGDIR:-$ROOT/.pgdata-check}
+LOGS=$ROOT/build/test-logs
+TAP_DB=geoetl_tap
+total_passed=0
+total_failed=0
+summary=()
+
+record() {  # suite passed failed
+  total_passed=$((total_passed + $2)); total_failed=$((total_failed + $3))
+  summary+=("$(printf '  %-8s %4d passed, %d failed' "$1" "$2" "$3")")
+}
+finish() {
+  trap - EXIT
+  scripts/pgcluster.sh stop >/dev/null 2>&1 || true
+  echo
+  echo "== summary"
+  printf '%s\n' "${summary[@]}"
+  echo "$total_passed passed, $total_failed failed"
+  [[ $total_failed -eq 0 ]]
+  exit
+}
+step() { echo; echo "== $*"; }
+count() { local n; n=$(grep -cE "$1" "$2" 2>/dev/null); echo "${n:-0}"; }  # matching lines
+
+step "dependencies"
+scripts/install-deps.sh || { record deps 0 1; finish; }
+
+step "build"
+make -j "$(nproc)" || { record build 0 1; finish; }
+mkdir -p "$LOGS"
+
+step "unit tests (ctest)"
+cmake --build build -j "$(nproc)" >"$LOGS/unit-build.log" 2>&1 \
+  || { cat "$LOGS/unit-build.log"; record unit 0 1; finish; }
+(cd build && ctest --output-on-failure -j "$(nproc)") | tee "$LOGS/unit.log"
+unit_line=$(grep -E 'tests passed, [0-9]+ tests? failed out of' "$LOGS/unit.log" | tail -n1)
+if [[ $unit_line =~ ([0-9]+)\ tests?\ failed\ out\ of\ ([0-9]+) ]]; then
+  record unit $((BASH_REMATCH[2] - BASH_REMATCH[1])) "${BASH_REMATCH[1]}"
+else
+  record unit 0 1
+fi
+
+step "install"
+make install >"$LOGS/install.log" 2>&1 || { cat "$LOGS/install.log"; record install 0 1; finish; }
+
+step "throwaway cluster"
+scripts/pgcluster.sh start || { record cluster 0 1; finish; }
+trap 'scripts/pgcluster.sh stop' EXIT
+eval "$(scripts/pgcluster.sh env)"
+
+step "SQL regression tests (pg_regress)"
+rm -rf results regression.diffs regression.out
+make installcheck 2>&1 | tee "$LOGS/regress.log"
+regress_rc=${PIPESTATUS[0]}
+ok=$(count '^(ok|test) .* \.\.\. ok' "$LOGS/regress.log")
+bad=$(count '\.\.\. FAILED|failed \(ignored\)' "$LOGS/regress.log")
+[[ $regress_rc -ne 0 && $bad -eq 0 ]] && bad=1
+[[ -f regression.diffs ]] && { echo "-- regression.diffs:"; head -n 200 regression.diffs; }
+record regress "$ok" "$bad"
+
+step "pgTAP tests (pg_prove)"
+psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $TAP_DB" -c "CREATE DATABASE $TAP_DB" \
+  && psql -X -q -d "$TAP_DB" -c "SET client_min_messages = warning" \
+       -c "CREATE EXTENSION geoetl CASCADE" -c "CREATE EXTENSION pgtap" \
+  && pg_prove -v -d "$TAP_DB" test/pgtap/*.sql 2>&1 | tee "$LOGS/pgtap.log"
+tap_rc=$?
+ok=$(count '^\s*ok [0-9]+' "$LOGS/pgtap.log")
+bad=$(count '^\s*not ok [0-9]+' "$LOGS/pgtap.log")
+[[ $tap_rc -ne 0 && $bad -eq 0 ]] && bad=1
+record pgtap "$ok" "$bad"
+
+finish

@@ -1,0 +1,77 @@
+-- C++ exceptions become PostgreSQL errors with the right SQLSTATE, message, detail and hint,
+-- PostgreSQL errors raised under the C++ guard come back unchanged, cancellation stops core
+-- work, and the session keeps working after every one of them.
+\set SHOW_CONTEXT never
+CREATE FUNCTION pg_temp.err(stmt text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE st text; msg text; det text; hnt text;
+BEGIN
+  EXECUTE stmt;
+  RETURN 'no error';
+EXCEPTION WHEN OTHERS OR query_canceled THEN
+  GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT,
+                          det = PG_EXCEPTION_DETAIL, hnt = PG_EXCEPTION_HINT;
+  RETURN concat_ws(' | ', st, msg, nullif(det, ''), nullif(hnt, ''));
+END $$;
+
+-- every kind of core error, with its SQLSTATE
+SELECT k, pg_temp.err(format('SELECT geoetl.selftest_raise(%L)', k)) AS error
+  FROM unnest(ARRAY['invalid_argument', 'not_found', 'data_corrupted', 'io_error',
+                    'network_error', 'permission_denied', 'not_supported', 'internal']) AS k;
+-- a cancelled core error with no interrupt pending is still a query_canceled error
+SELECT pg_temp.err($$SELECT geoetl.selftest_raise('cancelled')$$);
+-- standard and foreign C++ exceptions are internal errors, never a crash
+SELECT pg_temp.err($$SELECT geoetl.selftest_raise('std_exception')$$);
+SELECT pg_temp.err($$SELECT geoetl.selftest_raise('bad_alloc')$$);
+SELECT pg_temp.err($$SELECT geoetl.selftest_raise('foreign')$$);
+-- a PostgreSQL error caught by the C++ guard is re-raised as it was
+SELECT pg_temp.err($$SELECT geoetl.selftest_raise('pg_error')$$);
+-- unknown names get a hint listing the valid ones
+SELECT pg_temp.err($$SELECT geoetl.selftest_raise('nonsense')$$);
+-- STRICT: NULL in, NULL out
+SELECT geoetl.selftest_raise(NULL) IS NULL AS null_is_null;
+
+-- the errors above unwound every C++ object they held
+SELECT geoetl.selftest_live_objects() AS live_after_errors;
+
+-- errors not caught by PL/pgSQL abort the statement, not the session
+SELECT geoetl.selftest_raise('io_error');
+SELECT geoetl.selftest_raise('pg_error');
+SELECT 'session still works' AS status, geoetl.selftest_live_objects() AS live;
+
+-- and an error inside a transaction aborts just that transaction
+BEGIN;
+SELECT geoetl.selftest_raise('data_corrupted');
+ROLLBACK;
+SELECT jsonb_typeof(geoetl.version()) AS after_rollback;
+
+-- core work finishes normally when nothing cancels it
+SELECT geoetl.selftest_wait(0.05) > 0 AS waited;
+SELECT pg_temp.err('SELECT geoetl.selftest_wait(-1)');
+SELECT pg_temp.err($$SELECT geoetl.selftest_wait('NaN')$$);
+
+-- statement_timeout stops long core work (a 60 s wait) and reports it as a timeout
+SET statement_timeout = '200ms';
+SELECT pg_temp.err('SELECT geoetl.selftest_wait(60)');
+RESET statement_timeout;
+SELECT geoetl.selftest_live_objects() AS live_after_timeout;
+
+-- pg_cancel_backend from another session stops it too
+CREATE EXTENSION IF NOT EXISTS dblink;
+SELECT dblink_connect('worker', format('host=%s port=%s dbname=%s',
+  split_part(current_setting('unix_socket_directories'), ',', 1),
+  current_setting('port'), current_database())) AS connected;
+SELECT dblink_exec('worker', 'SET application_name = ''geoetl_cancel_test''') AS set;
+SELECT dblink_send_query('worker', 'SELECT geoetl.selftest_wait(60)') AS sent;
+DO $$
+DECLARE worker_pid int;
+BEGIN
+  FOR i IN 1..200 LOOP  -- wait up to 10 s for the worker to be inside selftest_wait
+    SELECT pid INTO worker_pid FROM pg_stat_activity
+     WHERE application_name = 'geoetl_cancel_test' AND state = 'active';
+    EXIT WHEN worker_pid IS NOT NULL;
+    PERFORM pg_sleep(0.05);
+  END LOOP;
+  PERFORM pg_cancel_backend(worker_pid);
+END $$;
+SELECT pg_temp.err($$SELECT * FROM dblink_get_result('worker') AS r(polls bigint)$$);
+SELECT dblink_disconnect('worker') AS disconnected;

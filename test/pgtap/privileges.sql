@@ -1,0 +1,94 @@
+-- Who may do what: PUBLIC nothing, readers read, writers manage areas, admins run diagnostics.
+BEGIN;
+SELECT plan(22);
+
+-- runs stmt as role r (with search_path sp if given); an error comes back as it was, with
+-- role and search_path already restored by the rollback of the block's subtransaction
+CREATE FUNCTION pg_temp.as_role(r text, stmt text, sp text DEFAULT NULL) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+  old_sp text := current_setting('search_path');
+BEGIN
+  EXECUTE format('SET LOCAL ROLE %I', r);
+  IF sp IS NOT NULL THEN PERFORM set_config('search_path', sp, true); END IF;
+  EXECUTE stmt;
+  PERFORM set_config('search_path', old_sp, true);
+  RESET ROLE;
+END $$;
+
+CREATE ROLE geoetl_tap_nobody LOGIN;
+CREATE ROLE geoetl_tap_reader LOGIN IN ROLE geoetl_reader;
+CREATE ROLE geoetl_tap_writer LOGIN IN ROLE geoetl_writer;
+CREATE ROLE geoetl_tap_admin LOGIN IN ROLE geoetl_admin;
+
+SELECT is_empty($$SELECT p.oid::regprocedure::text FROM pg_proc p
+                  WHERE p.pronamespace = 'geoetl'::regnamespace
+                    AND has_function_privilege('public', p.oid, 'EXECUTE')$$,
+                'PUBLIC can execute no geoetl function');
+SELECT is_empty($$SELECT c.relname FROM pg_class c
+                  WHERE c.relnamespace = 'geoetl'::regnamespace AND c.relkind IN ('r', 'v', 'm')
+                    AND has_table_privilege('public', c.oid, 'SELECT,INSERT,UPDATE,DELETE')$$,
+                'PUBLIC has no privilege on any geoetl table');
+SELECT ok(pg_has_role('geoetl_admin', 'geoetl_writer', 'MEMBER')
+          AND pg_has_role('geoetl_writer', 'geoetl_reader', 'MEMBER'),
+          'admin includes writer includes reader');
+SELECT ok(NOT pg_has_role('geoetl_reader', 'geoetl_writer', 'MEMBER')
+          AND NOT pg_has_role('geoetl_writer', 'geoetl_admin', 'MEMBER'),
+          'but not the other way round');
+
+-- a role with no geoetl grant
+SELECT throws_ok($$SELECT pg_temp.as_role('geoetl_tap_nobody', 'SELECT count(*) FROM geoetl.area')$$,
+                 '42501', NULL, 'a role without geoetl grants cannot read areas');
+SELECT throws_ok($$SELECT pg_temp.as_role('geoetl_tap_nobody', 'SELECT geoetl.version()')$$,
+                 '42501', NULL, '... nor call geoetl.version()');
+
+-- reader
+SELECT lives_ok($$SELECT pg_temp.as_role('geoetl_tap_reader', 'SELECT count(*) FROM geoetl.area')$$,
+                'a reader reads areas');
+SELECT lives_ok($$SELECT pg_temp.as_role('geoetl_tap_reader', 'SELECT geoetl.version()')$$,
+                'a reader calls geoetl.version()');
+SELECT throws_ok($$SELECT pg_temp.as_role('geoetl_tap_reader',
+                   'SELECT geoetl.add_area(''r'', ''{"type":"Polygon","coordinates":[[[0,0],[1,0],[1,1],[0,0]]]}'')')$$,
+                 '42501', NULL, 'a reader cannot add areas');
+SELECT throws_ok($$SELECT pg_temp.as_role('geoetl_tap_reader',
+                   'INSERT INTO geoetl.area(name, geom) VALUES (''r'', ''SRID=4326;MULTIPOLYGON(((0 0,1 0,1 1,0 0)))'')')$$,
+                 '42501', NULL, '... not even with plain INSERT');
+SELECT throws_ok($$SELECT pg_temp.as_role('geoetl_tap_reader', 'DELETE FROM geoetl.area')$$,
+                 '42501', NULL, '... nor delete them');
+
+-- writer
+SELECT lives_ok($$SELECT pg_temp.as_role('geoetl_tap_writer',
+                  'SELECT geoetl.add_area(''w'', ''{"type":"Polygon","coordinates":[[[0,0],[1,0],[1,1],[0,0]]]}'')')$$,
+                'a writer adds an area');
+SELECT is((SELECT created_by::text FROM geoetl.area WHERE name = 'w'), 'geoetl_tap_writer',
+          'created_by records the writer');
+SELECT lives_ok($$SELECT pg_temp.as_role('geoetl_tap_writer',
+                  'SELECT geoetl.update_area((SELECT area_id FROM geoetl.area WHERE name = ''w''), properties => ''{"a": 1}'')')$$,
+                'a writer updates an area');
+SELECT lives_ok($$SELECT pg_temp.as_role('geoetl_tap_writer',
+                  'SELECT * FROM geoetl.add_areas(''{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"n":"w2"},"geometry":{"type":"Polygon","coordinates":[[[0,0],[1,0],[1,1],[0,0]]]}}]}'', ''n'')')$$,
+                'a writer adds a collection');
+SELECT lives_ok($$SELECT pg_temp.as_role('geoetl_tap_writer', 'DELETE FROM geoetl.area WHERE name = ''w2''')$$,
+                'a writer deletes an area with plain SQL');
+SELECT throws_ok($$SELECT pg_temp.as_role('geoetl_tap_writer', 'SELECT geoetl.selftest_live_objects()')$$,
+                 '42501', NULL, 'a writer cannot run diagnostics');
+SELECT throws_ok($$SELECT pg_temp.as_role('geoetl_tap_writer', 'ALTER TABLE geoetl.area ADD COLUMN x int')$$,
+                 '42501', NULL, 'a writer cannot alter the table');
+
+-- admin
+SELECT lives_ok($$SELECT pg_temp.as_role('geoetl_tap_admin', 'SELECT geoetl.selftest_live_objects()')$$,
+                'an admin runs diagnostics');
+SELECT throws_ok($$SELECT pg_temp.as_role('geoetl_tap_admin', 'SELECT geoetl.selftest_raise(''io_error'')')$$,
+                 '58030', 'selftest: io_error raised by the core', 'core errors reach an admin with their SQLSTATE');
+SELECT lives_ok($$SELECT pg_temp.as_role('geoetl_tap_admin',
+                  'SELECT geoetl.add_area(''a'', ''{"type":"Polygon","coordinates":[[[0,0],[1,0],[1,1],[0,0]]]}'')')$$,
+                'an admin can do what a writer can');
+
+-- a caller's search_path cannot break or hijack the functions
+SELECT lives_ok($$SELECT pg_temp.as_role('geoetl_tap_writer',
+                  'SELECT geoetl.add_area(''sp'', ''{"type":"Polygon","coordinates":[[[0,0],[1,0],[1,1],[0,0]]]}'')',
+                  'pg_catalog')$$,
+                'functions work with nothing but pg_catalog on the search_path');
+
+SELECT * FROM finish();
+ROLLBACK;

@@ -1,0 +1,57 @@
+-- The extension's objects exist, have the shape the README documents, and are all commented.
+BEGIN;
+SELECT plan(34);
+
+SELECT has_schema('geoetl');
+SELECT has_extension('geoetl');
+SELECT has_table('geoetl', 'area', 'table geoetl.area');
+SELECT col_is_pk('geoetl', 'area', 'area_id', 'area_id is the primary key');
+SELECT col_type_is('geoetl', 'area', 'area_id', 'bigint', 'area.area_id is bigint');
+SELECT col_type_is('geoetl', 'area', 'name', 'text', 'area.name is text');
+SELECT col_type_is('geoetl', 'area', 'properties', 'jsonb', 'area.properties is jsonb');
+SELECT col_type_is('geoetl', 'area', 'geom', 'geometry(MultiPolygon,4326)', 'area.geom is geometry(MultiPolygon,4326)');
+SELECT col_type_is('geoetl', 'area', 'area_km2', 'double precision', 'area.area_km2 is double precision');
+SELECT col_type_is('geoetl', 'area', 'created_at', 'timestamp with time zone', 'area.created_at is timestamp with time zone');
+SELECT col_type_is('geoetl', 'area', 'created_by', 'name', 'area.created_by is name');
+SELECT col_not_null('geoetl', 'area', c, 'geoetl.area.' || c || ' is NOT NULL')
+  FROM unnest(ARRAY['name', 'properties', 'geom', 'created_at', 'created_by']) AS c;
+SELECT col_is_unique('geoetl', 'area', ARRAY['name'], 'area names are unique');
+SELECT is((SELECT attidentity::text FROM pg_attribute
+            WHERE attrelid = 'geoetl.area'::regclass AND attname = 'area_id'), 'a',
+          'area_id is GENERATED ALWAYS AS IDENTITY');
+SELECT has_index('geoetl', 'area', 'area_geom_idx', ARRAY['geom'], 'areas have a spatial index');
+SELECT has_trigger('geoetl', 'area', 'area_check', 'area geometries are checked by a trigger');
+
+SELECT has_function('geoetl', 'version', ARRAY[]::text[]);
+SELECT function_returns('geoetl', 'version', ARRAY[]::text[], 'jsonb');
+SELECT function_returns('geoetl', 'add_area', ARRAY['text', 'jsonb', 'jsonb', 'boolean'], 'bigint');
+SELECT function_returns('geoetl', 'add_areas', ARRAY['jsonb', 'text', 'boolean'], 'setof bigint');
+SELECT function_returns('geoetl', 'update_area', ARRAY['bigint', 'jsonb', 'jsonb', 'boolean'], 'void');
+SELECT function_lang_is('geoetl', 'version', ARRAY[]::text[], 'c');
+
+SELECT has_role(r) FROM unnest(ARRAY['geoetl_reader', 'geoetl_writer', 'geoetl_admin']) AS r;
+SELECT is(array_agg(rolname ORDER BY rolname), NULL, 'the geoetl roles cannot log in')
+  FROM pg_roles WHERE rolname LIKE 'geoetl\_%' AND rolname IN ('geoetl_reader', 'geoetl_writer', 'geoetl_admin')
+   AND rolcanlogin;
+
+-- everything is documented: \df+ geoetl.* and \d+ geoetl.area are part of the manual
+SELECT is_empty($$SELECT p.oid::regprocedure::text FROM pg_proc p
+                  WHERE p.pronamespace = 'geoetl'::regnamespace AND obj_description(p.oid, 'pg_proc') IS NULL$$,
+                'every function has a comment');
+SELECT is_empty($$SELECT c.relname FROM pg_class c
+                  WHERE c.relnamespace = 'geoetl'::regnamespace AND c.relkind IN ('r', 'v', 'm', 'i')
+                    AND obj_description(c.oid, 'pg_class') IS NULL$$,
+                'every table, view and index has a comment');
+SELECT is_empty($$SELECT c.relname || '.' || a.attname FROM pg_class c
+                  JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+                  WHERE c.relnamespace = 'geoetl'::regnamespace AND c.relkind IN ('r', 'v', 'm')
+                    AND col_description(c.oid, a.attnum) IS NULL$$,
+                'every column has a comment');
+SELECT is_empty($$SELECT p.oid::regprocedure::text FROM pg_proc p
+                  JOIN pg_language l ON l.oid = p.prolang
+                  WHERE p.pronamespace = 'geoetl'::regnamespace AND l.lanname IN ('sql', 'plpgsql')
+                    AND NOT EXISTS (SELECT 1 FROM unnest(p.proconfig) s WHERE s LIKE 'search_path=%')$$,
+                'every SQL function pins its search_path');
+
+SELECT * FROM finish();
+ROLLBACK;
