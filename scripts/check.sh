@@ -4,7 +4,7 @@
 # one line "N passed, N failed". Exits non-zero on any failure.
 #
 # Suites: unit (GoogleTest via ctest), regress (pg_regress: sql/ + expected/),
-#         pgtap (pg_prove: test/pgtap/*.sql).
+#         pgtap (pg_prove: test/pgtap/*.sql), e2e (test/e2e/*.sh, each printing TAP).
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -79,5 +79,18 @@ ok=$(count '^\s*ok [0-9]+' "$LOGS/pgtap.log")
 bad=$(count '^\s*not ok [0-9]+' "$LOGS/pgtap.log")
 [[ $tap_rc -ne 0 && $bad -eq 0 ]] && bad=1
 record pgtap "$ok" "$bad"
+
+step "end-to-end tests (test/e2e)"
+ok=0; bad=0
+for t in test/e2e/*.sh; do
+  echo "-- $t"
+  "$t" 2>&1 | tee "$LOGS/e2e-$(basename "$t" .sh).log"
+  rc=${PIPESTATUS[0]}
+  o=$(count '^ok [0-9]+' "$LOGS/e2e-$(basename "$t" .sh).log")
+  b=$(count '^not ok [0-9]+' "$LOGS/e2e-$(basename "$t" .sh).log")
+  [[ $rc -ne 0 && $b -eq 0 ]] && b=1
+  ok=$((ok + o)); bad=$((bad + b))
+done
+record e2e "$ok" "$bad"
 
 finish

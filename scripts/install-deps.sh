@@ -36,12 +36,6 @@ fi
 
 echo "install-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
-# Debian's postgresql-common would create and start a default cluster 15/main; geoetl
-# uses its own throwaway cluster (scripts/pgcluster.sh), so do not create one.
-mkdir -p /etc/postgresql-common
-if [[ ! -f /etc/postgresql-common/createcluster.conf ]] || ! grep -q '^create_main_cluster *= *false' /etc/postgresql-common/createcluster.conf; then
-  echo "create_main_cluster = false" >>/etc/postgresql-common/createcluster.conf
-fi
 apt-get update -q
 apt-get install -y -q --no-install-recommends "${missing[@]}"
 echo "install-deps: done"

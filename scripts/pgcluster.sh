@@ -5,6 +5,8 @@
 #
 # GEOETL_PGDIR   the cluster's folder (default: <checkout>/.pgdata, git-ignored)
 # GEOETL_PGDB    the database created and used by pg_cron (default: geoetl)
+# GEOETL_PGPORT  a fixed port (default: a free one, kept across restarts)
+# GEOETL_PGLISTEN  listen_addresses (default: 127.0.0.1; docker/ uses '*')
 #
 # Layout: $GEOETL_PGDIR/{data/, run/ (socket), port, server.log}. The server listens on
 # 127.0.0.1 at a free port and on a socket in run/, with pg_cron preloaded and local trust
@@ -14,11 +16,10 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-DIR=${GEOETL_PGDIR:-$ROOT/.pgdata}
+LINK=${GEOETL_PGDIR:-$ROOT/.pgdata}
 DB=${GEOETL_PGDB:-geoetl}
+LISTEN=${GEOETL_PGLISTEN:-127.0.0.1}
 PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
-DATA=$DIR/data
-LOG=$DIR/server.log
 
 die() { echo "pgcluster: $*" >&2; exit 1; }
 [[ -x $PGBIN/pg_ctl ]] || die "PostgreSQL 15 not found in $PGBIN: run scripts/install-deps.sh"
@@ -37,7 +38,14 @@ socket_dir() {
   if [[ ${#DIR} -le 80 ]]; then echo "$DIR/run"
   else echo "/tmp/geoetl-pg-$(printf %s "$DIR" | cksum | cut -d' ' -f1)"; fi
 }
-RUN=$(socket_dir)
+# The real folder behind $LINK (a symlink when the server's user cannot reach $LINK itself).
+set_paths() {
+  DIR=$(readlink -f "$LINK" 2>/dev/null || echo "$LINK")
+  DATA=$DIR/data
+  LOG=$DIR/server.log
+  RUN=$(socket_dir)
+}
+set_paths
 
 pid_of_server() {  # prints the postmaster pid if our server is running
   [[ -f $DATA/postmaster.pid ]] || return 1
@@ -66,10 +74,11 @@ prepare_dir() {
   if [[ $OWNER != "$(id -un)" ]] && ! as_owner test -x "$DIR"; then
     local real; real=/var/tmp/geoetl-pg-$(printf %s "$DIR" | cksum | cut -d' ' -f1)
     echo "pgcluster: $OWNER cannot reach $DIR; keeping the cluster in $real" >&2
-    rm -rf "$DIR"; mkdir -p "$real"; ln -s "$real" "$DIR"
+    rm -rf "$DIR"; mkdir -p "$real"; ln -s "$real" "$LINK"
+    set_paths
   fi
   mkdir -p "$RUN"
-  chown "$OWNER" "$DIR" "$RUN" "$(readlink -f "$DIR")"
+  chown "$OWNER" "$DIR" "$RUN"
 }
 
 init_cluster() {
@@ -79,12 +88,11 @@ init_cluster() {
   cat >>"$DATA/postgresql.conf" <<CONF
 
 # geoetl throwaway cluster (scripts/pgcluster.sh)
-listen_addresses = '127.0.0.1'
+listen_addresses = '$LISTEN'
 unix_socket_directories = '$RUN'
 shared_preload_libraries = 'pg_cron'
 cron.database_name = '$DB'
 cron.host = '$RUN'
-synchronous_commit = off
 max_connections = 40
 log_min_messages = warning
 CONF
@@ -100,11 +108,13 @@ start() {
   if pid_of_server >/dev/null; then echo "pgcluster: running on port $(port) ($DIR)"; return; fi
   prepare_dir
   [[ -f $DIR/.initialized && -f $DATA/PG_VERSION ]] || init_cluster
-  # A killed run leaves postmaster.pid behind; its pid may now belong to another process.
-  rm -f "$DATA/postmaster.pid"
+  # A killed run leaves postmaster.pid and socket lock files behind, whose pid may now belong
+  # to another process (or a zombie): none of our servers is running, so they are stale.
+  rm -f "$DATA/postmaster.pid" "$RUN"/.s.PGSQL.*
   local attempt p
   for attempt in 1 2 3; do
-    p=$(port); [[ -n $p ]] && port_free "$p" || p=$(pick_port)
+    p=${GEOETL_PGPORT:-$(port)}
+    [[ -n $p ]] && port_free "$p" || p=$(pick_port)
     echo "$p" >"$DIR/port"
     if as_owner "$PGBIN/pg_ctl" -D "$DATA" -l "$LOG" -w -t 60 -o "-p $p" start >/dev/null; then
       as_owner "$PGBIN/psql" -h "$RUN" -p "$p" -U postgres -d postgres -XAtqc \
@@ -145,6 +155,6 @@ case ${1:-} in
   url) require_running; echo "postgresql://postgres@127.0.0.1:$(port)/$DB" ;;
   env) require_running
        printf 'export PGHOST=%q PGPORT=%q PGUSER=postgres PGDATABASE=%q\n' "$RUN" "$(port)" "$DB" ;;
-  destroy) stop; rm -rf "$(readlink -f "$DIR")" "$DIR" ;;
+  destroy) stop; rm -rf "$DIR" "$LINK" ;;
   *) echo "usage: $0 start|stop|status|psql [psql args]|url|env|destroy" >&2; exit 2 ;;
 esac
