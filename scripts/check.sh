@@ -36,6 +36,14 @@ count() { local n; n=$(grep -cE "$1" "$2" 2>/dev/null); echo "${n:-0}"; }  # mat
 step "dependencies"
 scripts/install-deps.sh || { record deps 0 1; finish; }
 
+step "format (clang-format, .clang-format)"
+if clang-format --dry-run -Werror src/core/*.cpp src/core/*.h src/pg/*.cpp src/pg/*.h test/unit/*.cpp; then
+  record format 1 0
+else
+  echo "run: clang-format -i src/core/*.{cpp,h} src/pg/*.{cpp,h} test/unit/*.cpp"
+  record format 0 1
+fi
+
 step "build"
 make -j "$(nproc)" || { record build 0 1; finish; }
 mkdir -p "$LOGS"

@@ -5,7 +5,10 @@
 namespace geoetl {
 
 Error::Error(ErrorKind kind, const std::string& message, std::string detail, std::string hint)
-    : std::runtime_error(message), kind_(kind), detail_(std::move(detail)), hint_(std::move(hint)) {}
+    : std::runtime_error(message),
+      kind_(kind),
+      detail_(std::move(detail)),
+      hint_(std::move(hint)) {}
 
 const char* error_kind_name(ErrorKind kind) noexcept {
   switch (kind) {

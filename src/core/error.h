@@ -11,23 +11,22 @@
 namespace geoetl {
 
 enum class ErrorKind {
-  invalid_argument,  // the caller passed something unusable (22023)
-  not_found,         // a file, object or record that should exist does not (58P01)
-  data_corrupted,    // input exists but is damaged or not what it claims to be (XX001)
-  io_error,          // the operating system or a library failed to read/write (58030)
-  network_error,     // a remote source failed or could not be reached (08000)
-  permission_denied, // a source or action the configuration does not allow (42501)
-  not_supported,     // a valid request this version cannot do (0A000)
-  cancelled,         // the cancel callback asked us to stop (57014)
-  internal,          // a bug: an invariant did not hold (XX000)
+  invalid_argument,   // the caller passed something unusable (22023)
+  not_found,          // a file, object or record that should exist does not (58P01)
+  data_corrupted,     // input exists but is damaged or not what it claims to be (XX001)
+  io_error,           // the operating system or a library failed to read/write (58030)
+  network_error,      // a remote source failed or could not be reached (08000)
+  permission_denied,  // a source or action the configuration does not allow (42501)
+  not_supported,      // a valid request this version cannot do (0A000)
+  cancelled,          // the cancel callback asked us to stop (57014)
+  internal,           // a bug: an invariant did not hold (XX000)
 };
 
 // A core error with a message for everybody, a detail with specifics and a hint
 // saying what to do about it (the three parts of a PostgreSQL error report).
 class Error : public std::runtime_error {
  public:
-  Error(ErrorKind kind, const std::string& message, std::string detail = {},
-        std::string hint = {});
+  Error(ErrorKind kind, const std::string& message, std::string detail = {}, std::string hint = {});
 
   ErrorKind kind() const noexcept { return kind_; }
   const std::string& detail() const noexcept { return detail_; }

@@ -15,19 +15,25 @@ namespace {
 std::atomic<long> live{0};
 
 constexpr ErrorKind all_kinds[] = {
-    ErrorKind::invalid_argument, ErrorKind::not_found,         ErrorKind::data_corrupted,
-    ErrorKind::io_error,         ErrorKind::network_error,     ErrorKind::permission_denied,
-    ErrorKind::not_supported,    ErrorKind::cancelled,         ErrorKind::internal,
+    ErrorKind::invalid_argument, ErrorKind::not_found,     ErrorKind::data_corrupted,
+    ErrorKind::io_error,         ErrorKind::network_error, ErrorKind::permission_denied,
+    ErrorKind::not_supported,    ErrorKind::cancelled,     ErrorKind::internal,
 };
 
 struct Foreign {};  // not derived from std::exception
 
 }  // namespace
 
-Tracked::Tracked() noexcept { ++live; }
-Tracked::~Tracked() { --live; }
+Tracked::Tracked() noexcept {
+  ++live;
+}
+Tracked::~Tracked() {
+  --live;
+}
 
-long live_objects() noexcept { return live.load(); }
+long live_objects() noexcept {
+  return live.load();
+}
 
 void raise(const std::string& what) {
   Tracked held;  // must be destroyed by unwinding before PostgreSQL sees the error
@@ -36,13 +42,14 @@ void raise(const std::string& what) {
       throw Error(kind, std::string("selftest: ") + what + " raised by the core",
                   "raised on purpose by geoetl::selftest::raise", "nothing to fix: this is a test");
   }
-  if (what == "std_exception") throw std::runtime_error("selftest: std::runtime_error from the core");
+  if (what == "std_exception")
+    throw std::runtime_error("selftest: std::runtime_error from the core");
   if (what == "bad_alloc") throw std::bad_alloc();
   if (what == "foreign") throw Foreign{};
   std::string names;
   for (ErrorKind kind : all_kinds) names += std::string(error_kind_name(kind)) + ", ";
-  throw Error(ErrorKind::invalid_argument, "unknown selftest error \"" + what + "\"",
-              {}, "use one of: " + names + "std_exception, bad_alloc, foreign");
+  throw Error(ErrorKind::invalid_argument, "unknown selftest error \"" + what + "\"", {},
+              "use one of: " + names + "std_exception, bad_alloc, foreign");
 }
 
 long wait(double seconds, const CancelToken& cancel) {

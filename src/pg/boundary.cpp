@@ -35,8 +35,8 @@ int sqlstate_for(ErrorKind kind) noexcept {
 const char* copy_or_null(const char* s) noexcept {
   if (s == nullptr || *s == '\0') return nullptr;
   const size_t n = strlen(s) + 1;
-  auto* out = static_cast<char*>(
-      MemoryContextAllocExtended(CurrentMemoryContext, n, MCXT_ALLOC_NO_OOM));
+  auto* out =
+      static_cast<char*>(MemoryContextAllocExtended(CurrentMemoryContext, n, MCXT_ALLOC_NO_OOM));
   if (out != nullptr) memcpy(out, s, n);
   return out;
 }
@@ -88,9 +88,7 @@ ErrorData* run_guarded(void (*fn)(void*), void* arg) {
   MemoryContext caller_context = CurrentMemoryContext;
   ErrorData* volatile caught = nullptr;
   PG_TRY();
-  {
-    fn(arg);
-  }
+  { fn(arg); }
   PG_CATCH();
   {
     MemoryContextSwitchTo(caller_context);

@@ -11,7 +11,8 @@ using geoetl::Error;
 using geoetl::ErrorKind;
 
 TEST(Error, CarriesKindMessageDetailAndHint) {
-  Error e(ErrorKind::data_corrupted, "file is truncated", "read 10 of 20 bytes", "download it again");
+  Error e(ErrorKind::data_corrupted, "file is truncated", "read 10 of 20 bytes",
+          "download it again");
   EXPECT_EQ(e.kind(), ErrorKind::data_corrupted);
   EXPECT_STREQ(e.what(), "file is truncated");
   EXPECT_EQ(e.detail(), "read 10 of 20 bytes");
@@ -35,11 +36,10 @@ TEST(Error, IsCaughtAsStdException) {
 }
 
 TEST(Error, EveryKindHasADistinctName) {
-  const ErrorKind kinds[] = {ErrorKind::invalid_argument, ErrorKind::not_found,
-                             ErrorKind::data_corrupted,   ErrorKind::io_error,
-                             ErrorKind::network_error,    ErrorKind::permission_denied,
-                             ErrorKind::not_supported,    ErrorKind::cancelled,
-                             ErrorKind::internal};
+  const ErrorKind kinds[] = {
+      ErrorKind::invalid_argument, ErrorKind::not_found,     ErrorKind::data_corrupted,
+      ErrorKind::io_error,         ErrorKind::network_error, ErrorKind::permission_denied,
+      ErrorKind::not_supported,    ErrorKind::cancelled,     ErrorKind::internal};
   std::set<std::string> names;
   for (ErrorKind k : kinds) names.insert(geoetl::error_kind_name(k));
   EXPECT_EQ(names.size(), std::size(kinds));

@@ -65,7 +65,9 @@ TEST(Selftest, WaitStopsSoonAfterCancellation) {
   EXPECT_EQ(st::live_objects(), 0);
 }
 
-TEST(Selftest, WaitOfZeroSecondsReturnsAtOnce) { EXPECT_EQ(st::wait(0, {}), 0); }
+TEST(Selftest, WaitOfZeroSecondsReturnsAtOnce) {
+  EXPECT_EQ(st::wait(0, {}), 0);
+}
 
 TEST(Selftest, WaitRejectsNegativeHugeAndNaNDurations) {
   EXPECT_THROW(st::wait(-1, {}), Error);

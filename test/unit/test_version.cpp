@@ -16,8 +16,8 @@ TEST(LibraryVersions, AreDottedVersionNumbers) {
 
 TEST(LibraryVersions, GdalMatchesTheHeadersWeBuiltAgainst) {
   const auto v = geoetl::library_versions();
-  EXPECT_EQ(v.gdal.rfind(std::to_string(GDAL_VERSION_MAJOR) + "." +
-                             std::to_string(GDAL_VERSION_MINOR), 0),
+  EXPECT_EQ(v.gdal.rfind(
+                std::to_string(GDAL_VERSION_MAJOR) + "." + std::to_string(GDAL_VERSION_MINOR), 0),
             0u)
       << v.gdal;
 }

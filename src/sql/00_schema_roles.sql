@@ -1,3 +1,6 @@
+-- The schema belongs to the extension (created here, not by the control file), so
+-- DROP EXTENSION removes it with everything in it.
+CREATE SCHEMA geoetl;
 -- Roles. Global objects: created only when missing, never dropped with the extension.
 --   geoetl_reader  reads results (areas, metrics, time series)
 --   geoetl_writer  reader + manages areas and enqueues work
@@ -23,5 +26,3 @@ $roles$;
 COMMENT ON ROLE geoetl_reader IS 'geoetl: may read areas and results';
 COMMENT ON ROLE geoetl_writer IS 'geoetl: geoetl_reader plus managing areas and enqueueing work';
 COMMENT ON ROLE geoetl_admin IS 'geoetl: geoetl_writer plus sources, credentials and diagnostics';
-
-COMMENT ON SCHEMA geoetl IS 'geoetl: Earth-observation and time-series ETL inside PostgreSQL';
