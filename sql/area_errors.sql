@@ -1,15 +1,6 @@
 -- Areas of interest: every bad input gets a clear error and leaves nothing behind.
 \set SHOW_CONTEXT never
-CREATE FUNCTION pg_temp.err(stmt text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE st text; msg text; det text; hnt text;
-BEGIN
-  EXECUTE stmt;
-  RETURN 'no error';
-EXCEPTION WHEN OTHERS OR query_canceled THEN
-  GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT,
-                          det = PG_EXCEPTION_DETAIL, hnt = PG_EXCEPTION_HINT;
-  RETURN concat_ws(' | ', st, msg, nullif(det, ''), nullif(hnt, ''));
-END $$;
+\i sql/include/err.psql
 CREATE FUNCTION pg_temp.add(geojson text, make_valid boolean DEFAULT false) RETURNS text
 LANGUAGE sql AS $$
   SELECT pg_temp.err(format('SELECT geoetl.add_area(%L, %L::jsonb, make_valid => %L)',

@@ -2,16 +2,7 @@
 -- PostgreSQL errors raised under the C++ guard come back unchanged, cancellation stops core
 -- work, and the session keeps working after every one of them.
 \set SHOW_CONTEXT never
-CREATE FUNCTION pg_temp.err(stmt text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE st text; msg text; det text; hnt text;
-BEGIN
-  EXECUTE stmt;
-  RETURN 'no error';
-EXCEPTION WHEN OTHERS OR query_canceled THEN
-  GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT,
-                          det = PG_EXCEPTION_DETAIL, hnt = PG_EXCEPTION_HINT;
-  RETURN concat_ws(' | ', st, msg, nullif(det, ''), nullif(hnt, ''));
-END $$;
+\i sql/include/err.psql
 
 -- every kind of core error, with its SQLSTATE
 SELECT k, pg_temp.err(format('SELECT geoetl.selftest_raise(%L)', k)) AS error
