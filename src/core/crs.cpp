@@ -1,0 +1,120 @@
+#include "crs.h"
+
+#include <ogr_srs_api.h>
+
+#include <algorithm>
+#include <cmath>
+#include <memory>
+#include <vector>
+
+#include "error.h"
+#include "gdal_env.h"
+
+namespace geoetl {
+namespace {
+
+struct SrsDeleter {
+  void operator()(void* p) const {
+    OSRDestroySpatialReference(static_cast<OGRSpatialReferenceH>(p));
+  }
+};
+using Srs = std::unique_ptr<void, SrsDeleter>;
+
+Srs make_srs(const std::string& definition, const char* what) {
+  OGRSpatialReferenceH h = OSRNewSpatialReference(nullptr);
+  Srs srs(h);
+  GdalErrors errors;
+  if (OSRSetFromUserInput(h, definition.c_str()) != OGRERR_NONE)
+    throw Error(ErrorKind::invalid_argument, std::string("cannot understand the ") + what + " CRS",
+                errors.last());
+  OSRSetAxisMappingStrategy(h, OAMS_TRADITIONAL_GIS_ORDER);
+  return srs;
+}
+
+}  // namespace
+
+void transform_to_raster_crs(MultiPolygon& mp, const std::string& from, const std::string& to_wkt,
+                             const std::string& raster_name) {
+  if (from.empty()) return;
+  if (to_wkt.empty())
+    throw Error(ErrorKind::invalid_argument,
+                "raster \"" + raster_name + "\" has no coordinate reference system",
+                "The geometry has an SRID, so it cannot be placed on the raster.",
+                "If the geometry is in the raster's own coordinates, give it SRID 0 with "
+                "ST_SetSRID(geom, 0).");
+  Srs src = make_srs(from, "geometry's"), dst = make_srs(to_wkt, "raster's");
+  if (OSRIsSame(static_cast<OGRSpatialReferenceH>(src.get()),
+                static_cast<OGRSpatialReferenceH>(dst.get())))
+    return;
+  GdalErrors errors;
+  OGRCoordinateTransformationH ct = OCTNewCoordinateTransformation(
+      static_cast<OGRSpatialReferenceH>(src.get()), static_cast<OGRSpatialReferenceH>(dst.get()));
+  if (ct == nullptr)
+    throw Error(ErrorKind::invalid_argument,
+                "cannot transform the geometry to the CRS of \"" + raster_name + "\"",
+                errors.last());
+  std::vector<double> xs, ys;
+  bool ok = true;
+  for (Polygon& p : mp.polygons)
+    for (Ring& ring : p.rings) {
+      xs.resize(ring.size());
+      ys.resize(ring.size());
+      for (size_t i = 0; i < ring.size(); i++) xs[i] = ring[i].x, ys[i] = ring[i].y;
+      std::vector<int> success(ring.size());
+      if (!OCTTransformEx(ct, static_cast<int>(ring.size()), xs.data(), ys.data(), nullptr,
+                          success.data()) ||
+          std::find(success.begin(), success.end(), 0) != success.end())
+        ok = false;
+      for (size_t i = 0; i < ring.size(); i++) ring[i] = {xs[i], ys[i]};
+    }
+  OCTDestroyCoordinateTransformation(ct);
+  if (!ok)
+    throw Error(
+        ErrorKind::invalid_argument,
+        "the geometry lies outside the area where the CRS of \"" + raster_name + "\" is defined",
+        errors.last());
+}
+
+CellAreas::CellAreas(const Grid& grid, const std::string& crs_wkt) {
+  if (crs_wkt.empty()) return;
+  Srs srs = make_srs(crs_wkt, "raster's");
+  auto h = static_cast<OGRSpatialReferenceH>(srs.get());
+  if (OSRIsGeographic(h)) {
+    OGRErr err = OGRERR_NONE;
+    const double a = OSRGetSemiMajor(h, &err);
+    const double inv_f = OSRGetInvFlattening(h, &err);
+    const double f = inv_f > 0 ? 1 / inv_f : 0;
+    const double e2 = f * (2 - f);
+    kind_ = Kind::geographic;
+    e_ = std::sqrt(e2);
+    a2_1me2_half_ = a * a * (1 - e2) / 2;
+    to_rad_ = OSRGetAngularUnits(h, nullptr);  // radians per unit
+    dlambda_ = std::fabs(grid.dx) * to_rad_;
+    y0_ = grid.y0;
+    dy_ = grid.dy;
+  } else {
+    const double metres = OSRGetLinearUnits(h, nullptr);
+    kind_ = Kind::planar;
+    planar_km2_ = std::fabs(grid.dx * grid.dy) * metres * metres / 1e6;
+  }
+}
+
+double CellAreas::km2(int64_t row) const {
+  switch (kind_) {
+    case Kind::unknown: return std::nan("");
+    case Kind::planar: return planar_km2_;
+    case Kind::geographic: break;
+  }
+  // Area between two parallels on the ellipsoid, per radian of longitude:
+  // a²(1-e²)/2 · [q(φ)] with q(φ) = sinφ/(1-e²sin²φ) + ln((1+e sinφ)/(1-e sinφ))/(2e).
+  auto q = [&](double lat_units) {
+    const double phi = std::clamp(lat_units * to_rad_, -M_PI / 2, M_PI / 2);
+    const double s = std::sin(phi);
+    if (e_ == 0) return 2 * s;
+    return s / (1 - e_ * e_ * s * s) + std::log((1 + e_ * s) / (1 - e_ * s)) / (2 * e_);
+  };
+  const double top = y0_ + static_cast<double>(row) * dy_, bottom = top + dy_;
+  return a2_1me2_half_ * dlambda_ * std::fabs(q(top) - q(bottom)) / 1e6;
+}
+
+}  // namespace geoetl

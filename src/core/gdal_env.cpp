@@ -1,0 +1,66 @@
+#include "gdal_env.h"
+
+#include <cpl_conv.h>
+#include <cpl_error.h>
+#include <gdal.h>
+#include <gdal_priv.h>
+
+#include <string>
+
+namespace geoetl {
+namespace {
+
+constexpr const char* sentinel_name = "GEOETL_SENTINEL";
+std::function<void()> manager_lost;
+
+void sentinel_unloaded(GDALDriver*) {
+  if (manager_lost) manager_lost();
+}
+
+void register_sentinel() {
+  auto* driver = new GDALDriver();
+  driver->SetDescription(sentinel_name);
+  driver->SetMetadataItem(GDAL_DMD_LONGNAME, "geoetl: notices driver manager destruction");
+  driver->pfnUnloadDriver = sentinel_unloaded;
+  GetGDALDriverManager()->RegisterDriver(driver);
+}
+
+}  // namespace
+
+void on_gdal_manager_lost(std::function<void()> callback) {
+  manager_lost = std::move(callback);
+}
+
+void ensure_gdal(const GdalSettings& settings) {
+  if (GDALGetDriverByName(sentinel_name) == nullptr || GDALGetDriverByName("GTiff") == nullptr) {
+    // GDAL_SKIP (set by PostGIS to disable drivers for its own functions) would make
+    // GDALAllRegister skip them: clear it around our registration, then put it back.
+    const char* skip = CPLGetConfigOption("GDAL_SKIP", nullptr);
+    const std::string saved = skip ? skip : "";
+    CPLSetConfigOption("GDAL_SKIP", nullptr);
+    GDALAllRegister();
+    CPLSetConfigOption("GDAL_SKIP", skip ? saved.c_str() : nullptr);
+    if (GDALGetDriverByName(sentinel_name) == nullptr) register_sentinel();
+  }
+  GDALSetCacheMax64(static_cast<GIntBig>(settings.cache_mb) * 1024 * 1024);
+}
+
+void gdal_error_handler(int level, int, const char* message) {
+  auto* self = static_cast<GdalErrors*>(CPLGetErrorHandlerUserData());
+  if (self != nullptr && level >= CE_Failure && message != nullptr) self->last_ = message;
+}
+
+namespace {
+void CPL_STDCALL handler_trampoline(CPLErr level, CPLErrorNum num, const char* message) {
+  gdal_error_handler(static_cast<int>(level), static_cast<int>(num), message);
+}
+}  // namespace
+
+GdalErrors::GdalErrors() {
+  CPLPushErrorHandlerEx(handler_trampoline, this);
+}
+GdalErrors::~GdalErrors() {
+  CPLPopErrorHandler();
+}
+
+}  // namespace geoetl

@@ -1,0 +1,40 @@
+// GDAL inside a long-lived process that shares libgdal with PostGIS raster.
+//
+// ensure_gdal() runs before every GDAL use. It registers the drivers geoetl needs whenever they
+// are missing: PostGIS's postgis.gdal_enabled_drivers destroys GDAL's driver manager (which
+// force-closes every open dataset) and sets GDAL_SKIP. A sentinel driver of ours is destroyed
+// with the manager; its unload callback tells the dataset cache that its handles are gone.
+//
+// GdalErrors collects GDAL's error messages for one call (a pushed handler, never a global one
+// that raises), so failures can be reported with GDAL's own words.
+#pragma once
+
+#include <functional>
+#include <string>
+
+namespace geoetl {
+
+struct GdalSettings {
+  long cache_mb = 64;  // GDAL block cache per process
+};
+
+void ensure_gdal(const GdalSettings& settings);
+
+// Called (once per loss) when GDAL's driver manager was destroyed behind our back.
+void on_gdal_manager_lost(std::function<void()> callback);
+
+class GdalErrors {
+ public:
+  GdalErrors();
+  ~GdalErrors();
+  GdalErrors(const GdalErrors&) = delete;
+  GdalErrors& operator=(const GdalErrors&) = delete;
+  // The last error GDAL reported during this object's life, or "".
+  const std::string& last() const { return last_; }
+
+ private:
+  std::string last_;
+  friend void gdal_error_handler(int, int, const char*);
+};
+
+}  // namespace geoetl

@@ -1,0 +1,230 @@
+#include "raster.h"
+
+#include <cpl_string.h>
+#include <gdal.h>
+#include <ogr_srs_api.h>
+#include <sys/stat.h>
+
+#include <cmath>
+#include <cstring>
+
+#include "error.h"
+#include "gdal_env.h"
+
+namespace geoetl {
+
+// Owns a GDAL dataset handle unless GDAL's driver manager has closed it already.
+class Dataset {
+ public:
+  explicit Dataset(GDALDatasetH h) : h_(h) {}
+  ~Dataset() {
+    if (h_ != nullptr) GDALClose(h_);
+  }
+  Dataset(const Dataset&) = delete;
+  Dataset& operator=(const Dataset&) = delete;
+  GDALDatasetH handle() const { return h_; }
+  void orphan() { h_ = nullptr; }  // the driver manager already deleted it
+
+ private:
+  GDALDatasetH h_;
+};
+
+namespace {
+
+struct CacheEntry {
+  std::string key;
+  std::string signature;  // size and mtime of local files: a changed file is reopened
+  std::shared_ptr<Dataset> ds;
+};
+
+struct Cache {
+  std::list<CacheEntry> entries;
+  size_t capacity = 16;
+  RasterCacheStats stats;
+  bool hooked = false;
+
+  void trim() {
+    while (entries.size() > capacity) entries.pop_back();
+  }
+};
+
+Cache& cache() {
+  static Cache c;
+  if (!c.hooked) {
+    c.hooked = true;
+    on_gdal_manager_lost([] {
+      for (CacheEntry& e : cache().entries) e.ds->orphan();
+      cache().entries.clear();
+    });
+  }
+  return c;
+}
+
+std::string local_signature(const std::string& path) {
+  struct stat st;
+  if (path.rfind("/vsi", 0) == 0 || stat(path.c_str(), &st) != 0) return {};
+  return std::to_string(st.st_size) + ":" + std::to_string(st.st_mtim.tv_sec) + "." +
+         std::to_string(st.st_mtim.tv_nsec);
+}
+
+bool is_missing_local_file(const std::string& path) {
+  struct stat st;
+  return path.rfind("/vsi", 0) != 0 && path.find(':') == std::string::npos &&
+         stat(path.c_str(), &st) != 0;
+}
+
+GDALDatasetH open_gdal(const std::string& path, const std::string& shown,
+                       const RasterOpenOptions& options) {
+  if (is_missing_local_file(path))
+    throw Error(ErrorKind::not_found, "raster file \"" + shown + "\" does not exist", {},
+                "Check the path; it is read by the database server, on its machine.");
+  static const char* const safe_drivers[] = {"GTiff", "COG",  "HDF5",        "HDF5Image", "netCDF",
+                                             "PNG",   "JPEG", "JP2OpenJPEG", "AAIGrid",   nullptr};
+  GdalErrors errors;
+  GDALDatasetH h = GDALOpenEx(path.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY,
+                              options.restrict_drivers ? safe_drivers : nullptr, nullptr, nullptr);
+  if (h == nullptr) {
+    const std::string why = errors.last();
+    if (why.find("No such file") != std::string::npos ||
+        why.find("does not exist") != std::string::npos ||
+        why.find("HTTP response code: 404") != std::string::npos)
+      throw Error(ErrorKind::not_found, "raster \"" + shown + "\" does not exist", why);
+    throw Error(ErrorKind::data_corrupted, "cannot read \"" + shown + "\" as a raster",
+                why.empty() ? "GDAL recognises no raster format in it." : why,
+                "Check that the file is complete and in a raster format GDAL reads (GeoTIFF, "
+                "COG, HDF5, netCDF, ...).");
+  }
+  return h;
+}
+
+std::shared_ptr<Dataset> cached_dataset(const std::string& path, const std::string& shown,
+                                        const RasterOpenOptions& options) {
+  Cache& c = cache();
+  const std::string key = (options.restrict_drivers ? "r:" : "a:") + path;
+  const std::string sig = local_signature(path);
+  for (auto it = c.entries.begin(); it != c.entries.end(); ++it) {
+    if (it->key != key) continue;
+    if (it->signature == sig) {
+      c.entries.splice(c.entries.begin(), c.entries, it);
+      c.stats.hits++;
+      return it->ds;
+    }
+    c.entries.erase(it);  // the file changed on disk
+    break;
+  }
+  c.stats.misses++;
+  auto ds = std::make_shared<Dataset>(open_gdal(path, shown, options));
+  c.entries.push_front({key, sig, ds});
+  c.trim();
+  return ds;
+}
+
+}  // namespace
+
+void set_raster_cache_capacity(size_t capacity) {
+  cache().capacity = capacity < 1 ? 1 : capacity;
+  cache().trim();
+}
+
+RasterCacheStats raster_cache_stats() {
+  RasterCacheStats s = cache().stats;
+  s.open = cache().entries.size();
+  return s;
+}
+
+void clear_raster_cache() {
+  cache().entries.clear();
+}
+
+Raster Raster::open(const std::string& gdal_path, const std::string& shown,
+                    const RasterOpenOptions& options) {
+  ensure_gdal(options.gdal);
+  Raster r;
+  r.shown_ = shown;
+  r.ds_ = cached_dataset(gdal_path, shown, options);
+  GDALDatasetH h = r.ds_->handle();
+  r.bands_ = GDALGetRasterCount(h);
+  r.grid_.width = GDALGetRasterXSize(h);
+  r.grid_.height = GDALGetRasterYSize(h);
+  double gt[6] = {0, 1, 0, 0, 0, 1};
+  const bool has_gt = GDALGetGeoTransform(h, gt) == CE_None;
+  if (has_gt && (gt[2] != 0 || gt[4] != 0))
+    throw Error(ErrorKind::not_supported, "raster \"" + shown + "\" is rotated or sheared", {},
+                "Warp it to a north-up grid first, e.g. with gdalwarp.");
+  if (gt[1] == 0 || gt[5] == 0)
+    throw Error(ErrorKind::data_corrupted, "raster \"" + shown + "\" has a zero pixel size");
+  r.grid_.x0 = gt[0];
+  r.grid_.dx = gt[1];
+  r.grid_.y0 = gt[3];
+  r.grid_.dy = gt[5];
+  const char* wkt = GDALGetProjectionRef(h);
+  r.crs_wkt_ = wkt != nullptr ? wkt : "";
+  if (r.bands_ < 1)
+    throw Error(
+        ErrorKind::data_corrupted, "\"" + shown + "\" has no raster band", {},
+        "For a file with subdatasets (HDF5, netCDF) name one, e.g. HDF5:\"file.h5\"://path.");
+  return r;
+}
+
+void* Raster::gdal_handle() const {
+  return ds_->handle();
+}
+
+Band::Band(const Raster& raster, int band_no) : raster_(&raster) {
+  if (band_no < 1 || band_no > raster.band_count())
+    throw Error(ErrorKind::invalid_argument,
+                "band " + std::to_string(band_no) + " does not exist in \"" + raster.name() + "\"",
+                "The raster has " + std::to_string(raster.band_count()) + " band(s).",
+                "Bands are numbered from 1.");
+  band_ = GDALGetRasterBand(static_cast<GDALDatasetH>(raster.gdal_handle()), band_no);
+  GDALGetBlockSize(static_cast<GDALRasterBandH>(band_), &block_w_, &block_h_);
+  int ok = 0;
+  nodata_ = GDALGetRasterNoDataValue(static_cast<GDALRasterBandH>(band_), &ok);
+  has_nodata_ = ok != 0;
+  scale_ = GDALGetRasterScale(static_cast<GDALRasterBandH>(band_), &ok);
+  if (!ok) scale_ = 1;
+  offset_ = GDALGetRasterOffset(static_cast<GDALRasterBandH>(band_), &ok);
+  if (!ok) offset_ = 0;
+  const int flags = GDALGetMaskFlags(static_cast<GDALRasterBandH>(band_));
+  per_dataset_mask_ = !(flags & GMF_ALL_VALID) && !(flags & GMF_NODATA);
+}
+
+namespace {
+int progress_cancel(double, const char*, void* token) {
+  return static_cast<const CancelToken*>(token)->requested() ? FALSE : TRUE;
+}
+}  // namespace
+
+void Band::read(const Window& w, double* values, uint8_t* valid, const CancelToken& cancel) const {
+  GDALRasterIOExtraArg extra;
+  INIT_RASTERIO_EXTRA_ARG(extra);
+  extra.pfnProgress = progress_cancel;
+  extra.pProgressData = const_cast<CancelToken*>(&cancel);
+  auto* band = static_cast<GDALRasterBandH>(band_);
+  const int cols = static_cast<int>(w.cols), rows = static_cast<int>(w.rows);
+  GdalErrors errors;
+  if (GDALRasterIOEx(band, GF_Read, static_cast<int>(w.col0), static_cast<int>(w.row0), cols, rows,
+                     values, cols, rows, GDT_Float64, 0, 0, &extra) != CE_None) {
+    cancel.check();
+    throw Error(ErrorKind::data_corrupted, "cannot read \"" + raster_->name() + "\"", errors.last(),
+                "The file may be truncated or damaged; fetch it again.");
+  }
+  const size_t n = static_cast<size_t>(cols) * static_cast<size_t>(rows);
+  if (per_dataset_mask_) {
+    mask_.resize(n);
+    if (GDALRasterIOEx(GDALGetMaskBand(band), GF_Read, static_cast<int>(w.col0),
+                       static_cast<int>(w.row0), cols, rows, mask_.data(), cols, rows, GDT_Byte, 0,
+                       0, &extra) != CE_None)
+      throw Error(ErrorKind::data_corrupted, "cannot read the mask of \"" + raster_->name() + "\"",
+                  errors.last());
+  }
+  for (size_t i = 0; i < n; i++) {
+    const double raw = values[i];
+    const bool ok = !std::isnan(raw) && !(has_nodata_ && raw == nodata_) &&
+                    !(per_dataset_mask_ && mask_[i] == 0);
+    valid[i] = ok;
+    values[i] = raw * scale_ + offset_;
+  }
+}
+
+}  // namespace geoetl

@@ -1,0 +1,166 @@
+#include "zonal.h"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <sstream>
+
+#include "crs.h"
+#include "error.h"
+
+namespace geoetl {
+namespace {
+
+// The largest block read at once (cells); files with whole-image strips are read in bands.
+constexpr int64_t max_block_cells = int64_t{1} << 22;
+
+struct Zone {
+  CellCoverage coverage;
+  Window in_raster;
+  ZonalAccumulator acc;
+  double inside_weight = 0;  // all weight on cells inside the raster, valid or not
+};
+
+// World coordinates to cell coordinates of `grid` (x = column, y = row).
+MultiPolygon to_cells(const MultiPolygon& world, const Grid& g) {
+  MultiPolygon cells = world;
+  for (Polygon& p : cells.polygons)
+    for (Ring& ring : p.rings)
+      for (Point& pt : ring) {
+        pt = {(pt.x - g.x0) / g.dx, (pt.y - g.y0) / g.dy};
+        if (!std::isfinite(pt.x) || !std::isfinite(pt.y))
+          throw Error(ErrorKind::invalid_argument, "the geometry has non-finite coordinates");
+      }
+  return cells;
+}
+
+// Weight of the cells of the zone's bounding box that lie outside the raster.
+double outside_weight(const Zone& z, const Grid& grid, Coverage mode, const CancelToken& cancel) {
+  const Window b = z.coverage.bounds();
+  if (b.empty()) return 0;
+  if (intersect(b, grid.window()).rows == b.rows && intersect(b, grid.window()).cols == b.cols)
+    return 0;
+  if (mode == Coverage::exact) return std::max(0.0, z.coverage.area() - z.inside_weight);
+  std::vector<double> w;
+  double total = 0;
+  auto add_span = [&](int64_t row, int64_t c0, int64_t c1) {
+    for (int64_t c = c0; c < c1; c += 65536) {
+      const int64_t n = std::min<int64_t>(65536, c1 - c);
+      w.resize(static_cast<size_t>(n));
+      z.coverage.row_weights(mode, row, c, n, w.data());
+      for (double x : w) total += x;
+    }
+  };
+  for (int64_t row = b.row0; row < b.row0 + b.rows; row++) {
+    if (row % 256 == 0) cancel.check();
+    if (row < 0 || row >= grid.height) {
+      add_span(row, b.col0, b.col0 + b.cols);
+    } else {
+      add_span(row, b.col0, std::min<int64_t>(0, b.col0 + b.cols));
+      add_span(row, std::max<int64_t>(grid.width, b.col0), b.col0 + b.cols);
+    }
+  }
+  return total;
+}
+
+Window bounding(const Window& a, const Window& b) {
+  if (a.empty()) return b;
+  const int64_t r0 = std::min(a.row0, b.row0), c0 = std::min(a.col0, b.col0);
+  const int64_t r1 = std::max(a.row0 + a.rows, b.row0 + b.rows);
+  const int64_t c1 = std::max(a.col0 + a.cols, b.col0 + b.cols);
+  return {r0, c0, r1 - r0, c1 - c0};
+}
+
+}  // namespace
+
+void validate(const ZonalOptions& options) {
+  for (double q : options.stats.quantiles)
+    if (!(q >= 0 && q <= 1)) {
+      std::ostringstream s;
+      s << "quantile " << q << " is outside [0, 1]";
+      throw Error(ErrorKind::invalid_argument, s.str(), {},
+                  "Quantiles are probabilities: 0.5 is the median, 0.9 the 90th percentile.");
+    }
+}
+
+std::vector<ZonalResult> zonal_statistics(const Raster& raster,
+                                          const std::vector<MultiPolygon>& polygons,
+                                          const ZonalOptions& options, const CancelToken& cancel) {
+  validate(options);
+  const Band band(raster, options.band);
+  const Grid& grid = raster.grid();
+  const CellAreas areas(grid, raster.crs_wkt());
+
+  std::vector<Zone> zones;
+  zones.reserve(polygons.size());
+  for (const MultiPolygon& p : polygons) {
+    Zone z{CellCoverage(to_cells(p, grid)), {}, ZonalAccumulator(&options.stats)};
+    z.in_raster = intersect(z.coverage.bounds(), grid.window());
+    zones.push_back(std::move(z));
+  }
+
+  // Which zones each block serves, blocks in file order.
+  const int64_t bw = std::max(1, band.block_width());
+  const int64_t bh =
+      std::clamp<int64_t>(band.block_height(), 1, std::max<int64_t>(1, max_block_cells / bw));
+  std::map<std::pair<int64_t, int64_t>, std::vector<uint32_t>> blocks;
+  for (uint32_t i = 0; i < zones.size(); i++) {
+    const Window& w = zones[i].in_raster;
+    if (w.empty()) continue;
+    for (int64_t br = w.row0 / bh; br <= (w.row0 + w.rows - 1) / bh; br++)
+      for (int64_t bc = w.col0 / bw; bc <= (w.col0 + w.cols - 1) / bw; bc++)
+        blocks[{br, bc}].push_back(i);
+  }
+
+  std::vector<double> values, weights, v, w;
+  std::vector<uint8_t> valid;
+  for (const auto& [key, zone_ids] : blocks) {
+    cancel.check();
+    const Window block = intersect({key.first * bh, key.second * bw, bh, bw}, grid.window());
+    Window need;
+    for (uint32_t i : zone_ids) need = bounding(need, intersect(zones[i].in_raster, block));
+    const size_t cells = static_cast<size_t>(need.rows * need.cols);
+    values.resize(cells);
+    valid.resize(cells);
+    band.read(need, values.data(), valid.data(), cancel);
+    for (uint32_t i : zone_ids) {
+      Zone& z = zones[i];
+      const Window sub = intersect(z.in_raster, need);
+      const size_t n = static_cast<size_t>(sub.cols);
+      weights.resize(n);
+      v.resize(n);
+      w.resize(n);
+      for (int64_t row = sub.row0; row < sub.row0 + sub.rows; row++) {
+        z.coverage.row_weights(options.coverage, row, sub.col0, sub.cols, weights.data());
+        const size_t base =
+            static_cast<size_t>((row - need.row0) * need.cols + (sub.col0 - need.col0));
+        size_t k = 0;
+        double missing = 0, all = 0;
+        for (size_t c = 0; c < n; c++) {
+          const double wc = weights[c];
+          if (wc == 0) continue;
+          all += wc;
+          if (valid[base + c]) {
+            v[k] = values[base + c];
+            w[k++] = wc;
+          } else {
+            missing += wc;
+          }
+        }
+        z.inside_weight += all;
+        if (k > 0) z.acc.add(v.data(), w.data(), k, areas.km2(row));
+        z.acc.add_missing(missing);
+      }
+    }
+  }
+
+  std::vector<ZonalResult> results;
+  results.reserve(zones.size());
+  for (Zone& z : zones) {
+    z.acc.add_missing(outside_weight(z, grid, options.coverage, cancel));
+    results.push_back(z.acc.finish());
+  }
+  return results;
+}
+
+}  // namespace geoetl

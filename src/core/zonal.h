@@ -1,0 +1,34 @@
+// The zonal statistics engine: weighted statistics of a raster band inside polygons.
+//
+// Reads only the blocks that the polygons' bounding boxes touch, each block once however many
+// polygons touch it, in the file's own block structure; memory stays at one block plus the
+// polygons' edges (and, with quantiles, the values inside them).
+#pragma once
+
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "cancel.h"
+#include "coverage.h"
+#include "geometry.h"
+#include "raster.h"
+#include "zonal_stats.h"
+
+namespace geoetl {
+
+struct ZonalOptions {
+  int band = 1;
+  Coverage coverage = Coverage::exact;
+  StatsOptions stats{std::numeric_limits<double>::quiet_NaN(), {0.5, 0.9}, size_t{1} << 23};
+};
+
+// One result per polygon (given in the raster's CRS), in the same order.
+std::vector<ZonalResult> zonal_statistics(const Raster& raster,
+                                          const std::vector<MultiPolygon>& polygons,
+                                          const ZonalOptions& options, const CancelToken& cancel);
+
+// Checks options that do not depend on the raster (quantiles in [0, 1], ...).
+void validate(const ZonalOptions& options);
+
+}  // namespace geoetl
