@@ -27,7 +27,8 @@ PG_CXXFLAGS = -std=c++17 -fPIC -Wall -Wextra -Wno-register -Wno-unused-parameter
               -Wno-missing-field-initializers -Werror
 SHLIB_LINK  = $(CORE_LIB) $(shell gdal-config --libs 2>/dev/null) -lproj -lcurl -lstdc++
 
-REGRESS      = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql)))
+# shared_* tests read ../shared and run only when scripts/check.sh finds it (EXTRA_REGRESS)
+REGRESS      = $(filter-out shared_%,$(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql)))) $(EXTRA_REGRESS)
 REGRESS_OPTS = --inputdir=. --load-extension=postgis --load-extension=geoetl
 
 ORCHESTRATION = demo check deps

@@ -67,9 +67,31 @@ scripts/pgcluster.sh start || { record cluster 0 1; finish; }
 trap 'scripts/pgcluster.sh stop' EXIT
 eval "$(scripts/pgcluster.sh env)"
 
+step "test data"
+# Fixtures live in the cluster's folder, which the server's user can always read.
+export GEOETL_FIXTURES=$GEOETL_PGDIR/fixtures
+rm -rf "$GEOETL_FIXTURES" && mkdir -p "$GEOETL_FIXTURES"
+build/geoetl_fixtures "$GEOETL_FIXTURES" || { record fixtures 0 1; finish; }
+raster2pgsql -s 4326 -N -9999 "$GEOETL_FIXTURES/lights.tif" public.lights_pg >"$GEOETL_FIXTURES/lights_pg.sql" 2>/dev/null \
+  || { record fixtures 0 1; finish; }
+extra_regress=
+SHARED=$(cd "$ROOT/.." && pwd)/shared
+if [[ -f $SHARED/data/rasterstats/slope.tif ]]; then
+  mkdir -p "$GEOETL_FIXTURES/rasterstats"
+  cp "$SHARED"/data/rasterstats/*.tif "$GEOETL_FIXTURES/rasterstats/"
+  for shp in polygons multipolygons; do
+    shp2pgsql -s 0 "$SHARED/data/rasterstats/$shp.shp" "public.rs_$shp" \
+      >"$GEOETL_FIXTURES/rasterstats/$shp.sql" 2>/dev/null || { record fixtures 0 1; finish; }
+  done
+  extra_regress="shared_rasterstats"
+else
+  echo "skipped: shared_rasterstats (../shared/data/rasterstats is absent)"
+  summary+=("  skipped: shared_rasterstats (no ../shared)")
+fi
+
 step "SQL regression tests (pg_regress)"
 rm -rf results regression.diffs regression.out
-make installcheck 2>&1 | tee "$LOGS/regress.log"
+make installcheck EXTRA_REGRESS="$extra_regress" 2>&1 | tee "$LOGS/regress.log"
 regress_rc=${PIPESTATUS[0]}
 ok=$(count '^(ok|test) .* \.\.\. ok' "$LOGS/regress.log")
 bad=$(count '\.\.\. FAILED|failed \(ignored\)' "$LOGS/regress.log")

@@ -7,7 +7,8 @@
 -- every kind of core error, with its SQLSTATE
 SELECT k, pg_temp.err(format('SELECT geoetl.selftest_raise(%L)', k)) AS error
   FROM unnest(ARRAY['invalid_argument', 'not_found', 'data_corrupted', 'io_error',
-                    'network_error', 'permission_denied', 'not_supported', 'internal']) AS k;
+                    'network_error', 'permission_denied', 'not_supported', 'limit_exceeded',
+                    'internal']) AS k;
 -- a cancelled core error with no interrupt pending is still a query_canceled error
 SELECT pg_temp.err($$SELECT geoetl.selftest_raise('cancelled')$$);
 -- standard and foreign C++ exceptions are internal errors, never a crash

@@ -19,6 +19,7 @@ const char* error_kind_name(ErrorKind kind) noexcept {
     case ErrorKind::network_error: return "network_error";
     case ErrorKind::permission_denied: return "permission_denied";
     case ErrorKind::not_supported: return "not_supported";
+    case ErrorKind::limit_exceeded: return "limit_exceeded";
     case ErrorKind::cancelled: return "cancelled";
     case ErrorKind::internal: return "internal";
   }

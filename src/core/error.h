@@ -18,6 +18,7 @@ enum class ErrorKind {
   network_error,      // a remote source failed or could not be reached (08000)
   permission_denied,  // a source or action the configuration does not allow (42501)
   not_supported,      // a valid request this version cannot do (0A000)
+  limit_exceeded,     // the request needs more than a configured limit allows (54000)
   cancelled,          // the cancel callback asked us to stop (57014)
   internal,           // a bug: an invariant did not hold (XX000)
 };

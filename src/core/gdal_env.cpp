@@ -43,6 +43,18 @@ void ensure_gdal(const GdalSettings& settings) {
     if (GDALGetDriverByName(sentinel_name) == nullptr) register_sentinel();
   }
   GDALSetCacheMax64(static_cast<GIntBig>(settings.cache_mb) * 1024 * 1024);
+  auto set = [](const char* key, const std::string& value) {
+    CPLSetConfigOption(key, value.empty() ? nullptr : value.c_str());
+  };
+  set("GDAL_HTTP_TIMEOUT", std::to_string(settings.http_timeout_s));
+  set("GDAL_HTTP_CONNECTTIMEOUT", std::to_string(settings.http_connect_timeout_s));
+  set("AWS_S3_ENDPOINT", settings.s3_endpoint);
+  set("AWS_REGION", settings.s3_region);
+  set("AWS_ACCESS_KEY_ID", settings.s3_access_key);
+  set("AWS_SECRET_ACCESS_KEY", settings.s3_secret_key);
+  set("AWS_NO_SIGN_REQUEST", settings.s3_access_key.empty() ? "YES" : "");
+  set("AWS_HTTPS", settings.s3_https ? "YES" : "NO");
+  set("AWS_VIRTUAL_HOSTING", settings.s3_virtual_hosting ? "TRUE" : "FALSE");
 }
 
 void gdal_error_handler(int level, int, const char* message) {

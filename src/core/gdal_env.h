@@ -16,6 +16,10 @@ namespace geoetl {
 
 struct GdalSettings {
   long cache_mb = 64;  // GDAL block cache per process
+  int http_timeout_s = 60, http_connect_timeout_s = 10;
+  // S3-compatible storage (MinIO, AWS); empty endpoint means AWS itself
+  std::string s3_endpoint, s3_region, s3_access_key, s3_secret_key;
+  bool s3_https = true, s3_virtual_hosting = false;
 };
 
 void ensure_gdal(const GdalSettings& settings);

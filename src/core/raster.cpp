@@ -1,5 +1,6 @@
 #include "raster.h"
 
+#include <cpl_conv.h>
 #include <cpl_string.h>
 #include <gdal.h>
 #include <ogr_srs_api.h>
@@ -81,8 +82,13 @@ GDALDatasetH open_gdal(const std::string& path, const std::string& shown,
   static const char* const safe_drivers[] = {"GTiff", "COG",  "HDF5",        "HDF5Image", "netCDF",
                                              "PNG",   "JPEG", "JP2OpenJPEG", "AAIGrid",   nullptr};
   GdalErrors errors;
+  // A remote file has no directory listing worth fetching; a local one keeps its sidecars
+  // (.msk masks, .aux.xml metadata), which GDAL finds by listing the folder.
+  const bool remote = path.rfind("/vsicurl/", 0) == 0 || path.rfind("/vsis3/", 0) == 0;
+  if (remote) CPLSetThreadLocalConfigOption("GDAL_DISABLE_READDIR_ON_OPEN", "EMPTY_DIR");
   GDALDatasetH h = GDALOpenEx(path.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY,
                               options.restrict_drivers ? safe_drivers : nullptr, nullptr, nullptr);
+  if (remote) CPLSetThreadLocalConfigOption("GDAL_DISABLE_READDIR_ON_OPEN", nullptr);
   if (h == nullptr) {
     const std::string why = errors.last();
     if (why.find("No such file") != std::string::npos ||

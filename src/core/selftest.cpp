@@ -15,9 +15,10 @@ namespace {
 std::atomic<long> live{0};
 
 constexpr ErrorKind all_kinds[] = {
-    ErrorKind::invalid_argument, ErrorKind::not_found,     ErrorKind::data_corrupted,
-    ErrorKind::io_error,         ErrorKind::network_error, ErrorKind::permission_denied,
-    ErrorKind::not_supported,    ErrorKind::cancelled,     ErrorKind::internal,
+    ErrorKind::invalid_argument, ErrorKind::not_found,      ErrorKind::data_corrupted,
+    ErrorKind::io_error,         ErrorKind::network_error,  ErrorKind::permission_denied,
+    ErrorKind::not_supported,    ErrorKind::limit_exceeded, ErrorKind::cancelled,
+    ErrorKind::internal,
 };
 
 struct Foreign {};  // not derived from std::exception

@@ -129,7 +129,9 @@ ParsedGeometry parse_wkb(const uint8_t* data, size_t size) {
     throw Error(
         ErrorKind::invalid_argument,
         std::string("zonal statistics need a Polygon or MultiPolygon, not a ") + type_name(h.type),
-        {}, "Buffer points and lines into polygons first, e.g. with ST_Buffer.");
+        {},
+        h.type == 7 ? "Take its polygons with ST_CollectionExtract(geom, 3)."
+                    : "Buffer points and lines into polygons first, e.g. with ST_Buffer.");
   }
   if (!in.done()) throw Error(ErrorKind::invalid_argument, "malformed WKB: trailing bytes");
   for (const Polygon& p : out.polygons.polygons)

@@ -45,7 +45,7 @@ void ZonalAccumulator::add(const double* v, const double* w, size_t n, double ce
 
   if (!opt_->quantiles.empty()) {
     if (cells_.size() + n > opt_->max_quantile_cells)
-      throw Error(ErrorKind::not_supported,
+      throw Error(ErrorKind::limit_exceeded,
                   "too many cells for exact quantiles: more than " +
                       std::to_string(opt_->max_quantile_cells),
                   "Quantiles keep every cell in memory (16 bytes each).",

@@ -25,6 +25,7 @@ int sqlstate_for(ErrorKind kind) noexcept {
     case ErrorKind::network_error: return ERRCODE_EXTERNAL_ROUTINE_EXCEPTION;
     case ErrorKind::permission_denied: return ERRCODE_INSUFFICIENT_PRIVILEGE;
     case ErrorKind::not_supported: return ERRCODE_FEATURE_NOT_SUPPORTED;
+    case ErrorKind::limit_exceeded: return ERRCODE_PROGRAM_LIMIT_EXCEEDED;
     case ErrorKind::cancelled: return ERRCODE_QUERY_CANCELED;
     case ErrorKind::internal: return ERRCODE_INTERNAL_ERROR;
   }

@@ -18,6 +18,9 @@ GRANT EXECUTE ON FUNCTION
 TO geoetl_writer;
 
 GRANT EXECUTE ON FUNCTION
+  geoetl.zonal_stats(text, geometry, int, text, float8, float8[]),
+  geoetl.zonal_stats_many(text, bigint[], geometry[], int, text, float8, float8[]),
+  geoetl.zonal_stats_areas(text, int, text, float8, float8[], bigint[]),
   geoetl.selftest_raise(text),
   geoetl.selftest_wait(float8),
   geoetl.selftest_live_objects()

@@ -36,10 +36,11 @@ TEST(Error, IsCaughtAsStdException) {
 }
 
 TEST(Error, EveryKindHasADistinctName) {
-  const ErrorKind kinds[] = {
-      ErrorKind::invalid_argument, ErrorKind::not_found,     ErrorKind::data_corrupted,
-      ErrorKind::io_error,         ErrorKind::network_error, ErrorKind::permission_denied,
-      ErrorKind::not_supported,    ErrorKind::cancelled,     ErrorKind::internal};
+  const ErrorKind kinds[] = {ErrorKind::invalid_argument, ErrorKind::not_found,
+                             ErrorKind::data_corrupted,   ErrorKind::io_error,
+                             ErrorKind::network_error,    ErrorKind::permission_denied,
+                             ErrorKind::not_supported,    ErrorKind::limit_exceeded,
+                             ErrorKind::cancelled,        ErrorKind::internal};
   std::set<std::string> names;
   for (ErrorKind k : kinds) names.insert(geoetl::error_kind_name(k));
   EXPECT_EQ(names.size(), std::size(kinds));

@@ -1,0 +1,134 @@
+#include "sources.h"
+
+#include <limits.h>
+#include <stdlib.h>
+
+#include <algorithm>
+#include <cctype>
+
+#include "error.h"
+
+namespace geoetl {
+namespace {
+
+bool starts_with(const std::string& s, const std::string& prefix) {
+  return s.compare(0, prefix.size(), prefix) == 0;
+}
+
+bool is_url(const std::string& s) {
+  return starts_with(s, "http://") || starts_with(s, "https://") || starts_with(s, "s3://");
+}
+
+// The file inside a subdataset name: HDF5:"/data/x.h5"://path or NETCDF:"/data/x.nc":var.
+std::string subdataset_file(const std::string& s) {
+  for (const char* driver : {"HDF5:\"", "NETCDF:\""}) {
+    if (!starts_with(s, driver)) continue;
+    const size_t start = std::string(driver).size();
+    const size_t end = s.find('"', start);
+    if (end != std::string::npos) return s.substr(start, end - start);
+  }
+  return {};
+}
+
+// Lexically normalised, then resolved through symlinks as far as the file exists.
+std::string real_or_normal(const std::string& path) {
+  char buf[PATH_MAX];
+  if (realpath(path.c_str(), buf) != nullptr) return buf;
+  return normalize_path(path);
+}
+
+bool below(const std::string& path, std::string prefix) {
+  if (prefix.empty() || path.empty()) return false;
+  if (prefix.size() > 1 && prefix.back() == '/') prefix.pop_back();
+  return path == prefix || starts_with(path, prefix == "/" ? prefix : prefix + "/");
+}
+
+bool path_allowed(const std::string& file, const std::vector<std::string>& prefixes) {
+  const std::string normal = normalize_path(file), real = real_or_normal(file);
+  for (const std::string& p : prefixes) {
+    if (p.empty() || p[0] != '/' || starts_with(p, "/vsi")) continue;
+    const std::string prefix_normal = normalize_path(p), prefix_real = real_or_normal(p);
+    if ((below(normal, prefix_normal) || below(normal, prefix_real)) &&
+        (below(real, prefix_real) || below(real, prefix_normal)))
+      return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+std::string normalize_path(const std::string& path) {
+  std::vector<std::string> parts;
+  size_t i = 0;
+  while (i <= path.size()) {
+    const size_t j = std::min(path.find('/', i), path.size());
+    const std::string part = path.substr(i, j - i);
+    if (part == "..") {
+      if (parts.empty()) return {};
+      parts.pop_back();
+    } else if (!part.empty() && part != ".") {
+      parts.push_back(part);
+    }
+    i = j + 1;
+  }
+  std::string out;
+  for (const std::string& p : parts) out += "/" + p;
+  return out.empty() ? "/" : out;
+}
+
+Source resolve_source(const std::string& raster) {
+  Source s;
+  s.shown = raster;
+  if (raster.empty()) throw Error(ErrorKind::invalid_argument, "the raster source is empty");
+  if (starts_with(raster, "http://") || starts_with(raster, "https://")) {
+    s.gdal_path = "/vsicurl/" + raster;
+    s.remote = true;
+  } else if (starts_with(raster, "s3://")) {
+    s.gdal_path = "/vsis3/" + raster.substr(5);
+    s.remote = s.s3 = true;
+  } else if (raster[0] == '/' || !subdataset_file(raster).empty() ||
+             raster.find(':') != std::string::npos) {
+    s.gdal_path = raster;
+  } else {
+    throw Error(ErrorKind::invalid_argument, "raster path \"" + raster + "\" is not absolute", {},
+                "Give the full path on the database server, an http(s):// URL or an s3:// URL.");
+  }
+  return s;
+}
+
+std::vector<std::string> parse_prefixes(const std::string& setting) {
+  std::vector<std::string> out;
+  std::string cur;
+  auto flush = [&] {
+    const size_t a = cur.find_first_not_of(" \t\r");
+    const size_t b = cur.find_last_not_of(" \t\r");
+    if (a != std::string::npos) out.push_back(cur.substr(a, b - a + 1));
+    cur.clear();
+  };
+  for (char c : setting) {
+    if (c == ',' || c == '\n')
+      flush();
+    else
+      cur += c;
+  }
+  flush();
+  return out;
+}
+
+bool source_allowed(const std::string& raster, const std::vector<std::string>& prefixes) {
+  if (is_url(raster)) {
+    if (raster.find("/../") != std::string::npos || raster.find("/./") != std::string::npos)
+      return false;
+    for (const std::string& p : prefixes)
+      if (is_url(p) && starts_with(raster, p) &&
+          (p.back() == '/' || raster.size() == p.size() || raster[p.size()] == '/'))
+        return true;
+    return false;
+  }
+  const std::string inner = subdataset_file(raster);
+  if (!inner.empty()) return inner[0] == '/' && path_allowed(inner, prefixes);
+  if (raster.empty() || raster[0] != '/' || starts_with(raster, "/vsi")) return false;
+  return path_allowed(raster, prefixes);
+}
+
+}  // namespace geoetl

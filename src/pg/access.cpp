@@ -1,0 +1,32 @@
+extern "C" {
+#include "postgres.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
+}
+
+#include "access.h"
+#include "boundary.h"
+#include "error.h"
+#include "settings.h"
+#include "sources.h"
+
+namespace geoetl::pg {
+
+bool check_read_access(const std::string& raster) {
+  if (pg_guard([] { return superuser(); })) return true;
+  const bool admin = pg_guard([] {
+    const Oid role = get_role_oid("geoetl_admin", true);
+    return OidIsValid(role) && has_privs_of_role(GetUserId(), role);
+  });
+  if (!admin)
+    throw Error(ErrorKind::permission_denied, "reading rasters requires the geoetl_admin role", {},
+                "A superuser can grant it: GRANT geoetl_admin TO your_role;");
+  if (!source_allowed(raster, allowed_sources()))
+    throw Error(ErrorKind::permission_denied, "raster source \"" + raster + "\" is not allowed",
+                "Only superusers read outside the prefixes listed in geoetl.allowed_sources.",
+                "A superuser can allow a folder or URL prefix: ALTER SYSTEM SET "
+                "geoetl.allowed_sources = '/data/rasters/'; SELECT pg_reload_conf();");
+  return false;
+}
+
+}  // namespace geoetl::pg

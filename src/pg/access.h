@@ -1,0 +1,12 @@
+// Who may read which raster source.
+#pragma once
+
+#include <string>
+
+namespace geoetl::pg {
+
+// Superusers read anything. Members of geoetl_admin read below geoetl.allowed_sources.
+// Anyone else gets Error(permission_denied). Returns whether the user is a superuser.
+bool check_read_access(const std::string& raster);
+
+}  // namespace geoetl::pg

@@ -1,0 +1,97 @@
+// GUC definitions. Sources, credentials and process-wide caches are superuser-only (PGC_SUSET);
+// secrets are also hidden from SHOW ALL and from non-superusers (GUC_SUPERUSER_ONLY).
+extern "C" {
+#include "postgres.h"
+#include "utils/guc.h"
+}
+
+#include "settings.h"
+#include "sources.h"
+
+namespace geoetl::pg {
+namespace {
+
+char* allowed_sources_setting = nullptr;
+int gdal_cache_mb = 64;
+int raster_cache = 16;
+int quantile_memory_mb = 128;
+int http_timeout = 60;
+int http_connect_timeout = 10;
+char* s3_endpoint = nullptr;
+char* s3_region = nullptr;
+char* s3_access_key = nullptr;
+char* s3_secret_key = nullptr;
+bool s3_https = true;
+bool s3_virtual_hosting = false;
+
+std::string str(const char* s) {
+  return s != nullptr ? s : "";
+}
+
+void define_string(const char* name, const char* desc, char** var, int flags) {
+  DefineCustomStringVariable(name, desc, nullptr, var, "", PGC_SUSET, flags, nullptr, nullptr,
+                             nullptr);
+}
+
+}  // namespace
+
+void define_settings() {
+  define_string("geoetl.allowed_sources",
+                "Path and URL prefixes that geoetl_admin members may read rasters from.",
+                &allowed_sources_setting, 0);
+  DefineCustomIntVariable("geoetl.gdal_cache_mb", "GDAL block cache per backend, in MB.", nullptr,
+                          &gdal_cache_mb, 64, 1, 65536, PGC_SUSET, GUC_UNIT_MB, nullptr, nullptr,
+                          nullptr);
+  DefineCustomIntVariable("geoetl.raster_cache_size", "Open raster datasets kept per backend.",
+                          nullptr, &raster_cache, 16, 1, 1000, PGC_SUSET, 0, nullptr, nullptr,
+                          nullptr);
+  DefineCustomIntVariable("geoetl.quantile_memory_mb",
+                          "Memory one zonal_stats call may use for exact quantiles, in MB.",
+                          nullptr, &quantile_memory_mb, 128, 1, 65536, PGC_USERSET, GUC_UNIT_MB,
+                          nullptr, nullptr, nullptr);
+  DefineCustomIntVariable("geoetl.http_timeout", "Total timeout of one remote read, in seconds.",
+                          nullptr, &http_timeout, 60, 1, 3600, PGC_SUSET, GUC_UNIT_S, nullptr,
+                          nullptr, nullptr);
+  DefineCustomIntVariable("geoetl.http_connect_timeout", "Connect timeout, in seconds.", nullptr,
+                          &http_connect_timeout, 10, 1, 600, PGC_SUSET, GUC_UNIT_S, nullptr,
+                          nullptr, nullptr);
+  define_string("geoetl.s3_endpoint", "S3-compatible endpoint host[:port] (empty: AWS).",
+                &s3_endpoint, 0);
+  define_string("geoetl.s3_region", "S3 region.", &s3_region, 0);
+  define_string("geoetl.s3_access_key", "S3 access key id.", &s3_access_key,
+                GUC_SUPERUSER_ONLY | GUC_NO_SHOW_ALL);
+  define_string("geoetl.s3_secret_key", "S3 secret access key.", &s3_secret_key,
+                GUC_SUPERUSER_ONLY | GUC_NO_SHOW_ALL);
+  DefineCustomBoolVariable("geoetl.s3_https", "Use HTTPS for S3.", nullptr, &s3_https, true,
+                           PGC_SUSET, 0, nullptr, nullptr, nullptr);
+  DefineCustomBoolVariable("geoetl.s3_virtual_hosting",
+                           "Address buckets as bucket.host (true) or host/bucket (false).", nullptr,
+                           &s3_virtual_hosting, false, PGC_SUSET, 0, nullptr, nullptr, nullptr);
+  MarkGUCPrefixReserved("geoetl");
+}
+
+GdalSettings gdal_settings() {
+  GdalSettings s;
+  s.cache_mb = gdal_cache_mb;
+  s.http_timeout_s = http_timeout;
+  s.http_connect_timeout_s = http_connect_timeout;
+  s.s3_endpoint = str(s3_endpoint);
+  s.s3_region = str(s3_region);
+  s.s3_access_key = str(s3_access_key);
+  s.s3_secret_key = str(s3_secret_key);
+  s.s3_https = s3_https;
+  s.s3_virtual_hosting = s3_virtual_hosting;
+  return s;
+}
+
+std::vector<std::string> allowed_sources() {
+  return parse_prefixes(str(allowed_sources_setting));
+}
+size_t raster_cache_size() {
+  return static_cast<size_t>(raster_cache);
+}
+size_t quantile_cells() {
+  return static_cast<size_t>(quantile_memory_mb) * 1024 * 1024 / 16;
+}
+
+}  // namespace geoetl::pg

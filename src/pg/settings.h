@@ -1,0 +1,18 @@
+// geoetl's settings (GUCs), defined when the library loads, read by the SQL entry points.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "gdal_env.h"
+
+namespace geoetl::pg {
+
+void define_settings();
+
+GdalSettings gdal_settings();
+std::vector<std::string> allowed_sources();
+size_t raster_cache_size();
+size_t quantile_cells();
+
+}  // namespace geoetl::pg

@@ -1,0 +1,67 @@
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "error.h"
+#include "raster_fixture.h"
+#include "sources.h"
+
+using namespace geoetl;
+
+TEST(Sources, ResolvesPathsUrlsAndS3) {
+  EXPECT_EQ(resolve_source("/data/a.tif").gdal_path, "/data/a.tif");
+  EXPECT_EQ(resolve_source("https://host.example/a.tif").gdal_path,
+            "/vsicurl/https://host.example/a.tif");
+  const Source s3 = resolve_source("s3://bucket/key/a.tif");
+  EXPECT_EQ(s3.gdal_path, "/vsis3/bucket/key/a.tif");
+  EXPECT_TRUE(s3.s3 && s3.remote);
+  EXPECT_EQ(resolve_source("HDF5:\"/d/f.h5\"://g/l").gdal_path, "HDF5:\"/d/f.h5\"://g/l");
+  EXPECT_THROW(resolve_source("relative/a.tif"), Error);
+  EXPECT_THROW(resolve_source(""), Error);
+}
+
+TEST(Sources, NormalizesPathsLexically) {
+  EXPECT_EQ(normalize_path("/a/./b/../c//d"), "/a/c/d");
+  EXPECT_EQ(normalize_path("/"), "/");
+  EXPECT_EQ(normalize_path("/a/.."), "/");
+  EXPECT_EQ(normalize_path("/.."), "");
+}
+
+TEST(Sources, ParsesThePrefixSetting) {
+  EXPECT_EQ(parse_prefixes(" /data/ , https://x.example/pub/,\n s3://b/ ,, "),
+            (std::vector<std::string>{"/data/", "https://x.example/pub/", "s3://b/"}));
+  EXPECT_TRUE(parse_prefixes("").empty());
+}
+
+TEST(Sources, AllowsOnlyBelowAPrefix) {
+  const std::vector<std::string> p = {"/data/rasters", "https://x.example/pub/", "s3://bucket/ok"};
+  EXPECT_TRUE(source_allowed("/data/rasters/a.tif", p));
+  EXPECT_TRUE(source_allowed("/data/rasters/sub/a.tif", p));
+  EXPECT_FALSE(source_allowed("/data/rasters-other/a.tif", p));  // not a folder boundary
+  EXPECT_FALSE(source_allowed("/data/rasters/../../etc/passwd", p));
+  EXPECT_FALSE(source_allowed("/etc/passwd", p));
+  EXPECT_FALSE(source_allowed("/vsicurl/https://x.example/pub/a.tif", p));
+  EXPECT_TRUE(source_allowed("https://x.example/pub/a.tif", p));
+  EXPECT_FALSE(source_allowed("https://x.example/public/a.tif", p));
+  EXPECT_FALSE(source_allowed("https://x.example/pub/../private/a.tif", p));
+  EXPECT_TRUE(source_allowed("s3://bucket/ok/a.tif", p));
+  EXPECT_FALSE(source_allowed("s3://bucket/okay/a.tif", p));
+  EXPECT_TRUE(source_allowed("HDF5:\"/data/rasters/f.h5\"://HDFEOS/x", p));
+  EXPECT_FALSE(source_allowed("HDF5:\"/etc/f.h5\"://x", p));
+  EXPECT_FALSE(source_allowed("GTIFF_RAW:/data/rasters/a.tif", p));
+  EXPECT_FALSE(source_allowed("/data/rasters/a.tif", {}));
+}
+
+TEST(Sources, SymlinksOutOfAnAllowedFolderAreRefused) {
+  TempDir dir;
+  const std::string allowed = dir.file("allowed");
+  std::filesystem::create_directory(allowed);
+  std::ofstream(dir.file("secret.tif")) << "x";
+  std::ofstream(allowed + "/fine.tif") << "x";
+  std::filesystem::create_symlink(dir.file("secret.tif"), allowed + "/link.tif");
+  EXPECT_TRUE(source_allowed(allowed + "/fine.tif", {allowed}));
+  EXPECT_FALSE(source_allowed(allowed + "/link.tif", {allowed}));
+}
