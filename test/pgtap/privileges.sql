@@ -1,6 +1,6 @@
 -- Who may do what: PUBLIC nothing, readers read, writers manage areas, admins run diagnostics.
 BEGIN;
-SELECT plan(22);
+SELECT plan(25);
 
 -- runs stmt as role r (with search_path sp if given); an error comes back as it was, with
 -- role and search_path already restored by the rollback of the block's subtransaction
@@ -75,7 +75,20 @@ SELECT throws_ok($$SELECT pg_temp.as_role('geoetl_tap_writer', 'SELECT geoetl.se
 SELECT throws_ok($$SELECT pg_temp.as_role('geoetl_tap_writer', 'ALTER TABLE geoetl.area ADD COLUMN x int')$$,
                  '42501', NULL, 'a writer cannot alter the table');
 
+SELECT throws_ok($$SELECT pg_temp.as_role('geoetl_tap_writer',
+                   'SELECT geoetl.zonal_stats(''/x.tif'', ''POLYGON((0 0,1 0,1 1,0 0))'')')$$,
+                 '42501', NULL, 'a writer cannot read rasters');
+
 -- admin
+SELECT ok(has_function_privilege('geoetl_tap_admin',
+          'geoetl.zonal_stats(text, geometry, integer, text, double precision, double precision[])', 'EXECUTE')
+          AND has_function_privilege('geoetl_tap_admin',
+          'geoetl.zonal_stats_areas(text, integer, text, double precision, double precision[], bigint[])', 'EXECUTE'),
+          'an admin may call the zonal functions');
+SELECT throws_ok($$SELECT pg_temp.as_role('geoetl_tap_admin',
+                   'SELECT geoetl.zonal_stats(''/etc/passwd'', ''POLYGON((0 0,1 0,1 1,0 0))'')')$$,
+                 '42501', 'raster source "/etc/passwd" is not allowed',
+                 '... but only below geoetl.allowed_sources');
 SELECT lives_ok($$SELECT pg_temp.as_role('geoetl_tap_admin', 'SELECT geoetl.selftest_live_objects()')$$,
                 'an admin runs diagnostics');
 SELECT throws_ok($$SELECT pg_temp.as_role('geoetl_tap_admin', 'SELECT geoetl.selftest_raise(''io_error'')')$$,

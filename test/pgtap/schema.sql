@@ -1,6 +1,6 @@
 -- The extension's objects exist, have the shape the README documents, and are all commented.
 BEGIN;
-SELECT plan(34);
+SELECT plan(39);
 
 SELECT has_schema('geoetl');
 SELECT has_extension('geoetl');
@@ -28,6 +28,15 @@ SELECT function_returns('geoetl', 'add_area', ARRAY['text', 'jsonb', 'jsonb', 'b
 SELECT function_returns('geoetl', 'add_areas', ARRAY['jsonb', 'text', 'boolean'], 'setof bigint');
 SELECT function_returns('geoetl', 'update_area', ARRAY['bigint', 'jsonb', 'jsonb', 'boolean'], 'void');
 SELECT function_lang_is('geoetl', 'version', ARRAY[]::text[], 'c');
+SELECT has_type('geoetl', 'zonal_stats_result', 'type geoetl.zonal_stats_result');
+SELECT function_returns('geoetl', 'zonal_stats', ARRAY['text', 'geometry', 'integer', 'text', 'double precision', 'double precision[]'], 'geoetl.zonal_stats_result');
+SELECT function_returns('geoetl', 'zonal_stats_many', ARRAY['text', 'bigint[]', 'geometry[]', 'integer', 'text', 'double precision', 'double precision[]'], 'setof record');
+SELECT function_returns('geoetl', 'zonal_stats_areas', ARRAY['text', 'integer', 'text', 'double precision', 'double precision[]', 'bigint[]'], 'setof record');
+SELECT is((SELECT array_agg(attname::text ORDER BY attnum) FROM pg_attribute
+            WHERE attrelid = (SELECT typrelid FROM pg_type WHERE oid = 'geoetl.zonal_stats_result'::regtype) AND attnum > 0),
+          ARRAY['count', 'sum', 'mean', 'min', 'max', 'stddev', 'quantiles', 'lit_share',
+                'valid_area_km2', 'lit_area_km2', 'nodata_share'],
+          'zonal_stats_result has the documented columns in order');
 
 SELECT has_role(r) FROM unnest(ARRAY['geoetl_reader', 'geoetl_writer', 'geoetl_admin']) AS r;
 SELECT is(array_agg(rolname ORDER BY rolname), NULL, 'the geoetl roles cannot log in')
