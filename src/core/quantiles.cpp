@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 
 namespace geoetl {
 namespace {
@@ -10,75 +12,152 @@ bool before(const WeightedValue& a, const WeightedValue& b) {
   return a.value < b.value || (a.value == b.value && a.weight < b.weight);
 }
 
-// The neighbours of a target position on the midpoint axis: the last cell with m <= target
-// and the first with m > target (or the same cell at the end).
+// Order-preserving unsigned key of a double (negative values flipped, positive offset).
+uint64_t key_of(double v) {
+  uint64_t bits;
+  std::memcpy(&bits, &v, sizeof bits);
+  const uint64_t negative = uint64_t{0} - (bits >> 63);  // all ones for negative values
+  return bits ^ (negative | (uint64_t{1} << 63));
+}
+
 struct Bracket {
   double lo_value, lo_m, hi_value, hi_m;
 };
 
-// Weighted quickselect over cells[lo, hi), whose midpoints start after `offset` weight.
-// `upper` carries the first cell right of the range (value, midpoint), if any.
-Bracket select(std::vector<WeightedValue>& cells, size_t lo, size_t hi, double offset,
-               double target, WeightedValue upper, double upper_m, bool has_upper) {
-  while (hi - lo > 32) {
-    // median of three as pivot, then a three-way partition: < pivot, == pivot, > pivot
-    const WeightedValue a = cells[lo], b = cells[lo + (hi - lo) / 2], c = cells[hi - 1];
-    const WeightedValue pivot = before(a, b) ? (before(b, c) ? b : (before(a, c) ? c : a))
-                                             : (before(a, c) ? a : (before(b, c) ? c : b));
-    size_t lt = lo, i = lo, gt = hi;
-    double w_less = 0;
-    while (i < gt) {
-      if (before(cells[i], pivot)) {
-        w_less += cells[i].weight;
-        std::swap(cells[lt++], cells[i++]);
-      } else if (before(pivot, cells[i])) {
-        std::swap(cells[i], cells[--gt]);
-      } else {
-        i++;
-      }
+// One quantile being searched: its target midpoint and the weight before its candidate set.
+struct Search {
+  double target;
+  double offset = 0;
+  Bracket result{};
+};
+
+// A candidate set and the sets enclosing it, innermost last: each level's set is a contiguous
+// range of the (value, weight) order inside its parent's.
+struct Span {
+  const WeightedValue* cells;
+  size_t n;
+};
+using Chain = std::vector<Span>;
+
+// The cell just before `first` (or just after `last`) in (value, weight) order, looked for in
+// the enclosing sets from the innermost out: the first set that has one has the closest one.
+const WeightedValue* neighbour(const Chain& chain, const WeightedValue& edge, bool below) {
+  for (auto set = chain.rbegin(); set != chain.rend(); ++set) {
+    const WeightedValue* best = nullptr;
+    for (size_t i = 0; i < set->n; i++) {
+      const WeightedValue& c = set->cells[i];
+      if (below ? before(c, edge) && (!best || before(*best, c))
+                : before(edge, c) && (!best || before(c, *best)))
+        best = &c;
     }
-    const double w_eq = pivot.weight * static_cast<double>(gt - lt);
-    const double first_eq_m = offset + w_less + pivot.weight / 2;
-    const double last_eq_m = offset + w_less + w_eq - pivot.weight / 2;
-    if (target < first_eq_m && lt > lo) {
-      hi = lt;
-      upper = pivot;
-      upper_m = first_eq_m;
-      has_upper = true;
-    } else if (target < last_eq_m || (target < first_eq_m && lt == lo)) {
-      return {pivot.value, first_eq_m, pivot.value, first_eq_m};
-    } else if (gt < hi) {
-      // the bracket starts at the last equal cell unless the target lies beyond the greater ones
-      size_t k_min = gt;
-      for (size_t k = gt + 1; k < hi; k++)
-        if (before(cells[k], cells[k_min])) k_min = k;
-      const double next_m = offset + w_less + w_eq + cells[k_min].weight / 2;
-      if (target < next_m) return {pivot.value, last_eq_m, cells[k_min].value, next_m};
-      offset += w_less + w_eq;
-      lo = gt;
-    } else {
-      if (has_upper) return {pivot.value, last_eq_m, upper.value, upper_m};
-      return {pivot.value, last_eq_m, pivot.value, last_eq_m};
+    if (best != nullptr) return best;
+  }
+  return nullptr;
+}
+
+// The bracket of a search whose cells are few (sorted here) or all share one key.
+Bracket finish(const Chain& chain, WeightedValue* cells, size_t n, bool equal_keys,
+               const Search& s) {
+  WeightedValue first = cells[0], last = cells[0];
+  double total = 0;
+  if (equal_keys) {  // one value: only the lightest (first) and heaviest (last) weights matter
+    for (size_t i = 0; i < n; i++) {
+      if (cells[i].weight < first.weight) first = cells[i];
+      if (cells[i].weight > last.weight) last = cells[i];
+      total += cells[i].weight;
+    }
+  } else {
+    std::sort(cells, cells + n, before);
+    first = cells[0];
+    last = cells[n - 1];
+    for (size_t i = 0; i < n; i++) total += cells[i].weight;
+  }
+  const double m_first = s.offset + first.weight / 2;
+  const double m_last = s.offset + total - last.weight / 2;
+  Bracket b{first.value, m_first, first.value, m_first};
+  if (s.target < m_first) {
+    if (const WeightedValue* p = neighbour(chain, first, true))
+      b.lo_value = p->value, b.lo_m = s.offset - p->weight / 2;
+    return b;
+  }
+  if (s.target >= m_last) {
+    b = {last.value, m_last, last.value, m_last};
+    if (const WeightedValue* q = neighbour(chain, last, false))
+      b.hi_value = q->value, b.hi_m = s.offset + total + q->weight / 2;
+    return b;
+  }
+  if (equal_keys) return b;
+  double acc = s.offset;
+  for (size_t i = 0; i + 1 < n; i++) {
+    acc += cells[i].weight;
+    const double m = acc - cells[i].weight / 2, m_next = acc + cells[i + 1].weight / 2;
+    if (s.target < m_next) return {cells[i].value, m, cells[i + 1].value, m_next};
+  }
+  return {last.value, m_last, last.value, m_last};  // rounding put the target at the very end
+}
+
+// MSD radix selection, 16 key bits per level, for several quantiles at once. Per level: one
+// pass builds weighted (and counting) histograms, one branch-free pass copies out the cells of
+// the bins holding the targets; the next level looks only at those. No sort of the data.
+void radix_select(Chain& chain, WeightedValue* cells, size_t n, int level,
+                  const std::vector<Search*>& searches) {
+  if (n <= 256 || level == 4) {
+    for (Search* s : searches) s->result = finish(chain, cells, n, level == 4, *s);
+    return;
+  }
+  const int shift = 48 - 16 * level;
+  auto bin_of = [shift](double v) { return static_cast<uint32_t>((key_of(v) >> shift) & 0xffff); };
+  // Four interleaved histograms: clustered values hit the same bins over and over, and a single
+  // histogram would make each addition wait for the previous one to the same bin.
+  std::vector<double> weight(4 * 65536, 0.0);
+  std::vector<uint32_t> count(4 * 65536, 0);
+  size_t head = 0;
+  for (; head + 4 <= n; head += 4)
+    for (size_t j = 0; j < 4; j++) {
+      const uint32_t k = bin_of(cells[head + j].value);
+      weight[j * 65536 + k] += cells[head + j].weight;
+      count[j * 65536 + k]++;
+    }
+  for (; head < n; head++) {
+    weight[bin_of(cells[head].value)] += cells[head].weight;
+    count[bin_of(cells[head].value)]++;
+  }
+  for (size_t b = 0; b < 65536; b++) {
+    weight[b] += weight[65536 + b] + weight[2 * 65536 + b] + weight[3 * 65536 + b];
+    count[b] += count[65536 + b] + count[2 * 65536 + b] + count[3 * 65536 + b];
+  }
+
+  struct Target {
+    uint32_t bin;
+    double offset;
+    std::vector<WeightedValue> inside;
+    size_t filled = 0;
+    std::vector<Search*> searches;
+  };
+  std::vector<Target> targets;
+  for (Search* s : searches) {
+    uint32_t b = 0;
+    double cum = s->offset;
+    while (b < 65535 && (count[b] == 0 || cum + weight[b] <= s->target)) cum += weight[b++];
+    auto same =
+        std::find_if(targets.begin(), targets.end(), [b](const Target& t) { return t.bin == b; });
+    if (same == targets.end()) {
+      targets.push_back({b, cum, std::vector<WeightedValue>(count[b] + 1), 0, {}});
+      same = targets.end() - 1;
+    }
+    same->searches.push_back(s);
+    s->offset = cum;
+  }
+  for (size_t i = 0; i < n; i++) {
+    const uint32_t k = bin_of(cells[i].value);
+    for (Target& t : targets) {  // write always, keep only matches: no branch to mispredict
+      t.inside[t.filled] = cells[i];
+      t.filled += k == t.bin;
     }
   }
-  // small range: sort and scan
-  std::sort(cells.begin() + static_cast<long>(lo), cells.begin() + static_cast<long>(hi), before);
-  double s = offset;
-  Bracket br{cells[lo].value, offset + cells[lo].weight / 2, cells[lo].value,
-             offset + cells[lo].weight / 2};
-  for (size_t k = lo; k < hi; k++) {
-    const double m = s + cells[k].weight / 2;
-    s += cells[k].weight;
-    if (m <= target || k == lo) {
-      br = {cells[k].value, m, cells[k].value, m};
-    } else {
-      br.hi_value = cells[k].value;
-      br.hi_m = m;
-      return br;
-    }
-  }
-  if (has_upper) br.hi_value = upper.value, br.hi_m = upper_m;
-  return br;
+  chain.push_back({cells, n});
+  for (Target& t : targets) radix_select(chain, t.inside.data(), t.filled, level + 1, t.searches);
+  chain.pop_back();
 }
 
 }  // namespace
@@ -87,25 +166,36 @@ std::vector<double> weighted_quantiles(std::vector<WeightedValue>& cells,
                                        const std::vector<double>& probs) {
   std::vector<double> out(probs.size(), std::nan(""));
   if (cells.empty()) return out;
-  // first and last cells in (value, weight) order, and the total weight
-  size_t first = 0, last = 0;
+  // first and last cells in (value, weight) order, and the total weight; written with
+  // selects rather than branches, which random data would mispredict
+  WeightedValue first = cells[0], last = cells[0];
   double total = 0;
-  for (size_t k = 0; k < cells.size(); k++) {
-    total += cells[k].weight;
-    if (before(cells[k], cells[first])) first = k;
-    if (before(cells[last], cells[k])) last = k;
+  for (const WeightedValue& c : cells) {
+    total += c.weight;
+    const bool lower = c.value < first.value || (c.value == first.value && c.weight < first.weight);
+    const bool higher = c.value > last.value || (c.value == last.value && c.weight > last.weight);
+    first = lower ? c : first;
+    last = higher ? c : last;
   }
-  const double m_first = cells[first].weight / 2;
-  const double m_last = total - cells[last].weight / 2;
+  const double m_first = first.weight / 2;
+  const double m_last = total - last.weight / 2;
+  if (cells.size() == 1 || m_last <= m_first) {
+    std::fill(out.begin(), out.end(), first.value);
+    return out;
+  }
+  std::vector<Search> searches(probs.size());
+  std::vector<Search*> pending;
   for (size_t i = 0; i < probs.size(); i++) {
-    if (cells.size() == 1 || m_last <= m_first) {
-      out[i] = cells[first].value;
-      continue;
-    }
-    const double target = m_first + probs[i] * (m_last - m_first);
-    const Bracket b = select(cells, 0, cells.size(), 0, target, {}, 0, false);
+    searches[i].target = m_first + probs[i] * (m_last - m_first);
+    pending.push_back(&searches[i]);
+  }
+  Chain chain;
+  radix_select(chain, cells.data(), cells.size(), 0, pending);
+  for (size_t i = 0; i < probs.size(); i++) {
+    const Bracket& b = searches[i].result;
+    const double t = searches[i].target;
     out[i] = b.hi_m > b.lo_m
-                 ? b.lo_value + (target - b.lo_m) / (b.hi_m - b.lo_m) * (b.hi_value - b.lo_value)
+                 ? b.lo_value + (t - b.lo_m) / (b.hi_m - b.lo_m) * (b.hi_value - b.lo_value)
                  : b.lo_value;
   }
   return out;

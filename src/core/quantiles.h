@@ -6,7 +6,8 @@
 // linear interpolation of the values at p = q. With all weights 1, p_k = (k - 1) / (n - 1):
 // exactly type 7. A cell half inside a polygon thus counts half as much as a whole one.
 //
-// Computed by weighted selection (expected O(n) per quantile), never a full sort.
+// Computed by MSD radix selection on the values' bits (a few linear passes shared by all the
+// quantiles asked for), never by sorting all the values.
 #pragma once
 
 #include <vector>

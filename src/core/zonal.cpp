@@ -93,9 +93,11 @@ std::vector<ZonalResult> zonal_statistics(const Raster& raster,
 
   std::vector<Zone> zones;
   zones.reserve(polygons.size());
+  QuantileBudget budget;  // shared by all zones: one memory bound per call
   for (const MultiPolygon& p : polygons) {
-    Zone z{CellCoverage(to_cells(p, grid)), {}, ZonalAccumulator(&options.stats)};
+    Zone z{CellCoverage(to_cells(p, grid)), {}, ZonalAccumulator(&options.stats, &budget)};
     z.in_raster = intersect(z.coverage.bounds(), grid.window());
+    z.acc.reserve(static_cast<size_t>(z.in_raster.rows * z.in_raster.cols));
     zones.push_back(std::move(z));
   }
 

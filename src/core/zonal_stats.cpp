@@ -44,14 +44,24 @@ void ZonalAccumulator::add(const double* v, const double* w, size_t n, double ce
   lit_area_ += lit * cell_km2;
 
   if (!opt_->quantiles.empty()) {
-    if (cells_.size() + n > opt_->max_quantile_cells)
+    if (budget_->kept + n > opt_->max_quantile_cells)
       throw Error(ErrorKind::limit_exceeded,
                   "too many cells for exact quantiles: more than " +
                       std::to_string(opt_->max_quantile_cells),
                   "Quantiles keep every cell in memory (16 bytes each).",
                   "Raise geoetl.quantile_memory_mb, or pass quantiles => '{}' for moments only.");
     for (size_t i = 0; i < n; i++) cells_.push_back({v[i], w[i]});
+    budget_->kept += n;
   }
+}
+
+void ZonalAccumulator::reserve(size_t cells) {
+  if (opt_->quantiles.empty()) return;
+  const size_t left =
+      opt_->max_quantile_cells - std::min(budget_->reserved, opt_->max_quantile_cells);
+  reserved_ = std::min(cells, left);
+  budget_->reserved += reserved_;
+  cells_.reserve(reserved_);
 }
 
 ZonalResult ZonalAccumulator::finish() {
@@ -75,6 +85,8 @@ ZonalResult ZonalAccumulator::finish() {
   r.valid_area_km2 = area_;
   r.lit_area_km2 = std::isnan(opt_->threshold) ? nan : lit_area_;
   r.quantiles = weighted_quantiles(cells_, opt_->quantiles);
+  budget_->kept -= std::min(budget_->kept, cells_.size());
+  budget_->reserved -= std::min(budget_->reserved, reserved_);
   cells_.clear();
   cells_.shrink_to_fit();
   return r;

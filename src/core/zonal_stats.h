@@ -24,17 +24,28 @@ struct ZonalResult {
 struct StatsOptions {
   double threshold;               // NaN: no lit_share / lit_area_km2
   std::vector<double> quantiles;  // probabilities in [0, 1]
-  size_t max_quantile_cells;      // memory bound for quantiles (16 bytes a cell)
+  size_t max_quantile_cells;      // memory bound for quantiles, per call (16 bytes a cell)
+};
+
+// Cells kept for quantiles by all the accumulators of one call, against one memory bound.
+struct QuantileBudget {
+  size_t kept = 0;      // cells stored
+  size_t reserved = 0;  // capacity reserved in advance (a hint, clamped to the bound)
 };
 
 class ZonalAccumulator {
  public:
-  explicit ZonalAccumulator(const StatsOptions* options) : opt_(options) {}
+  // All accumulators of one call share `budget`: together they keep at most
+  // options->max_quantile_cells cells for quantiles.
+  ZonalAccumulator(const StatsOptions* options, QuantileBudget* budget)
+      : opt_(options), budget_(budget) {}
 
   // Valid cells of one row segment: values v[i] with weights w[i] > 0, cell area in km2 (NaN if
   // unknown). Chunk-wise two-pass moments merged with Chan's formula: one pass over the data,
   // yet as accurate as a two-pass algorithm.
   void add(const double* v, const double* w, size_t n, double cell_km2);
+  // Room for about `cells` values when quantiles are wanted (never beyond the memory bound).
+  void reserve(size_t cells);
   // Weight that fell on nodata, masked or outside-the-raster cells.
   void add_missing(double w) { missing_ += w; }
 
@@ -42,6 +53,8 @@ class ZonalAccumulator {
 
  private:
   const StatsOptions* opt_;
+  QuantileBudget* budget_;
+  size_t reserved_ = 0;
   double w_ = 0, mean_ = 0, m2_ = 0;
   double sum_ = 0, sum_c_ = 0;  // Neumaier-compensated Σ w·v
   double min_ = 0, max_ = 0;

@@ -285,3 +285,19 @@ TEST_F(Zonal, ReopensAFileThatChangedAndSurvivesGdalLosingItsDrivers) {
   EXPECT_STREQ(CPLGetConfigOption("GDAL_SKIP", ""), "GTiff HDF5 netCDF");
   CPLSetConfigOption("GDAL_SKIP", nullptr);
 }
+
+TEST_F(Zonal, QuantileMemoryIsBoundedPerCallNotPerPolygon) {
+  const Raster r = Raster::open(write_tiff(dir.file("a.tif"), {}), "a.tif");
+  ZonalOptions o;
+  o.stats.max_quantile_cells = 12;
+  const MultiPolygon all = mp({rect(0, 0, 3, 3)});  // 9 cells
+  EXPECT_DOUBLE_EQ(one(r, all, o).quantiles[0], 5);
+  try {
+    zonal_statistics(r, {all, all}, o, CancelToken());  // 18 cells kept at once
+    FAIL() << "two polygons kept more cells than the bound";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::limit_exceeded);
+  }
+  o.stats.quantiles.clear();  // moments need no memory per cell
+  EXPECT_EQ(zonal_statistics(r, {all, all}, o, CancelToken())[1].count, 9);
+}
