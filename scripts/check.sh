@@ -71,6 +71,7 @@ step "test data"
 # Fixtures live in the cluster's folder, which the server's user can always read.
 export GEOETL_FIXTURES=$GEOETL_PGDIR/fixtures
 rm -rf "$GEOETL_FIXTURES" && mkdir -p "$GEOETL_FIXTURES"
+chmod 1777 "$GEOETL_FIXTURES"  # the server writes test files here too
 build/geoetl_fixtures "$GEOETL_FIXTURES" || { record fixtures 0 1; finish; }
 raster2pgsql -s 4326 -N -9999 "$GEOETL_FIXTURES/lights.tif" public.lights_pg >"$GEOETL_FIXTURES/lights_pg.sql" 2>/dev/null \
   || { record fixtures 0 1; finish; }

@@ -86,3 +86,23 @@ SELECT count(*) AS only_north FROM geoetl.zonal_stats_areas(:'lights',
 SELECT (geoetl.zonal_stats(:'lights', geom)).count > 0 AS ok FROM geoetl.area ORDER BY area_id;
 SELECT count(*) FROM geoetl.zonal_stats_many(:'lights', '{}', '{}');
 DELETE FROM geoetl.area;
+
+-- a file rewritten between two queries of one call is read again: results are kept only for
+-- the query that computed them, and the dataset cache notices the new file
+CREATE FUNCTION pg_temp.copy_file(src text, dst text) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE o oid := lo_from_bytea(0, pg_read_binary_file(src));
+BEGIN
+  PERFORM lo_export(o, dst);
+  PERFORM lo_unlink(o);
+END $$;
+CREATE FUNCTION pg_temp.sums_after_rewrite(a text, b text, dst text) RETURNS float8[]
+LANGUAGE plpgsql AS $$
+DECLARE sums float8[];
+BEGIN
+  PERFORM pg_temp.copy_file(a, dst);
+  sums := sums || (SELECT sum FROM geoetl.zonal_stats(dst, ST_MakeEnvelope(0, 0, 3, 3)));
+  PERFORM pg_temp.copy_file(b, dst);
+  sums := sums || (SELECT sum FROM geoetl.zonal_stats(dst, ST_MakeEnvelope(0, 0, 3, 3)));
+  RETURN sums;
+END $$;
+SELECT pg_temp.sums_after_rewrite(:'small', :'nodata', :'fixtures' || '/rewritten.tif') AS sums;

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <list>
 #include <memory>
 #include <vector>
 
@@ -67,7 +68,6 @@ void transform_to_raster_crs(MultiPolygon& mp, const std::string& from, const st
         ok = false;
       for (size_t i = 0; i < ring.size(); i++) ring[i] = {xs[i], ys[i]};
     }
-  OCTDestroyCoordinateTransformation(ct);
   if (!ok)
     throw Error(
         ErrorKind::invalid_argument,
@@ -75,27 +75,46 @@ void transform_to_raster_crs(MultiPolygon& mp, const std::string& from, const st
         errors.last());
 }
 
+namespace {
+
+// What cell areas need from a CRS, parsed once per CRS.
+struct CrsUnits {
+  bool geographic;
+  double a, inv_f, radians_per_unit, metres_per_unit;
+};
+
+const CrsUnits& crs_units(const std::string& wkt) {
+  static std::list<std::pair<std::string, CrsUnits>> cache;
+  for (auto& [key, units] : cache)
+    if (key == wkt) return units;
+  Srs srs = make_srs(wkt, "raster's");
+  auto h = static_cast<OGRSpatialReferenceH>(srs.get());
+  OGRErr err = OGRERR_NONE;
+  CrsUnits u{OSRIsGeographic(h) != 0, OSRGetSemiMajor(h, &err), OSRGetInvFlattening(h, &err),
+             OSRGetAngularUnits(h, nullptr), OSRGetLinearUnits(h, nullptr)};
+  cache.emplace_front(wkt, u);
+  if (cache.size() > 16) cache.pop_back();
+  return cache.front().second;
+}
+
+}  // namespace
+
 CellAreas::CellAreas(const Grid& grid, const std::string& crs_wkt) {
   if (crs_wkt.empty()) return;
-  Srs srs = make_srs(crs_wkt, "raster's");
-  auto h = static_cast<OGRSpatialReferenceH>(srs.get());
-  if (OSRIsGeographic(h)) {
-    OGRErr err = OGRERR_NONE;
-    const double a = OSRGetSemiMajor(h, &err);
-    const double inv_f = OSRGetInvFlattening(h, &err);
-    const double f = inv_f > 0 ? 1 / inv_f : 0;
+  const CrsUnits& u = crs_units(crs_wkt);
+  if (u.geographic) {
+    const double f = u.inv_f > 0 ? 1 / u.inv_f : 0;
     const double e2 = f * (2 - f);
     kind_ = Kind::geographic;
     e_ = std::sqrt(e2);
-    a2_1me2_half_ = a * a * (1 - e2) / 2;
-    to_rad_ = OSRGetAngularUnits(h, nullptr);  // radians per unit
+    a2_1me2_half_ = u.a * u.a * (1 - e2) / 2;
+    to_rad_ = u.radians_per_unit;
     dlambda_ = std::fabs(grid.dx) * to_rad_;
     y0_ = grid.y0;
     dy_ = grid.dy;
   } else {
-    const double metres = OSRGetLinearUnits(h, nullptr);
     kind_ = Kind::planar;
-    planar_km2_ = std::fabs(grid.dx * grid.dy) * metres * metres / 1e6;
+    planar_km2_ = std::fabs(grid.dx * grid.dy) * u.metres_per_unit * u.metres_per_unit / 1e6;
   }
 }
 

@@ -1,7 +1,7 @@
 // geoetl.zonal_stats() and geoetl.zonal_stats_many(): SQL entry points of the zonal engine.
 extern "C" {
 #include "postgres.h"
-#include "access/xact.h"
+#include "utils/memutils.h"
 #include "catalog/pg_type.h"
 #include "fmgr.h"
 #include "funcapi.h"
@@ -145,14 +145,29 @@ void fill(Datum* values, bool* nulls, const geoetl::ZonalResult& r) {
 }
 
 // `SELECT (geoetl.zonal_stats(...)).*` makes PostgreSQL call the function once per output column
-// with the same arguments. The last result is kept for the rest of the statement, keyed by
-// every argument, so that form costs one computation, not eleven.
+// with the same arguments. The last result is kept, keyed by every argument, for as long as the
+// query that computed it runs: a callback on the query's memory context forgets it when the
+// query ends, so a later query (or the next job of a procedure) always reads the file again.
 struct LastCall {
-  TimestampTz statement = 0;
+  MemoryContext query = nullptr;  // null: nothing kept
   std::string key;
   geoetl::ZonalResult result;
 };
 LastCall last_call;
+
+void forget_last_call(void*) {
+  last_call.query = nullptr;
+}
+
+// Keeps the result for the rest of the query whose memory context is `query`.
+void remember(MemoryContext query) {
+  auto* cb =
+      static_cast<MemoryContextCallback*>(MemoryContextAlloc(query, sizeof(MemoryContextCallback)));
+  cb->func = forget_last_call;
+  cb->arg = nullptr;
+  MemoryContextRegisterResetCallback(query, cb);
+  last_call.query = query;
+}
 
 std::string call_key(const Args& a, const bytea* ewkb) {
   std::string key(a.raster);
@@ -182,12 +197,12 @@ Datum geoetl_zonal_stats(PG_FUNCTION_ARGS) {
   const Datum result = geoetl::pg::call_core([&] {
     const bool superuser = geoetl::pg::check_read_access(a.raster);
     const geoetl::ZonalOptions o = options(a);
-    const TimestampTz statement =
-        geoetl::pg::pg_guard([] { return GetCurrentStatementStartTimestamp(); });
+    const MemoryContext query = fcinfo->flinfo->fn_mcxt;
     const bytea* ewkb = ewkb_of(geom, geom_type);
     std::string key = call_key(a, ewkb);
-    if (last_call.statement != statement || last_call.key != key) {
-      last_call.statement = 0;  // invalid until the new result is complete
+    if (last_call.query != query || last_call.key != key) {
+      const bool registered = last_call.query == query;
+      last_call.query = nullptr;  // invalid until the new result is complete
       int32_t srid = 0;
       geoetl::MultiPolygon polygon = polygon_arg(geom, geom_type, ewkb, &srid);
       const geoetl::Raster raster = open_raster(a.raster, superuser);
@@ -196,7 +211,10 @@ Datum geoetl_zonal_stats(PG_FUNCTION_ARGS) {
       last_call.result =
           geoetl::zonal_statistics(raster, {polygon}, o, geoetl::pg::interrupt_token())[0];
       last_call.key = std::move(key);
-      last_call.statement = statement;
+      if (registered)
+        last_call.query = query;
+      else
+        geoetl::pg::pg_guard([&] { remember(query); });
     }
     const geoetl::ZonalResult& r = last_call.result;
     return geoetl::pg::pg_guard([&] {
