@@ -42,6 +42,13 @@ void ensure_gdal(const GdalSettings& settings) {
     CPLSetConfigOption("GDAL_SKIP", skip ? saved.c_str() : nullptr);
     if (GDALGetDriverByName(sentinel_name) == nullptr) register_sentinel();
   }
+  // Applied only when they change: GDAL's config options sit behind a mutex and a list, and
+  // this runs once per zonal_stats call.
+  static GdalSettings applied;
+  static bool first = true;
+  if (!first && settings == applied) return;
+  first = false;
+  applied = settings;
   GDALSetCacheMax64(static_cast<GIntBig>(settings.cache_mb) * 1024 * 1024);
   auto set = [](const char* key, const std::string& value) {
     CPLSetConfigOption(key, value.empty() ? nullptr : value.c_str());

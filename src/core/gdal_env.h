@@ -20,6 +20,14 @@ struct GdalSettings {
   // S3-compatible storage (MinIO, AWS); empty endpoint means AWS itself
   std::string s3_endpoint, s3_region, s3_access_key, s3_secret_key;
   bool s3_https = true, s3_virtual_hosting = false;
+
+  bool operator==(const GdalSettings& o) const {
+    return cache_mb == o.cache_mb && http_timeout_s == o.http_timeout_s &&
+           http_connect_timeout_s == o.http_connect_timeout_s && s3_endpoint == o.s3_endpoint &&
+           s3_region == o.s3_region && s3_access_key == o.s3_access_key &&
+           s3_secret_key == o.s3_secret_key && s3_https == o.s3_https &&
+           s3_virtual_hosting == o.s3_virtual_hosting;
+  }
 };
 
 void ensure_gdal(const GdalSettings& settings);

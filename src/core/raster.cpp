@@ -14,10 +14,18 @@
 
 namespace geoetl {
 
-// Owns a GDAL dataset handle unless GDAL's driver manager has closed it already.
+// Owns a GDAL dataset handle unless GDAL's driver manager has closed it already, and what
+// Raster needs to know of it, read once (GDAL rebuilds the CRS WKT through PROJ on each ask).
 class Dataset {
  public:
-  explicit Dataset(GDALDatasetH h) : h_(h) {}
+  explicit Dataset(GDALDatasetH h) : h_(h) {
+    const char* wkt = GDALGetProjectionRef(h);
+    crs_wkt = wkt != nullptr ? wkt : "";
+    has_geotransform = GDALGetGeoTransform(h, geotransform) == CE_None;
+    width = GDALGetRasterXSize(h);
+    height = GDALGetRasterYSize(h);
+    bands = GDALGetRasterCount(h);
+  }
   ~Dataset() {
     if (h_ != nullptr) GDALClose(h_);
   }
@@ -25,6 +33,11 @@ class Dataset {
   Dataset& operator=(const Dataset&) = delete;
   GDALDatasetH handle() const { return h_; }
   void orphan() { h_ = nullptr; }  // the driver manager already deleted it
+
+  std::string crs_wkt;
+  double geotransform[6] = {0, 1, 0, 0, 0, 1};
+  bool has_geotransform = false;
+  int width = 0, height = 0, bands = 0;
 
  private:
   GDALDatasetH h_;
@@ -148,13 +161,12 @@ Raster Raster::open(const std::string& gdal_path, const std::string& shown,
   Raster r;
   r.shown_ = shown;
   r.ds_ = cached_dataset(gdal_path, shown, options);
-  GDALDatasetH h = r.ds_->handle();
-  r.bands_ = GDALGetRasterCount(h);
-  r.grid_.width = GDALGetRasterXSize(h);
-  r.grid_.height = GDALGetRasterYSize(h);
-  double gt[6] = {0, 1, 0, 0, 0, 1};
-  const bool has_gt = GDALGetGeoTransform(h, gt) == CE_None;
-  if (has_gt && (gt[2] != 0 || gt[4] != 0))
+  const Dataset& ds = *r.ds_;
+  r.bands_ = ds.bands;
+  r.grid_.width = ds.width;
+  r.grid_.height = ds.height;
+  const double* gt = ds.geotransform;
+  if (ds.has_geotransform && (gt[2] != 0 || gt[4] != 0))
     throw Error(ErrorKind::not_supported, "raster \"" + shown + "\" is rotated or sheared", {},
                 "Warp it to a north-up grid first, e.g. with gdalwarp.");
   if (gt[1] == 0 || gt[5] == 0)
@@ -163,8 +175,7 @@ Raster Raster::open(const std::string& gdal_path, const std::string& shown,
   r.grid_.dx = gt[1];
   r.grid_.y0 = gt[3];
   r.grid_.dy = gt[5];
-  const char* wkt = GDALGetProjectionRef(h);
-  r.crs_wkt_ = wkt != nullptr ? wkt : "";
+  r.crs_wkt_ = ds.crs_wkt;
   if (r.bands_ < 1)
     throw Error(
         ErrorKind::data_corrupted, "\"" + shown + "\" has no raster band", {},

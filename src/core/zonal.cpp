@@ -116,43 +116,57 @@ std::vector<ZonalResult> zonal_statistics(const Raster& raster,
 
   std::vector<double> values, weights, v, w;
   std::vector<uint8_t> valid;
+  auto read = [&](const Window& win) {  // into values/valid
+    const size_t cells = static_cast<size_t>(win.rows * win.cols);
+    values.resize(cells);
+    valid.resize(cells);
+    band.read(win, values.data(), valid.data(), cancel);
+  };
+  // Adds the cells of `sub` to the zone, row by row; values/valid hold the window `in`.
+  auto accumulate = [&](Zone& z, const Window& sub, const Window& in) {
+    const size_t n = static_cast<size_t>(sub.cols);
+    weights.resize(n);
+    v.resize(n);
+    w.resize(n);
+    for (int64_t row = sub.row0; row < sub.row0 + sub.rows; row++) {
+      z.coverage.row_weights(options.coverage, row, sub.col0, sub.cols, weights.data());
+      const size_t base = static_cast<size_t>((row - in.row0) * in.cols + (sub.col0 - in.col0));
+      size_t k = 0;
+      double missing = 0, all = 0;
+      for (size_t c = 0; c < n; c++) {
+        const double wc = weights[c];
+        if (wc == 0) continue;
+        all += wc;
+        if (valid[base + c]) {
+          v[k] = values[base + c];
+          w[k++] = wc;
+        } else {
+          missing += wc;
+        }
+      }
+      z.inside_weight += all;
+      if (k > 0) z.acc.add(v.data(), w.data(), k, areas.km2(row));
+      z.acc.add_missing(missing);
+    }
+  };
   for (const auto& [key, zone_ids] : blocks) {
     cancel.check();
     const Window block = intersect({key.first * bh, key.second * bw, bh, bw}, grid.window());
+    // Read the part of the block the zones need: once for all when their windows overlap much,
+    // else zone by zone (the block stays decoded in GDAL's cache while its zones are served).
     Window need;
-    for (uint32_t i : zone_ids) need = bounding(need, intersect(zones[i].in_raster, block));
-    const size_t cells = static_cast<size_t>(need.rows * need.cols);
-    values.resize(cells);
-    valid.resize(cells);
-    band.read(need, values.data(), valid.data(), cancel);
+    int64_t sum_of_windows = 0;
     for (uint32_t i : zone_ids) {
-      Zone& z = zones[i];
-      const Window sub = intersect(z.in_raster, need);
-      const size_t n = static_cast<size_t>(sub.cols);
-      weights.resize(n);
-      v.resize(n);
-      w.resize(n);
-      for (int64_t row = sub.row0; row < sub.row0 + sub.rows; row++) {
-        z.coverage.row_weights(options.coverage, row, sub.col0, sub.cols, weights.data());
-        const size_t base =
-            static_cast<size_t>((row - need.row0) * need.cols + (sub.col0 - need.col0));
-        size_t k = 0;
-        double missing = 0, all = 0;
-        for (size_t c = 0; c < n; c++) {
-          const double wc = weights[c];
-          if (wc == 0) continue;
-          all += wc;
-          if (valid[base + c]) {
-            v[k] = values[base + c];
-            w[k++] = wc;
-          } else {
-            missing += wc;
-          }
-        }
-        z.inside_weight += all;
-        if (k > 0) z.acc.add(v.data(), w.data(), k, areas.km2(row));
-        z.acc.add_missing(missing);
-      }
+      const Window part = intersect(zones[i].in_raster, block);
+      need = bounding(need, part);
+      sum_of_windows += part.rows * part.cols;
+    }
+    const bool together = zone_ids.size() == 1 || 2 * sum_of_windows >= need.rows * need.cols;
+    if (together) read(need);
+    for (uint32_t i : zone_ids) {
+      const Window sub = intersect(zones[i].in_raster, block);
+      if (!together) read(sub);
+      accumulate(zones[i], sub, together ? need : sub);
     }
   }
 
