@@ -20,8 +20,10 @@ record() {  # suite passed failed
   total_passed=$((total_passed + $2)); total_failed=$((total_failed + $3))
   summary+=("$(printf '  %-8s %4d passed, %d failed' "$1" "$2" "$3")")
 }
+HTTP_PID=
 finish() {
   trap - EXIT
+  [[ -n $HTTP_PID ]] && kill "$HTTP_PID" 2>/dev/null
   scripts/pgcluster.sh stop >/dev/null 2>&1 || true
   echo
   echo "== summary"
@@ -64,7 +66,7 @@ make install >"$LOGS/install.log" 2>&1 || { cat "$LOGS/install.log"; record inst
 
 step "throwaway cluster"
 scripts/pgcluster.sh start || { record cluster 0 1; finish; }
-trap 'scripts/pgcluster.sh stop' EXIT
+trap '[[ -n $HTTP_PID ]] && kill "$HTTP_PID"; scripts/pgcluster.sh stop' EXIT
 eval "$(scripts/pgcluster.sh env)"
 
 step "test data"
@@ -89,6 +91,15 @@ else
   echo "skipped: shared_rasterstats (../shared/data/rasterstats is absent)"
   summary+=("  skipped: shared_rasterstats (no ../shared)")
 fi
+
+# A real HTTP server on 127.0.0.1 serving the fixtures, with range requests and faults.
+rm -f "$GEOETL_FIXTURES/http.port"
+python3 test/fixtures/http_server.py "$GEOETL_FIXTURES" "$GEOETL_FIXTURES/http.port" \
+  "$GEOETL_FIXTURES/http_stats.json" &
+HTTP_PID=$!
+for _ in $(seq 50); do [[ -f $GEOETL_FIXTURES/http.port ]] && break; sleep 0.1; done
+[[ -f $GEOETL_FIXTURES/http.port ]] || { record http-server 0 1; finish; }
+export GEOETL_HTTP=http://127.0.0.1:$(cat "$GEOETL_FIXTURES/http.port")
 
 step "SQL regression tests (pg_regress)"
 rm -rf results regression.diffs regression.out

@@ -14,8 +14,8 @@ PACKAGES=(
   libgdal-dev gdal-bin libproj-dev libcurl4-openssl-dev libhdf5-dev
   # core tests and benchmarks
   libgtest-dev libgmock-dev googletest libbenchmark-dev
-  # scripts
-  util-linux procps iproute2
+  # scripts and test servers
+  util-linux procps iproute2 python3
 )
 
 missing=()

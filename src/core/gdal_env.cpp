@@ -55,6 +55,8 @@ void ensure_gdal(const GdalSettings& settings) {
   };
   set("GDAL_HTTP_TIMEOUT", std::to_string(settings.http_timeout_s));
   set("GDAL_HTTP_CONNECTTIMEOUT", std::to_string(settings.http_connect_timeout_s));
+  set("GDAL_HTTP_MAX_RETRY", "2");  // 429, 502, 503, 504 and connection resets
+  set("GDAL_HTTP_RETRY_DELAY", "0.5");
   set("AWS_S3_ENDPOINT", settings.s3_endpoint);
   set("AWS_REGION", settings.s3_region);
   set("AWS_ACCESS_KEY_ID", settings.s3_access_key);

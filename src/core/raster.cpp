@@ -2,6 +2,7 @@
 
 #include <cpl_conv.h>
 #include <cpl_string.h>
+#include <cpl_vsi.h>
 #include <gdal.h>
 #include <ogr_srs_api.h>
 #include <sys/stat.h>
@@ -11,6 +12,7 @@
 
 #include "error.h"
 #include "gdal_env.h"
+#include "http_probe.h"
 
 namespace geoetl {
 
@@ -87,6 +89,27 @@ bool is_missing_local_file(const std::string& path) {
          stat(path.c_str(), &st) != 0;
 }
 
+// Throws the error that explains why a URL could not be read, if the server says so.
+void explain_remote_failure(const std::string& url, const std::string& shown,
+                            const GdalSettings& gdal) {
+  const ProbeResult p = http_probe(url, gdal.http_connect_timeout_s, gdal.http_timeout_s);
+  const std::string code = "HTTP " + std::to_string(p.status);
+  if (p.status == 0)
+    throw Error(ErrorKind::network_error, "cannot reach \"" + shown + "\"", p.error,
+                "Check the address and the network; geoetl.http_timeout and "
+                "geoetl.http_connect_timeout bound the wait.");
+  if (p.status == 401 || p.status == 403)
+    throw Error(ErrorKind::permission_denied, "the server refused access to \"" + shown + "\"",
+                code, "The source needs credentials, or they are wrong or expired.");
+  if (p.status == 404 || p.status == 410)
+    throw Error(ErrorKind::not_found, "raster \"" + shown + "\" does not exist", code);
+  if (p.status >= 500)
+    throw Error(ErrorKind::network_error, "the server of \"" + shown + "\" failed", code,
+                "Servers fail now and then: try again later.");
+  if (p.status >= 400)
+    throw Error(ErrorKind::network_error, "the server refused \"" + shown + "\"", code);
+}
+
 GDALDatasetH open_gdal(const std::string& path, const std::string& shown,
                        const RasterOpenOptions& options) {
   if (is_missing_local_file(path))
@@ -103,6 +126,9 @@ GDALDatasetH open_gdal(const std::string& path, const std::string& shown,
                               options.restrict_drivers ? safe_drivers : nullptr, nullptr, nullptr);
   if (remote) CPLSetThreadLocalConfigOption("GDAL_DISABLE_READDIR_ON_OPEN", nullptr);
   if (h == nullptr) {
+    if (remote) VSICurlPartialClearCache(path.c_str());  // GDAL remembers failures per URL
+    if (path.rfind("/vsicurl/", 0) == 0)
+      explain_remote_failure(path.substr(9), shown, options.gdal);
     const std::string why = errors.last();
     if (why.find("No such file") != std::string::npos ||
         why.find("does not exist") != std::string::npos ||
