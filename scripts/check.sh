@@ -21,9 +21,14 @@ record() {  # suite passed failed
   summary+=("$(printf '  %-8s %4d passed, %d failed' "$1" "$2" "$3")")
 }
 HTTP_PID=
+S3_PID=
+stop_servers() {
+  for pid in $HTTP_PID $S3_PID; do kill "$pid" 2>/dev/null; done
+  true
+}
 finish() {
   trap - EXIT
-  [[ -n $HTTP_PID ]] && kill "$HTTP_PID" 2>/dev/null
+  stop_servers
   scripts/pgcluster.sh stop >/dev/null 2>&1 || true
   echo
   echo "== summary"
@@ -39,10 +44,10 @@ step "dependencies"
 scripts/install-deps.sh || { record deps 0 1; finish; }
 
 step "format (clang-format, .clang-format)"
-if clang-format --dry-run -Werror src/core/*.cpp src/core/*.h src/pg/*.cpp src/pg/*.h test/unit/*.cpp; then
+if clang-format --dry-run -Werror src/core/*.cpp src/core/*.h src/pg/*.cpp src/pg/*.h test/unit/*.cpp test/unit/*.h test/fixtures/*.cpp bench/*.cpp; then
   record format 1 0
 else
-  echo "run: clang-format -i src/core/*.{cpp,h} src/pg/*.{cpp,h} test/unit/*.cpp"
+  echo "run: clang-format -i src/core/*.{cpp,h} src/pg/*.{cpp,h} test/unit/*.{cpp,h} test/fixtures/*.cpp bench/*.cpp"
   record format 0 1
 fi
 
@@ -66,7 +71,7 @@ make install >"$LOGS/install.log" 2>&1 || { cat "$LOGS/install.log"; record inst
 
 step "throwaway cluster"
 scripts/pgcluster.sh start || { record cluster 0 1; finish; }
-trap '[[ -n $HTTP_PID ]] && kill "$HTTP_PID"; scripts/pgcluster.sh stop' EXIT
+trap 'stop_servers; scripts/pgcluster.sh stop' EXIT
 eval "$(scripts/pgcluster.sh env)"
 
 step "test data"
@@ -100,6 +105,21 @@ HTTP_PID=$!
 for _ in $(seq 50); do [[ -f $GEOETL_FIXTURES/http.port ]] && break; sleep 0.1; done
 [[ -f $GEOETL_FIXTURES/http.port ]] || { record http-server 0 1; finish; }
 export GEOETL_HTTP=http://127.0.0.1:$(cat "$GEOETL_FIXTURES/http.port")
+
+# An S3-compatible server on 127.0.0.1 (s3rver, from the npm registry, pinned by a lockfile).
+S3_BUCKET=geoetl-test
+(cd test/s3 && npm ci --no-audit --no-fund --silent >"$LOGS/npm.log" 2>&1) || { cat "$LOGS/npm.log"; record s3-server 0 1; finish; }
+S3_PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+mkdir -p "$GEOETL_FIXTURES/s3"
+node test/s3/node_modules/.bin/s3rver -d "$GEOETL_FIXTURES/s3" -a 127.0.0.1 -p "$S3_PORT" \
+  --configure-bucket "$S3_BUCKET" --silent &
+S3_PID=$!
+for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$S3_PORT") 2>/dev/null && break; sleep 0.1; done
+AWS_S3_ENDPOINT=127.0.0.1:$S3_PORT AWS_HTTPS=NO AWS_VIRTUAL_HOSTING=FALSE \
+  AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER CPL_VSIL_USE_TEMP_FILE_FOR_RANDOM_WRITE=YES \
+  gdal_translate -q -co TILED=YES -co COMPRESS=DEFLATE "$GEOETL_FIXTURES/lights.tif" \
+  "/vsis3/$S3_BUCKET/lights.tif" || { record s3-server 0 1; finish; }
+export GEOETL_S3_ENDPOINT=127.0.0.1:$S3_PORT GEOETL_S3_BUCKET=$S3_BUCKET
 
 step "SQL regression tests (pg_regress)"
 rm -rf results regression.diffs regression.out

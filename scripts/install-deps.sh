@@ -14,14 +14,19 @@ PACKAGES=(
   libgdal-dev gdal-bin libproj-dev libcurl4-openssl-dev libhdf5-dev
   # core tests and benchmarks
   libgtest-dev libgmock-dev googletest libbenchmark-dev
-  # scripts and test servers
-  util-linux procps iproute2 python3
+  # scripts and test servers (HTTP: python3; S3-compatible: s3rver on node, from npm)
+  util-linux procps iproute2 python3 nodejs
 )
+
+# npm ships inside some nodejs builds and separately in Debian's
+need_npm() { ! command -v npm >/dev/null 2>&1; }
 
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+
+need_npm && [[ " ${missing[*]} " != *" nodejs "* ]] && missing+=(npm)
 
 if [[ ${#missing[@]} -eq 0 ]]; then
   echo "install-deps: all ${#PACKAGES[@]} packages present"
@@ -38,4 +43,5 @@ echo "install-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -q
 apt-get install -y -q --no-install-recommends "${missing[@]}"
+if need_npm; then apt-get install -y -q --no-install-recommends npm; fi
 echo "install-deps: done"

@@ -3,6 +3,7 @@
 #include <cpl_conv.h>
 #include <cpl_string.h>
 #include <cpl_vsi.h>
+#include <cpl_vsi_error.h>
 #include <gdal.h>
 #include <ogr_srs_api.h>
 #include <sys/stat.h>
@@ -110,6 +111,44 @@ void explain_remote_failure(const std::string& url, const std::string& shown,
     throw Error(ErrorKind::network_error, "the server refused \"" + shown + "\"", code);
 }
 
+// Credentials never appear in an error, whatever the server echoed.
+std::string scrubbed(std::string message, const GdalSettings& gdal) {
+  for (const std::string* secret : {&gdal.s3_access_key, &gdal.s3_secret_key})
+    for (size_t at; !secret->empty() && (at = message.find(*secret)) != std::string::npos;)
+      message.replace(at, secret->size(), "***");
+  return message;
+}
+
+// Throws the error that explains why an s3:// object could not be read, from GDAL's own report.
+void explain_s3_failure(const std::string& path, const std::string& shown,
+                        const GdalSettings& gdal) {
+  VSIErrorReset();
+  if (VSILFILE* f = VSIFOpenExL(path.c_str(), "rb", TRUE)) {  // TRUE: set VSI errors on failure
+    VSIFCloseL(f);
+    return;
+  }
+  const std::string why = scrubbed(VSIGetLastErrorMsg(), gdal);
+  switch (VSIGetLastErrorNo()) {
+    case VSIE_AWSObjectNotFound:
+    case VSIE_AWSBucketNotFound:
+    case VSIE_FileError:
+      throw Error(ErrorKind::not_found, "raster \"" + shown + "\" does not exist", why);
+    case VSIE_AWSAccessDenied:
+    case VSIE_AWSInvalidCredentials:
+    case VSIE_AWSSignatureDoesNotMatch:
+      throw Error(ErrorKind::permission_denied, "the S3 store refused access to \"" + shown + "\"",
+                  why, "Check geoetl.s3_access_key and geoetl.s3_secret_key (superuser settings).");
+    case VSIE_HttpError:
+      throw Error(ErrorKind::network_error, "cannot reach the S3 store for \"" + shown + "\"", why,
+                  "Check geoetl.s3_endpoint, geoetl.s3_https and the network.");
+    case VSIE_None:  // an empty 404 to GDAL's HEAD request: the object is not there
+      throw Error(ErrorKind::not_found, "raster \"" + shown + "\" does not exist",
+                  "The S3 store has no such object.");
+    default:
+      throw Error(ErrorKind::network_error, "cannot read \"" + shown + "\" from the S3 store", why);
+  }
+}
+
 GDALDatasetH open_gdal(const std::string& path, const std::string& shown,
                        const RasterOpenOptions& options) {
   if (is_missing_local_file(path))
@@ -129,7 +168,8 @@ GDALDatasetH open_gdal(const std::string& path, const std::string& shown,
     if (remote) VSICurlPartialClearCache(path.c_str());  // GDAL remembers failures per URL
     if (path.rfind("/vsicurl/", 0) == 0)
       explain_remote_failure(path.substr(9), shown, options.gdal);
-    const std::string why = errors.last();
+    if (path.rfind("/vsis3/", 0) == 0) explain_s3_failure(path, shown, options.gdal);
+    const std::string why = scrubbed(errors.last(), options.gdal);
     if (why.find("No such file") != std::string::npos ||
         why.find("does not exist") != std::string::npos ||
         why.find("HTTP response code: 404") != std::string::npos)
@@ -250,7 +290,7 @@ void Band::read(const Window& w, double* values, uint8_t* valid, const CancelTok
                      values, cols, rows, GDT_Float64, 0, 0, &extra) != CE_None) {
     cancel.check();
     throw Error(ErrorKind::data_corrupted, "cannot read \"" + raster_->name() + "\"", errors.last(),
-                "The file may be truncated or damaged; fetch it again.");
+                "The file may be truncated or damaged, or its server failed.");
   }
   const size_t n = static_cast<size_t>(cols) * static_cast<size_t>(rows);
   if (per_dataset_mask_) {
