@@ -48,22 +48,5 @@ RESET statement_timeout;
 SELECT geoetl.selftest_live_objects() AS live_after_timeout;
 
 -- pg_cancel_backend from another session stops it too
-CREATE EXTENSION IF NOT EXISTS dblink;
-SELECT dblink_connect('worker', format('host=%s port=%s dbname=%s',
-  split_part(current_setting('unix_socket_directories'), ',', 1),
-  current_setting('port'), current_database())) AS connected;
-SELECT dblink_exec('worker', 'SET application_name = ''geoetl_cancel_test''') AS set;
-SELECT dblink_send_query('worker', 'SELECT geoetl.selftest_wait(60)') AS sent;
-DO $$
-DECLARE worker_pid int;
-BEGIN
-  FOR i IN 1..200 LOOP  -- wait up to 10 s for the worker to be inside selftest_wait
-    SELECT pid INTO worker_pid FROM pg_stat_activity
-     WHERE application_name = 'geoetl_cancel_test' AND state = 'active';
-    EXIT WHEN worker_pid IS NOT NULL;
-    PERFORM pg_sleep(0.05);
-  END LOOP;
-  PERFORM pg_cancel_backend(worker_pid);
-END $$;
-SELECT pg_temp.err($$SELECT * FROM dblink_get_result('worker') AS r(polls bigint)$$);
-SELECT dblink_disconnect('worker') AS disconnected;
+\set slow_query 'SELECT geoetl.selftest_wait(60)::text'
+\i sql/include/cancel_from_other_session.psql

@@ -49,27 +49,8 @@ RESET statement_timeout;
 SELECT count FROM geoetl.zonal_stats(:'small', ST_MakeEnvelope(0, 0, 3, 3));
 SELECT geoetl.selftest_live_objects() AS live;
 -- and so does pg_cancel_backend from another session
-CREATE EXTENSION IF NOT EXISTS dblink;
-SELECT dblink_connect('worker', format('host=%s port=%s dbname=%s',
-  split_part(current_setting('unix_socket_directories'), ',', 1),
-  current_setting('port'), current_database())) AS connected;
-SELECT dblink_exec('worker', 'SET application_name = ''geoetl_zonal_cancel''') AS set;
-SELECT dblink_send_query('worker', format('SELECT count FROM geoetl.zonal_stats(%L, ST_MakeEnvelope(0, 0, 20000, 20000), quantiles => ''{}'')', :'slow')) AS sent;
-DO $$
-DECLARE worker_pid int;
-BEGIN
-  FOR i IN 1..200 LOOP
-    SELECT pid INTO worker_pid FROM pg_stat_activity
-     WHERE application_name = 'geoetl_zonal_cancel' AND state = 'active';
-    EXIT WHEN worker_pid IS NOT NULL;
-    PERFORM pg_sleep(0.05);
-  END LOOP;
-  PERFORM pg_sleep(0.2);
-  PERFORM pg_cancel_backend(worker_pid);
-END $$;
-SELECT pg_temp.err($$SELECT * FROM dblink_get_result('worker') AS r(count float8)$$);
-SELECT count(*) AS worker_still_connected FROM pg_stat_activity WHERE application_name = 'geoetl_zonal_cancel';
-SELECT dblink_disconnect('worker') AS disconnected;
+SELECT format('SELECT count::text FROM geoetl.zonal_stats(%L, ST_MakeEnvelope(0, 0, 20000, 20000), quantiles => ''{}'')', :'slow') AS slow_query \gset
+\i sql/include/cancel_from_other_session.psql
 
 -- quantiles over more cells than geoetl.quantile_memory_mb allows: a clear error
 SET geoetl.quantile_memory_mb = 1;

@@ -6,17 +6,11 @@
 
 #include "coverage.h"
 #include "error.h"
+#include "polygons.h"
 
 using namespace geoetl;
 
 namespace {
-
-Ring rect(double x0, double y0, double x1, double y1) {
-  return {{x0, y0}, {x1, y0}, {x1, y1}, {x0, y1}, {x0, y0}};
-}
-MultiPolygon mp(std::vector<Ring> rings) {
-  return MultiPolygon{{Polygon{std::move(rings)}}};
-}
 
 // weights[r][c] over rows/cols [0, rows) x [0, cols)
 std::vector<std::vector<double>> grid(const CellCoverage& cov, Coverage mode, int rows, int cols) {

@@ -6,7 +6,7 @@
 #include <fstream>
 
 #include "error.h"
-#include "raster_fixture.h"
+#include "tiff_writer.h"
 #include "sources.h"
 
 using namespace geoetl;

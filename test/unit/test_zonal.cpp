@@ -5,19 +5,13 @@
 #include <random>
 
 #include "error.h"
-#include "raster_fixture.h"
+#include "polygons.h"
+#include "tiff_writer.h"
 #include "zonal.h"
 
 using namespace geoetl;
 
 namespace {
-
-Ring rect(double x0, double y0, double x1, double y1) {
-  return {{x0, y0}, {x1, y0}, {x1, y1}, {x0, y1}, {x0, y0}};
-}
-MultiPolygon mp(std::vector<Ring> rings) {
-  return MultiPolygon{{Polygon{std::move(rings)}}};
-}
 
 ZonalOptions opts(Coverage mode = Coverage::exact) {
   ZonalOptions o;
