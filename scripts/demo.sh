@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `make demo`: install dependencies, build and install geoetl, start the throwaway cluster
-# in .pgdata/, load the sample areas and show them. Safe to run again: it updates in place.
+# in .pgdata/, load the sample areas, show them, and compute night-light statistics for them
+# from a bundled (generated) raster. No network. Safe to run again: it updates in place.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -10,10 +11,15 @@ AREAS=scripts/demo/areas.geojson
 scripts/install-deps.sh
 make -j "$(nproc)"
 make install >/dev/null
+cmake --build build -j "$(nproc)" --target geoetl_fixtures >/dev/null
 scripts/pgcluster.sh start
 eval "$(scripts/pgcluster.sh env)"
+# The demo raster lives in the cluster's folder, which the server can always read.
+DATA=$(readlink -f "${GEOETL_PGDIR:-$ROOT/.pgdata}")/demo
+mkdir -p "$DATA"
+[[ -f $DATA/demo_lights.tif ]] || build/geoetl_fixtures --demo "$DATA"
 
-psql -X -q -v ON_ERROR_STOP=1 -v areas="$(cat "$AREAS")" <<'SQL'
+psql -X -q -v ON_ERROR_STOP=1 -v areas="$(cat "$AREAS")" -v raster="$DATA/demo_lights.tif" <<'SQL'
 SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS geoetl CASCADE;
 ALTER EXTENSION geoetl UPDATE;
@@ -35,6 +41,14 @@ COMMIT;
 SELECT area_id, name, properties->>'country' AS country, properties->>'kind' AS kind,
        round(area_km2::numeric, 1) AS area_km2
   FROM geoetl.area ORDER BY area_id;
+
+\echo
+\echo 'Night lights in each area (bundled demo raster, nW/cm2/sr; lit means >= 1):'
+SELECT name, round(sum::numeric, 1) AS sum_of_lights, round(mean::numeric, 2) AS mean_radiance,
+       round(quantiles[1]::numeric, 2) AS median, round((100 * lit_share)::numeric, 1) AS lit_pct,
+       round(lit_area_km2::numeric, 1) AS lit_km2, round((100 * nodata_share)::numeric, 1) AS nodata_pct
+  FROM geoetl.zonal_stats_areas(:'raster', threshold => 1.0)
+ ORDER BY area_id;
 SELECT geoetl.version() AS versions;
 SQL
 
