@@ -76,7 +76,8 @@ eval "$(scripts/pgcluster.sh env)"
 
 step "test data"
 # Fixtures live in the cluster's folder, which the server's user can always read.
-export GEOETL_FIXTURES=$GEOETL_PGDIR/fixtures
+# (its real path: .pgdata-check may be a symlink to /var/tmp when postgres cannot enter the clone)
+export GEOETL_FIXTURES=$(readlink -f "$GEOETL_PGDIR")/fixtures
 rm -rf "$GEOETL_FIXTURES" && mkdir -p "$GEOETL_FIXTURES"
 chmod 1777 "$GEOETL_FIXTURES"  # the server writes test files here too
 build/geoetl_fixtures "$GEOETL_FIXTURES" || { record fixtures 0 1; finish; }

@@ -130,13 +130,16 @@ start() {
 }
 
 stop() {
-  local pid
+  local pid children
   pid=$(pid_of_server) || { echo "pgcluster: not running ($DIR)"; return; }
   as_owner "$PGBIN/pg_ctl" -D "$DATA" -m fast -w -t 30 stop >/dev/null 2>&1 \
     || as_owner "$PGBIN/pg_ctl" -D "$DATA" -m immediate -w -t 10 stop >/dev/null 2>&1 || true
-  if kill -0 "$pid" 2>/dev/null; then kill -9 "$pid" 2>/dev/null || true; fi
-  # Children of a killed postmaster (backends, pg_cron) must not outlive it.
-  pkill -9 -P "$pid" 2>/dev/null || true
+  if kill -0 "$pid" 2>/dev/null; then
+    # pg_ctl could not stop it: kill it, and its backends and workers, which must not outlive it
+    children=$(pgrep -P "$pid" || true)
+    kill -9 "$pid" 2>/dev/null || true
+    for child in $children; do kill -9 "$child" 2>/dev/null || true; done
+  fi
   echo "pgcluster: stopped ($DIR)"
 }
 

@@ -106,3 +106,16 @@ BEGIN
   RETURN sums;
 END $$;
 SELECT pg_temp.sums_after_rewrite(:'small', :'nodata', :'fixtures' || '/rewritten.tif') AS sums;
+-- the same with PL/pgSQL simple expressions, whose context lasts the whole transaction
+CREATE FUNCTION pg_temp.simple_sums_after_rewrite(a text, b text, dst text) RETURNS float8[]
+LANGUAGE plpgsql AS $$
+DECLARE r geoetl.zonal_stats_result; sums float8[];
+BEGIN
+  PERFORM pg_temp.copy_file(a, dst);
+  r := geoetl.zonal_stats(dst, ST_MakeEnvelope(0, 0, 3, 3));
+  sums := sums || r.sum;
+  PERFORM pg_temp.copy_file(b, dst);
+  r := geoetl.zonal_stats(dst, ST_MakeEnvelope(0, 0, 3, 3));
+  RETURN sums || r.sum;
+END $$;
+SELECT pg_temp.simple_sums_after_rewrite(:'small', :'nodata', :'fixtures' || '/rewritten2.tif') AS sums;

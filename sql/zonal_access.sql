@@ -33,6 +33,9 @@ SELECT pg_temp.as_role('geoetl_zonal_admin', :'fixtures' || '/missing.tif');
 SELECT pg_temp.as_role('geoetl_zonal_admin', :'fixtures' || '/../../../../etc/passwd');
 SELECT pg_temp.as_role('geoetl_zonal_admin', '/etc/passwd');
 SELECT pg_temp.as_role('geoetl_zonal_admin', 'HDF5:"/etc/passwd"://x');
+-- GDAL reads quotes as toggles: these name files outside the allowed folder
+SELECT pg_temp.as_role('geoetl_zonal_admin', 'HDF5:"' || :'fixtures' || '/"../../../etc/passwd""://x');
+SELECT pg_temp.as_role('geoetl_zonal_admin', 'NETCDF:"' || :'fixtures' || '/"../../../etc/passwd"":Band1');
 SELECT pg_temp.as_role('geoetl_zonal_admin', '/vsicurl/http://127.0.0.1:1/x.tif');
 SELECT pg_temp.as_role('geoetl_zonal_admin', 'http://127.0.0.1:1/x.tif');
 ROLLBACK;

@@ -20,6 +20,13 @@ $$;
 SELECT r.count = l.count AS same_count, r.sum = l.sum AS same_sum, r.quantiles = l.quantiles AS same_quantiles
   FROM geoetl.zonal_stats(:'s3' || '/lights.tif', ST_MakeEnvelope(30.5, 0.5, 31.5, 1.5, 4326)) r,
        geoetl.zonal_stats(:'fixtures' || '/lights.tif', ST_MakeEnvelope(30.5, 0.5, 31.5, 1.5, 4326)) l;
+-- PostGIS resetting GDAL (its driver manager and every config option) does not lose the settings
+SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS postgis_raster;
+RESET client_min_messages;
+SET postgis.gdal_enabled_drivers = 'ENABLE_ALL';
+SELECT count > 0 AS still_reads_s3 FROM geoetl.zonal_stats(:'s3' || '/lights.tif', ST_MakeEnvelope(30.5, 0.5, 31.5, 1.5, 4326));
+RESET postgis.gdal_enabled_drivers;
 -- a missing key and a missing bucket; the secret never shows in an error
 SELECT pg_temp.z(:'s3' || '/missing.tif') AS missing_key;
 SELECT pg_temp.z('s3://no-such-bucket/a.tif') AS missing_bucket;

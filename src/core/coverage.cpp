@@ -59,6 +59,11 @@ CellCoverage::CellCoverage(MultiPolygon cells) {
   bounds_.col0 = static_cast<int64_t>(std::floor(box.xmin));
   bounds_.rows = std::max<int64_t>(1, static_cast<int64_t>(std::ceil(box.ymax)) - bounds_.row0);
   bounds_.cols = std::max<int64_t>(1, static_cast<int64_t>(std::ceil(box.xmax)) - bounds_.col0);
+  if (bounds_.rows > max_rows)
+    throw Error(ErrorKind::limit_exceeded,
+                "the polygon spans " + std::to_string(bounds_.rows) + " rows of the raster's grid",
+                "geoetl handles up to " + std::to_string(max_rows) + " rows.",
+                "Check the polygon's coordinates and SRID, or split it.");
 
   for (const Polygon& p : cells.polygons)
     for (const Ring& ring : p.rings)
@@ -148,7 +153,8 @@ void CellCoverage::exact_row(int64_t row, int64_t col0, int64_t n, double* out) 
   }
 }
 
-void CellCoverage::center_row(int64_t row, int64_t col0, int64_t n, double* out) const {
+template <typename F>
+void CellCoverage::for_each_center_span(int64_t row, F&& f) const {
   const double y = static_cast<double>(row) + 0.5;
   scratch_.clear();
   for_each_edge_in_row(row, [&](const Edge& e) {
@@ -157,12 +163,24 @@ void CellCoverage::center_row(int64_t row, int64_t col0, int64_t n, double* out)
     scratch_.push_back(e.x0 + (y - e.y0) * (e.x1 - e.x0) / (e.y1 - e.y0));
   });
   std::sort(scratch_.begin(), scratch_.end());
-  for (size_t i = 0; i + 1 < scratch_.size(); i += 2) {
-    // Centres c + 0.5 in (x_left, x_right], as GDAL rasterises: floor(x + 0.5) bounds.
-    const int64_t first = std::max(static_cast<int64_t>(std::floor(scratch_[i] + 0.5)), col0);
-    const int64_t end = std::min(static_cast<int64_t>(std::floor(scratch_[i + 1] + 0.5)), col0 + n);
-    for (int64_t c = first; c < end; c++) out[c - col0] = 1;
-  }
+  // Centres c + 0.5 in (x_left, x_right], as GDAL rasterises: floor(x + 0.5) bounds.
+  for (size_t i = 0; i + 1 < scratch_.size(); i += 2)
+    f(static_cast<int64_t>(std::floor(scratch_[i] + 0.5)),
+      static_cast<int64_t>(std::floor(scratch_[i + 1] + 0.5)));
+}
+
+void CellCoverage::center_row(int64_t row, int64_t col0, int64_t n, double* out) const {
+  for_each_center_span(row, [&](int64_t first, int64_t end) {
+    for (int64_t c = std::max(first, col0); c < std::min(end, col0 + n); c++) out[c - col0] = 1;
+  });
+}
+
+int64_t CellCoverage::center_cells(int64_t row, int64_t col0, int64_t col_end) const {
+  int64_t cells = 0;
+  for_each_center_span(row, [&](int64_t first, int64_t end) {
+    cells += std::max<int64_t>(0, std::min(end, col_end) - std::max(first, col0));
+  });
+  return cells;
 }
 
 }  // namespace geoetl

@@ -50,6 +50,12 @@ class CellCoverage {
 
   // Weights of row `row`, columns [col0, col0 + n), written to out[0..n).
   void row_weights(Coverage mode, int64_t row, int64_t col0, int64_t n, double* out) const;
+  // The number of cells of row `row`, columns [col0, col_end), whose centre is inside; costs
+  // O(edges in the row) however many columns.
+  int64_t center_cells(int64_t row, int64_t col0, int64_t col_end) const;
+
+  // The most rows a polygon's bounding box may span (the row index costs 4 bytes a row).
+  static constexpr int64_t max_rows = int64_t{1} << 28;
 
  private:
   struct Edge {
@@ -59,6 +65,8 @@ class CellCoverage {
   void center_row(int64_t row, int64_t col0, int64_t n, double* out) const;
   template <typename F>
   void for_each_edge_in_row(int64_t row, F&& f) const;
+  template <typename F>
+  void for_each_center_span(int64_t row, F&& f) const;
 
   std::vector<Edge> edges_;
   Window bounds_;

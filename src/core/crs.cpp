@@ -34,6 +34,46 @@ Srs make_srs(const std::string& definition, const char* what) {
 
 }  // namespace
 
+namespace {
+
+// Parsing two CRSs and asking PROJ for a transformation costs far more than summarising a
+// village: each (geometry CRS, raster CRS) pair's transformation (null when the two are the
+// same) is kept, most recent first, and destroyed when it falls out.
+struct CtDeleter {
+  void operator()(void* ct) const {
+    OCTDestroyCoordinateTransformation(static_cast<OGRCoordinateTransformationH>(ct));
+  }
+};
+using Transformation = std::unique_ptr<void, CtDeleter>;
+
+OGRCoordinateTransformationH transformation(const std::string& from, const std::string& to_wkt,
+                                            const std::string& raster_name) {
+  static std::list<std::pair<std::string, Transformation>> cache;
+  const std::string key = from + '\0' + to_wkt;
+  for (auto it = cache.begin(); it != cache.end(); ++it)
+    if (it->first == key) {
+      cache.splice(cache.begin(), cache, it);
+      return static_cast<OGRCoordinateTransformationH>(it->second.get());
+    }
+  Srs src = make_srs(from, "geometry's"), dst = make_srs(to_wkt, "raster's");
+  Transformation ct;
+  if (!OSRIsSame(static_cast<OGRSpatialReferenceH>(src.get()),
+                 static_cast<OGRSpatialReferenceH>(dst.get()))) {
+    GdalErrors errors;
+    ct.reset(OCTNewCoordinateTransformation(static_cast<OGRSpatialReferenceH>(src.get()),
+                                            static_cast<OGRSpatialReferenceH>(dst.get())));
+    if (!ct)
+      throw Error(ErrorKind::invalid_argument,
+                  "cannot transform the geometry to the CRS of \"" + raster_name + "\"",
+                  errors.last());
+  }
+  cache.emplace_front(key, std::move(ct));
+  if (cache.size() > 16) cache.pop_back();
+  return static_cast<OGRCoordinateTransformationH>(cache.front().second.get());
+}
+
+}  // namespace
+
 void transform_to_raster_crs(MultiPolygon& mp, const std::string& from, const std::string& to_wkt,
                              const std::string& raster_name) {
   if (from.empty()) return;
@@ -43,17 +83,9 @@ void transform_to_raster_crs(MultiPolygon& mp, const std::string& from, const st
                 "The geometry has an SRID, so it cannot be placed on the raster.",
                 "If the geometry is in the raster's own coordinates, give it SRID 0 with "
                 "ST_SetSRID(geom, 0).");
-  Srs src = make_srs(from, "geometry's"), dst = make_srs(to_wkt, "raster's");
-  if (OSRIsSame(static_cast<OGRSpatialReferenceH>(src.get()),
-                static_cast<OGRSpatialReferenceH>(dst.get())))
-    return;
+  OGRCoordinateTransformationH ct = transformation(from, to_wkt, raster_name);
+  if (ct == nullptr) return;
   GdalErrors errors;
-  OGRCoordinateTransformationH ct = OCTNewCoordinateTransformation(
-      static_cast<OGRSpatialReferenceH>(src.get()), static_cast<OGRSpatialReferenceH>(dst.get()));
-  if (ct == nullptr)
-    throw Error(ErrorKind::invalid_argument,
-                "cannot transform the geometry to the CRS of \"" + raster_name + "\"",
-                errors.last());
   std::vector<double> xs, ys;
   bool ok = true;
   for (Polygon& p : mp.polygons)

@@ -3,6 +3,7 @@
 #include <cpl_conv.h>
 #include <cpl_error.h>
 #include <gdal.h>
+#include <gdal_frmts.h>
 #include <gdal_priv.h>
 
 #include <string>
@@ -32,22 +33,28 @@ void on_gdal_manager_lost(std::function<void()> callback) {
 }
 
 void ensure_gdal(const GdalSettings& settings) {
-  if (GDALGetDriverByName(sentinel_name) == nullptr || GDALGetDriverByName("GTiff") == nullptr) {
-    // GDAL_SKIP (set by PostGIS to disable drivers for its own functions) would make
-    // GDALAllRegister skip them: clear it around our registration, then put it back.
-    const char* skip = CPLGetConfigOption("GDAL_SKIP", nullptr);
-    const std::string saved = skip ? skip : "";
-    CPLSetConfigOption("GDAL_SKIP", nullptr);
-    GDALAllRegister();
-    CPLSetConfigOption("GDAL_SKIP", skip ? saved.c_str() : nullptr);
-    if (GDALGetDriverByName(sentinel_name) == nullptr) register_sentinel();
-  }
-  // Applied only when they change: GDAL's config options sit behind a mutex and a list, and
-  // this runs once per zonal_stats call.
+  // Applied only when they change (GDAL's config options sit behind a mutex and a list, and
+  // this runs once per zonal_stats call), and again whenever GDAL lost them.
   static GdalSettings applied;
-  static bool first = true;
-  if (!first && settings == applied) return;
-  first = false;
+  static bool apply = true;
+  if (GDALGetDriverByName(sentinel_name) == nullptr || GDALGetDriverByName("GTiff") == nullptr) {
+    const char* skip = CPLGetConfigOption("GDAL_SKIP", nullptr);
+    if (skip == nullptr || *skip == '\0') {
+      GDALAllRegister();
+    } else {
+      // PostGIS keeps the drivers it disabled for its own functions in GDAL_SKIP: leave those
+      // off and register only the drivers geoetl reads with (these ignore GDAL_SKIP).
+      GDALRegister_GTiff();
+      GDALRegister_COG();
+      GDALRegister_HDF5();
+      GDALRegister_HDF5Image();
+      GDALRegister_netCDF();
+    }
+    if (GDALGetDriverByName(sentinel_name) == nullptr) register_sentinel();
+    apply = true;  // destroying the driver manager also cleared every config option
+  }
+  if (!apply && settings == applied) return;
+  apply = false;
   applied = settings;
   GDALSetCacheMax64(static_cast<GIntBig>(settings.cache_mb) * 1024 * 1024);
   auto set = [](const char* key, const std::string& value) {

@@ -2,8 +2,9 @@
 //
 // ensure_gdal() runs before every GDAL use. It registers the drivers geoetl needs whenever they
 // are missing: PostGIS's postgis.gdal_enabled_drivers destroys GDAL's driver manager (which
-// force-closes every open dataset) and sets GDAL_SKIP. A sentinel driver of ours is destroyed
-// with the manager; its unload callback tells the dataset cache that its handles are gone.
+// force-closes every open dataset and clears every config option) and sets GDAL_SKIP. A
+// sentinel driver of ours is destroyed with the manager; its unload callback tells the dataset
+// cache that its handles are gone, and the settings are applied again.
 //
 // GdalErrors collects GDAL's error messages for one call (a pushed handler, never a global one
 // that raises), so failures can be reported with GDAL's own words.

@@ -9,9 +9,15 @@ size_t discard(char*, size_t size, size_t n, void*) {
   return size * n;
 }
 
+// libcurl calls this while it waits: a non-zero answer aborts the transfer.
+int progress(void* token, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  return static_cast<const CancelToken*>(token)->requested() ? 1 : 0;
+}
+
 }  // namespace
 
-ProbeResult http_probe(const std::string& url, int connect_timeout_s, int timeout_s) {
+ProbeResult http_probe(const std::string& url, int connect_timeout_s, int timeout_s,
+                       const CancelToken& cancel) {
   static const bool initialised = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
   ProbeResult r;
   CURL* curl = initialised ? curl_easy_init() : nullptr;
@@ -28,6 +34,9 @@ ProbeResult http_probe(const std::string& url, int connect_timeout_s, int timeou
   curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, discard);
   curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, message);
+  curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+  curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, progress);
+  curl_easy_setopt(curl, CURLOPT_XFERINFODATA, const_cast<CancelToken*>(&cancel));
   const CURLcode rc = curl_easy_perform(curl);
   if (rc == CURLE_OK) {
     curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &r.status);
@@ -35,6 +44,7 @@ ProbeResult http_probe(const std::string& url, int connect_timeout_s, int timeou
     r.error = message[0] != '\0' ? message : curl_easy_strerror(rc);
   }
   curl_easy_cleanup(curl);
+  if (rc == CURLE_ABORTED_BY_CALLBACK) cancel.check();
   return r;
 }
 

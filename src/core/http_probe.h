@@ -4,6 +4,8 @@
 
 #include <string>
 
+#include "cancel.h"
+
 namespace geoetl {
 
 struct ProbeResult {
@@ -11,7 +13,9 @@ struct ProbeResult {
   std::string error;  // libcurl's message when no response came
 };
 
-// GET url with "Range: bytes=0-0", no signals, within the given timeouts (seconds).
-ProbeResult http_probe(const std::string& url, int connect_timeout_s, int timeout_s);
+// GET url with "Range: bytes=0-0", no signals, within the given timeouts (seconds); `cancel`
+// aborts it (then Error(cancelled) is thrown).
+ProbeResult http_probe(const std::string& url, int connect_timeout_s, int timeout_s,
+                       const CancelToken& cancel);
 
 }  // namespace geoetl

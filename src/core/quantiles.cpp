@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <cstring>
 
+#include "error.h"
+
 namespace geoetl {
 namespace {
 
@@ -58,6 +60,7 @@ const WeightedValue* neighbour(const Chain& chain, const WeightedValue& edge, bo
 // The bracket of a search whose cells are few (sorted here) or all share one key.
 Bracket finish(const Chain& chain, WeightedValue* cells, size_t n, bool equal_keys,
                const Search& s) {
+  if (n == 0) throw Error(ErrorKind::internal, "quantile selection lost its target");
   WeightedValue first = cells[0], last = cells[0];
   double total = 0;
   if (equal_keys) {  // one value: only the lightest (first) and heaviest (last) weights matter
@@ -127,6 +130,9 @@ void radix_select(Chain& chain, WeightedValue* cells, size_t n, int level,
     count[b] += count[65536 + b] + count[2 * 65536 + b] + count[3 * 65536 + b];
   }
 
+  uint32_t last_bin = 65535;
+  while (last_bin > 0 && count[last_bin] == 0) last_bin--;
+
   struct Target {
     uint32_t bin;
     double offset;
@@ -138,7 +144,9 @@ void radix_select(Chain& chain, WeightedValue* cells, size_t n, int level,
   for (Search* s : searches) {
     uint32_t b = 0;
     double cum = s->offset;
-    while (b < 65535 && (count[b] == 0 || cum + weight[b] <= s->target)) cum += weight[b++];
+    // never past the last non-empty bin: the bins' weights, added in another order than the
+    // total was, may fall a rounding error short of a target at the very end
+    while (b < last_bin && (count[b] == 0 || cum + weight[b] <= s->target)) cum += weight[b++];
     auto same =
         std::find_if(targets.begin(), targets.end(), [b](const Target& t) { return t.bin == b; });
     if (same == targets.end()) {
@@ -187,6 +195,10 @@ std::vector<double> weighted_quantiles(std::vector<WeightedValue>& cells,
   std::vector<Search*> pending;
   for (size_t i = 0; i < probs.size(); i++) {
     searches[i].target = m_first + probs[i] * (m_last - m_first);
+    if (probs[i] >= 1 || searches[i].target >= m_last) {  // the last cell itself
+      searches[i].result = {last.value, m_last, last.value, m_last};
+      continue;
+    }
     pending.push_back(&searches[i]);
   }
   Chain chain;

@@ -14,6 +14,7 @@
 #include "error.h"
 #include "gdal_env.h"
 #include "http_probe.h"
+#include "sources.h"
 
 namespace geoetl {
 
@@ -77,7 +78,10 @@ Cache& cache() {
   return c;
 }
 
-std::string local_signature(const std::string& path) {
+// Size and modification time of the file behind a GDAL name ("" for remote ones).
+std::string local_signature(const std::string& name) {
+  const std::string inner = subdataset_file(name);
+  const std::string& path = inner.empty() ? name : inner;
   struct stat st;
   if (path.rfind("/vsi", 0) == 0 || stat(path.c_str(), &st) != 0) return {};
   return std::to_string(st.st_size) + ":" + std::to_string(st.st_mtim.tv_sec) + "." +
@@ -92,8 +96,10 @@ bool is_missing_local_file(const std::string& path) {
 
 // Throws the error that explains why a URL could not be read, if the server says so.
 void explain_remote_failure(const std::string& url, const std::string& shown,
-                            const GdalSettings& gdal) {
-  const ProbeResult p = http_probe(url, gdal.http_connect_timeout_s, gdal.http_timeout_s);
+                            const RasterOpenOptions& options) {
+  const GdalSettings& gdal = options.gdal;
+  const ProbeResult p = http_probe(url, gdal.http_connect_timeout_s, gdal.http_timeout_s,
+                                   options.cancel != nullptr ? *options.cancel : CancelToken());
   const std::string code = "HTTP " + std::to_string(p.status);
   if (p.status == 0)
     throw Error(ErrorKind::network_error, "cannot reach \"" + shown + "\"", p.error,
@@ -166,8 +172,7 @@ GDALDatasetH open_gdal(const std::string& path, const std::string& shown,
   if (remote) CPLSetThreadLocalConfigOption("GDAL_DISABLE_READDIR_ON_OPEN", nullptr);
   if (h == nullptr) {
     if (remote) VSICurlPartialClearCache(path.c_str());  // GDAL remembers failures per URL
-    if (path.rfind("/vsicurl/", 0) == 0)
-      explain_remote_failure(path.substr(9), shown, options.gdal);
+    if (path.rfind("/vsicurl/", 0) == 0) explain_remote_failure(path.substr(9), shown, options);
     if (path.rfind("/vsis3/", 0) == 0) explain_s3_failure(path, shown, options.gdal);
     const std::string why = scrubbed(errors.last(), options.gdal);
     if (why.find("No such file") != std::string::npos ||
@@ -183,10 +188,11 @@ GDALDatasetH open_gdal(const std::string& path, const std::string& shown,
 }
 
 std::shared_ptr<Dataset> cached_dataset(const std::string& path, const std::string& shown,
-                                        const RasterOpenOptions& options) {
+                                        const RasterOpenOptions& options, std::string* signature) {
   Cache& c = cache();
   const std::string key = (options.restrict_drivers ? "r:" : "a:") + path;
   const std::string sig = local_signature(path);
+  *signature = sig;
   for (auto it = c.entries.begin(); it != c.entries.end(); ++it) {
     if (it->key != key) continue;
     if (it->signature == sig) {
@@ -226,7 +232,7 @@ Raster Raster::open(const std::string& gdal_path, const std::string& shown,
   ensure_gdal(options.gdal);
   Raster r;
   r.shown_ = shown;
-  r.ds_ = cached_dataset(gdal_path, shown, options);
+  r.ds_ = cached_dataset(gdal_path, shown, options, &r.signature_);
   const Dataset& ds = *r.ds_;
   r.bands_ = ds.bands;
   r.grid_.width = ds.width;

@@ -26,6 +26,7 @@ struct Grid {
 struct RasterOpenOptions {
   bool restrict_drivers = false;  // only well-known raster file formats (never VRT and friends)
   GdalSettings gdal;
+  const CancelToken* cancel = nullptr;  // stops the look into why a remote open failed
 };
 
 class Dataset;  // an open GDAL dataset; shared by the cache and running reads
@@ -41,11 +42,15 @@ class Raster {
   const std::string& crs_wkt() const { return crs_wkt_; }  // "" when the raster has none
   int band_count() const { return bands_; }
   const std::string& name() const { return shown_; }
+  // Size and modification time of the file behind it ("" for remote sources): changes when the
+  // file does.
+  const std::string& signature() const { return signature_; }
   void* gdal_handle() const;
 
  private:
   std::shared_ptr<Dataset> ds_;
   std::string shown_;
+  std::string signature_;
   Grid grid_;
   std::string crs_wkt_;
   int bands_ = 0;

@@ -1,5 +1,6 @@
 #include "sources.h"
 
+#include <cpl_string.h>
 #include <limits.h>
 #include <stdlib.h>
 
@@ -19,16 +20,27 @@ bool is_url(const std::string& s) {
   return starts_with(s, "http://") || starts_with(s, "https://") || starts_with(s, "s3://");
 }
 
-// The file inside a subdataset name: HDF5:"/data/x.h5"://path or NETCDF:"/data/x.nc":var.
+}  // namespace
+
+// The file inside a subdataset name (HDF5:"/data/x.h5"://path, NETCDF:"/data/x.nc":var), split
+// exactly as GDAL's HDF5 and netCDF drivers split it (quotes toggle, so a name with more than one
+// quoted run could smuggle a second path past a naive reader: such names are refused).
 std::string subdataset_file(const std::string& s) {
-  for (const char* driver : {"HDF5:\"", "NETCDF:\""}) {
-    if (!starts_with(s, driver)) continue;
-    const size_t start = std::string(driver).size();
-    const size_t end = s.find('"', start);
-    if (end != std::string::npos) return s.substr(start, end - start);
-  }
-  return {};
+  const bool hdf5 = starts_with(s, "HDF5:"), netcdf = starts_with(s, "NETCDF:");
+  if (!hdf5 && !netcdf) return {};
+  char** parts = CSLTokenizeString2(s.c_str(), ":", CSLT_HONOURSTRINGS | CSLT_PRESERVEESCAPES);
+  std::string file;
+  if (CSLCount(parts) == 3) file = parts[1];
+  CSLDestroy(parts);
+  // only "DRIVER:" + one plain quoted path + ":" + the rest, the path free of quotes and escapes
+  const std::string driver = hdf5 ? "HDF5:" : "NETCDF:";
+  if (file.empty() || file.find_first_of("\"\\") != std::string::npos ||
+      s.compare(driver.size(), file.size() + 3, "\"" + file + "\":") != 0)
+    return {};
+  return file;
 }
+
+namespace {
 
 // Lexically normalised, then resolved through symlinks as far as the file exists.
 std::string real_or_normal(const std::string& path) {

@@ -27,6 +27,10 @@ std::vector<std::string> parse_prefixes(const std::string& setting);
 // True when `raster` lies below one of `prefixes`.
 bool source_allowed(const std::string& raster, const std::vector<std::string>& prefixes);
 
+// The file of an HDF5 or netCDF subdataset name (HDF5:"/data/x.h5"://group/layer), as GDAL
+// reads it; "" for anything else, or for a name GDAL could read as another file.
+std::string subdataset_file(const std::string& name);
+
 // "/a/./b/../c//d" -> "/a/c/d" (no file system access); "" if it climbs above the root.
 std::string normalize_path(const std::string& path);
 

@@ -13,6 +13,7 @@ namespace {
 
 // The largest block read at once (cells); files with whole-image strips are read in bands.
 constexpr int64_t max_block_cells = int64_t{1} << 22;
+constexpr double max_cells = 4503599627370496.0;  // 2^52
 
 struct Zone {
   CellCoverage coverage;
@@ -30,6 +31,11 @@ MultiPolygon to_cells(const MultiPolygon& world, const Grid& g) {
         pt = {(pt.x - g.x0) / g.dx, (pt.y - g.y0) / g.dy};
         if (!std::isfinite(pt.x) || !std::isfinite(pt.y))
           throw Error(ErrorKind::invalid_argument, "the geometry has non-finite coordinates");
+        // Beyond 2^52 cells doubles no longer tell cells apart (and int64 casts overflow).
+        if (std::fabs(pt.x) > max_cells || std::fabs(pt.y) > max_cells)
+          throw Error(ErrorKind::limit_exceeded, "the geometry lies too far from the raster's grid",
+                      "It reaches more than 2^52 cells away from the raster's origin.",
+                      "Check the geometry's coordinates and SRID.");
       }
   return cells;
 }
@@ -44,7 +50,12 @@ double outside_weight(const Zone& z, const Grid& grid, Coverage mode, const Canc
   std::vector<double> w;
   double total = 0;
   auto add_span = [&](int64_t row, int64_t c0, int64_t c1) {
+    if (mode == Coverage::center) {  // counted from the row's crossings, not cell by cell
+      total += static_cast<double>(z.coverage.center_cells(row, c0, c1));
+      return;
+    }
     for (int64_t c = c0; c < c1; c += 65536) {
+      cancel.check();
       const int64_t n = std::min<int64_t>(65536, c1 - c);
       w.resize(static_cast<size_t>(n));
       z.coverage.row_weights(mode, row, c, n, w.data());

@@ -110,9 +110,11 @@ std::string srid_crs(int32_t srid, Oid geometry_type) {
 
 geoetl::Raster open_raster(const char* raster, bool superuser) {
   const geoetl::Source src = geoetl::resolve_source(raster);
+  const geoetl::CancelToken cancel = geoetl::pg::interrupt_token();
   geoetl::RasterOpenOptions ro;
   ro.restrict_drivers = !superuser;
   ro.gdal = geoetl::pg::gdal_settings();
+  ro.cancel = &cancel;
   geoetl::set_raster_cache_capacity(geoetl::pg::raster_cache_size());
   return geoetl::Raster::open(src.gdal_path, src.shown, ro);
 }
@@ -145,9 +147,10 @@ void fill(Datum* values, bool* nulls, const geoetl::ZonalResult& r) {
 }
 
 // `SELECT (geoetl.zonal_stats(...)).*` makes PostgreSQL call the function once per output column
-// with the same arguments. The last result is kept, keyed by every argument, for as long as the
-// query that computed it runs: a callback on the query's memory context forgets it when the
-// query ends, so a later query (or the next job of a procedure) always reads the file again.
+// with the same arguments. The last result is kept, keyed by every argument and the file's size
+// and mtime, for as long as the query that computed it runs: a callback on the query's memory
+// context forgets it when the query ends (PL/pgSQL's simple expressions share one context for a
+// whole transaction; the file signature keeps those honest for local files).
 struct LastCall {
   MemoryContext query = nullptr;  // null: nothing kept
   std::string key;
@@ -199,13 +202,14 @@ Datum geoetl_zonal_stats(PG_FUNCTION_ARGS) {
     const geoetl::ZonalOptions o = options(a);
     const MemoryContext query = fcinfo->flinfo->fn_mcxt;
     const bytea* ewkb = ewkb_of(geom, geom_type);
-    std::string key = call_key(a, ewkb);
+    const geoetl::Raster raster = open_raster(a.raster, superuser);  // cached: cheap
+    // the file's size and mtime are part of the key: a rewritten file is read again
+    std::string key = call_key(a, ewkb) + '\0' + raster.signature();
     if (last_call.query != query || last_call.key != key) {
       const bool registered = last_call.query == query;
       last_call.query = nullptr;  // invalid until the new result is complete
       int32_t srid = 0;
       geoetl::MultiPolygon polygon = polygon_arg(geom, geom_type, ewkb, &srid);
-      const geoetl::Raster raster = open_raster(a.raster, superuser);
       geoetl::transform_to_raster_crs(polygon, srid_crs(srid, geom_type), raster.crs_wkt(),
                                       raster.name());
       last_call.result =

@@ -126,6 +126,23 @@ TEST(Coverage, AnyColumnRangeMatchesTheSameCellsOfTheWholeRow) {
     }
 }
 
+TEST(Coverage, CountingCentresEqualsSummingTheirWeights) {
+  CellCoverage cov(
+      mp({{{0.3, 0.2}, {7.9, 1.1}, {5.2, 3.7}, {1.1, 2.9}, {0.3, 0.2}}, rect(2.2, 1.2, 3.8, 2.6)}));
+  std::vector<double> row(12);
+  for (int r = -1; r < 5; r++)
+    for (int c0 = -2; c0 < 9; c0 += 3) {
+      cov.row_weights(Coverage::center, r, c0, 12, row.data());
+      double sum = 0;
+      for (double w : row) sum += w;
+      EXPECT_EQ(cov.center_cells(r, c0, c0 + 12), static_cast<int64_t>(sum)) << r << " " << c0;
+    }
+}
+
+TEST(Coverage, PolygonsSpanningTooManyRowsAreRefused) {
+  EXPECT_THROW(CellCoverage(mp({rect(0, 0, 1, 1e12)})), Error);
+}
+
 TEST(Coverage, CentreRuleFollowsGdalOnEdgesThroughCellCentres) {
   // GDAL takes centres in (left, right] and rows with top <= centre < bottom
   CellCoverage cov(mp({rect(0.5, 0.5, 2.5, 2.5)}));

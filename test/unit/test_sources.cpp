@@ -23,6 +23,13 @@ TEST(Sources, ResolvesPathsUrlsAndS3) {
   EXPECT_THROW(resolve_source(""), Error);
 }
 
+TEST(Sources, FindsTheFileOfASubdatasetAsGdalDoes) {
+  EXPECT_EQ(subdataset_file("HDF5:\"/d/f.h5\"://HDFEOS/GRIDS/x"), "/d/f.h5");
+  EXPECT_EQ(subdataset_file("NETCDF:\"/d/f.nc\":var"), "/d/f.nc");
+  EXPECT_EQ(subdataset_file("HDF5:\"/d/\"../x\"\"://ds"), "");
+  EXPECT_EQ(subdataset_file("/d/f.tif"), "");
+}
+
 TEST(Sources, NormalizesPathsLexically) {
   EXPECT_EQ(normalize_path("/a/./b/../c//d"), "/a/c/d");
   EXPECT_EQ(normalize_path("/"), "/");
@@ -52,6 +59,11 @@ TEST(Sources, AllowsOnlyBelowAPrefix) {
   EXPECT_TRUE(source_allowed("HDF5:\"/data/rasters/f.h5\"://HDFEOS/x", p));
   EXPECT_FALSE(source_allowed("HDF5:\"/etc/f.h5\"://x", p));
   EXPECT_FALSE(source_allowed("GTIFF_RAW:/data/rasters/a.tif", p));
+  // GDAL treats quotes as toggles: these name a file outside the allowed folder
+  EXPECT_FALSE(source_allowed("HDF5:\"/data/rasters/\"../secret/s.h5\"\"://ds", p));
+  EXPECT_FALSE(source_allowed("HDF5:\"/data/rasters/sub\"/../../x\"\"://ds", p));
+  EXPECT_FALSE(source_allowed("NETCDF:\"/data/rasters/\"../secret/s.nc\"\":Band1", p));
+  EXPECT_FALSE(source_allowed("HDF5:/data/rasters/f.h5://ds", p));  // unquoted: refused
   EXPECT_FALSE(source_allowed("/data/rasters/a.tif", {}));
 }
 

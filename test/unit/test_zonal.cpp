@@ -91,6 +91,26 @@ TEST_F(Zonal, WhollyOutsideOrEmptyGivesNoStatistics) {
   EXPECT_TRUE(std::isnan(empty.nodata_share));
 }
 
+TEST_F(Zonal, AVeryWidePolygonOutsideTheRasterIsCountedNotWalked) {
+  const Raster r = Raster::open(write_tiff(dir.file("a.tif"), {}), "a.tif");
+  // row 0 (y 2..3) from x = 0 to 1e9: 3 cells on the raster, 999,999,997 outside it
+  const ZonalResult c = one(r, mp({rect(0, 2, 1e9, 3)}), opts(Coverage::center));
+  EXPECT_EQ(c.count, 3);
+  EXPECT_DOUBLE_EQ(c.nodata_share, (1e9 - 3) / 1e9);
+  const ZonalResult e = one(r, mp({rect(0, 2, 1e9, 3)}));
+  EXPECT_DOUBLE_EQ(e.nodata_share, (1e9 - 3) / 1e9);
+}
+
+TEST_F(Zonal, CoordinatesBeyondTheGridsReachAreRefused) {
+  const Raster r = Raster::open(write_tiff(dir.file("a.tif"), {}), "a.tif");
+  try {
+    one(r, mp({rect(0, 0, 1e19, 1)}));
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::limit_exceeded);
+  }
+}
+
 TEST_F(Zonal, ScaleOffsetAndQuantilesAndLitShare) {
   TiffSpec spec;
   spec.type = GDT_UInt16;
