@@ -270,6 +270,10 @@ Band::Band(const Raster& raster, int band_no) : raster_(&raster) {
   int ok = 0;
   nodata_ = GDALGetRasterNoDataValue(static_cast<GDALRasterBandH>(band_), &ok);
   has_nodata_ = ok != 0;
+  // A Float32 band stores its fill as a float: -999.9 is -999.900024 in the data, so compare
+  // against the value as the band stores it.
+  if (GDALGetRasterDataType(static_cast<GDALRasterBandH>(band_)) == GDT_Float32)
+    nodata_ = static_cast<double>(static_cast<float>(nodata_));
   scale_ = GDALGetRasterScale(static_cast<GDALRasterBandH>(band_), &ok);
   if (!ok) scale_ = 1;
   offset_ = GDALGetRasterOffset(static_cast<GDALRasterBandH>(band_), &ok);

@@ -46,6 +46,17 @@ TEST_F(Zonal, ExactWeightsOnAThreeByThreeGrid) {
   EXPECT_TRUE(std::isnan(s.valid_area_km2));  // no CRS, no area
 }
 
+TEST_F(Zonal, Float32FillValuesThatAreNotExactFloatsAreStillNodata) {
+  TiffSpec spec;
+  spec.has_nodata = true;
+  spec.nodata = -999.9;  // stored as the float -999.900024
+  spec.values = {1, -999.9, 3, 4, 5, 6, 7, 8, 9};
+  const Raster r = Raster::open(write_tiff(dir.file("f.tif"), spec), "f.tif");
+  const ZonalResult s = one(r, mp({rect(0, 0, 3, 3)}));
+  EXPECT_EQ(s.count, 8);
+  EXPECT_EQ(s.min, 1);
+}
+
 TEST_F(Zonal, CenterAndTouchedModes) {
   const Raster r = Raster::open(write_tiff(dir.file("a.tif"), {}), "a.tif");
   const ZonalResult c = one(r, mp({rect(0.4, 0.4, 2.6, 2.6)}), opts(Coverage::center));
