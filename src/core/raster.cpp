@@ -259,6 +259,14 @@ void* Raster::gdal_handle() const {
   return ds_->handle();
 }
 
+void Raster::override_georeference(const std::array<double, 6>& gt, const std::string& crs_wkt) {
+  grid_.x0 = gt[0];
+  grid_.dx = gt[1];
+  grid_.y0 = gt[3];
+  grid_.dy = gt[5];
+  crs_wkt_ = crs_wkt;
+}
+
 Band::Band(const Raster& raster, int band_no) : raster_(&raster) {
   if (band_no < 1 || band_no > raster.band_count())
     throw Error(ErrorKind::invalid_argument,
@@ -270,16 +278,23 @@ Band::Band(const Raster& raster, int band_no) : raster_(&raster) {
   int ok = 0;
   nodata_ = GDALGetRasterNoDataValue(static_cast<GDALRasterBandH>(band_), &ok);
   has_nodata_ = ok != 0;
-  // A Float32 band stores its fill as a float: -999.9 is -999.900024 in the data, so compare
-  // against the value as the band stores it.
-  if (GDALGetRasterDataType(static_cast<GDALRasterBandH>(band_)) == GDT_Float32)
-    nodata_ = static_cast<double>(static_cast<float>(nodata_));
   scale_ = GDALGetRasterScale(static_cast<GDALRasterBandH>(band_), &ok);
   if (!ok) scale_ = 1;
   offset_ = GDALGetRasterOffset(static_cast<GDALRasterBandH>(band_), &ok);
   if (!ok) offset_ = 0;
   const int flags = GDALGetMaskFlags(static_cast<GDALRasterBandH>(band_));
   per_dataset_mask_ = !(flags & GMF_ALL_VALID) && !(flags & GMF_NODATA);
+  if (const ValueEncoding* e = raster.encoding()) {  // what the file says, where GDAL does not
+    has_nodata_ = e->has_nodata;
+    nodata_ = e->nodata;
+    scale_ = e->scale;
+    offset_ = e->offset;
+    per_dataset_mask_ = false;
+  }
+  // A Float32 band stores its fill as a float: -999.9 is -999.900024 in the data, so compare
+  // against the value as the band stores it.
+  if (GDALGetRasterDataType(static_cast<GDALRasterBandH>(band_)) == GDT_Float32)
+    nodata_ = static_cast<double>(static_cast<float>(nodata_));
 }
 
 namespace {

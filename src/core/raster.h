@@ -3,6 +3,7 @@
 // zonal_stats once per row opens each file once.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <list>
 #include <memory>
@@ -31,12 +32,26 @@ struct RasterOpenOptions {
 
 class Dataset;  // an open GDAL dataset; shared by the cache and running reads
 
+// How stored values become values: nodata, then value * scale + offset.
+struct ValueEncoding {
+  bool has_nodata = false;
+  double nodata = 0, scale = 1, offset = 0;
+};
+
 class Raster {
  public:
   // Opens (or takes from the cache) the GDAL dataset at `gdal_path`; `shown` is the name used
   // in errors. Throws not_found (58P01), data_corrupted (not a raster / unreadable), not_supported.
   static Raster open(const std::string& gdal_path, const std::string& shown,
                      const RasterOpenOptions& options = {});
+
+  // For files whose georeferencing or value encoding GDAL does not read (Black Marble HDF5).
+  void override_georeference(const std::array<double, 6>& geotransform, const std::string& crs_wkt);
+  void override_encoding(const ValueEncoding& encoding) {
+    encoding_ = encoding, has_encoding_ = true;
+  }
+  // The encoding set by override_encoding, if any (else the band's own).
+  const ValueEncoding* encoding() const { return has_encoding_ ? &encoding_ : nullptr; }
 
   const Grid& grid() const { return grid_; }
   const std::string& crs_wkt() const { return crs_wkt_; }  // "" when the raster has none
@@ -54,6 +69,8 @@ class Raster {
   Grid grid_;
   std::string crs_wkt_;
   int bands_ = 0;
+  ValueEncoding encoding_;
+  bool has_encoding_ = false;
 };
 
 // One band, ready to be read in blocks.
