@@ -83,6 +83,10 @@ chmod 1777 "$GEOETL_FIXTURES"  # the server writes test files here too
 build/geoetl_fixtures "$GEOETL_FIXTURES" || { record fixtures 0 1; finish; }
 raster2pgsql -s 4326 -N -9999 "$GEOETL_FIXTURES/lights.tif" public.lights_pg >"$GEOETL_FIXTURES/lights_pg.sql" 2>/dev/null \
   || { record fixtures 0 1; finish; }
+# Black Marble granules: two tiles, three days across the leap day, 60 pixels a side
+mkdir -p "$GEOETL_FIXTURES/blackmarble" && chmod 1777 "$GEOETL_FIXTURES/blackmarble"
+build/geoetl_blackmarble "$GEOETL_FIXTURES/blackmarble" VNP46A2 2 h21v08,h22v08 2024-02-28 3 60 1 \
+  || { record fixtures 0 1; finish; }
 extra_regress=
 SHARED=$(cd "$ROOT/.." && pwd)/shared
 if [[ -f $SHARED/data/rasterstats/slope.tif ]]; then

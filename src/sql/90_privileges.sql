@@ -18,6 +18,8 @@ GRANT EXECUTE ON FUNCTION
 TO geoetl_writer;
 
 GRANT EXECUTE ON FUNCTION
+  geoetl._scan_granules(text, text),
+  geoetl.register_rasters(text, text),
   geoetl.zonal_stats(text, geometry, int, text, float8, float8[]),
   geoetl.zonal_stats_many(text, bigint[], geometry[], int, text, float8, float8[]),
   geoetl.zonal_stats_areas(text, int, text, float8, float8[], bigint[]),

@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "blackmarble.h"
+#include "granule_scan.h"
 #include "error.h"
 #include "polygons.h"
 #include "tiff_writer.h"
@@ -157,4 +158,50 @@ TEST(BlackMarble, MissingLayersTruncatedFilesAndErrorPagesAreTold) {
   } catch (const Error& e) {
     EXPECT_EQ(e.kind(), ErrorKind::data_corrupted) << e.what();
   }
+}
+
+TEST(GranuleScan, ChecksEveryFileAndSaysWhyTheBadOnesAreBad) {
+  TempDir dir;
+  const std::string folder = granules(dir, "VNP46A2 2 h21v08,h22v08 2024-02-28 2 120 3");
+  // a monthly file renamed as daily: right name, wrong layers
+  TempDir other;
+  granules(other, "VNP46A3 2 h21v08 2024-02-01 1 120 3");
+  std::filesystem::copy_file(only_file(other.file(""), "VNP46A3."),
+                             folder + "/VNP46A2.A2024061.h21v08.002.2024070000000.h5");
+  const std::string cut = folder + "/VNP46A2.A2024061.h22v08.002.2024070000000.h5";
+  std::filesystem::copy_file(only_file(folder, "VNP46A2.A2024060.h22v08"), cut);
+  std::filesystem::resize_file(cut, std::filesystem::file_size(cut) / 2);
+  std::ofstream(folder + "/VNP46A2.A2024062.h21v08.002.2024071000000.h5") << "<html>log in</html>";
+  std::ofstream(folder + "/VNP46A2.notes.txt") << "x";
+  std::ofstream(folder + "/README.md") << "ignored: not named like the product";
+
+  const auto files = scan_granules("VNP46A2", folder, {}, CancelToken());
+  ASSERT_EQ(files.size(), 8u);
+  int valid = 0;
+  for (const ScannedFile& f : files) {
+    if (f.valid) {
+      valid++;
+      EXPECT_GT(f.bytes, 1000) << f.uri;
+      EXPECT_TRUE(f.reason.empty());
+    } else {
+      EXPECT_FALSE(f.reason.empty()) << f.uri;
+    }
+  }
+  EXPECT_EQ(valid, 4);  // two tiles x two days
+  auto reason = [&](const std::string& name) {
+    for (const ScannedFile& f : files)
+      if (f.uri.size() > name.size() &&
+          f.uri.compare(f.uri.size() - name.size(), name.size(), name) == 0 &&
+          f.uri[f.uri.size() - name.size() - 1] == '/')
+        return f.reason;
+    return std::string("(not scanned)");
+  };
+  EXPECT_NE(reason("VNP46A2.A2024061.h21v08.002.2024070000000.h5").find("no layer"),
+            std::string::npos);
+  EXPECT_NE(reason("VNP46A2.A2024062.h21v08.002.2024071000000.h5").find("not a readable HDF5"),
+            std::string::npos);
+  EXPECT_NE(reason("VNP46A2.notes.txt").find("not a Black Marble file name"), std::string::npos);
+  EXPECT_NE(reason("VNP46A2.A2024061.h22v08.002.2024070000000.h5"), "");
+  EXPECT_THROW(scan_granules("VNP46A2", dir.file("nope"), {}, CancelToken()), Error);
+  EXPECT_THROW(scan_granules("XYZ", folder, {}, CancelToken()), Error);
 }

@@ -1,0 +1,152 @@
+-- The catalog: what can be processed (datasets) and the files at hand (rasters).
+
+CREATE TABLE geoetl.dataset (
+  product       text PRIMARY KEY,
+  title         text NOT NULL,
+  cadence       text NOT NULL CHECK (cadence IN ('daily', 'monthly', 'yearly')),
+  default_layer text NOT NULL,
+  licence       text NOT NULL,
+  citation      text NOT NULL,
+  source        text NOT NULL
+);
+COMMENT ON TABLE geoetl.dataset IS 'Products geoetl can register and process, with licence and citation';
+COMMENT ON COLUMN geoetl.dataset.product IS 'Short name, e.g. VNP46A2';
+COMMENT ON COLUMN geoetl.dataset.title IS 'What the product is';
+COMMENT ON COLUMN geoetl.dataset.cadence IS 'daily, monthly or yearly granules';
+COMMENT ON COLUMN geoetl.dataset.default_layer IS 'The layer metrics read unless told otherwise';
+COMMENT ON COLUMN geoetl.dataset.licence IS 'Terms of use of the data';
+COMMENT ON COLUMN geoetl.dataset.citation IS 'How to cite the data in publications';
+COMMENT ON COLUMN geoetl.dataset.source IS 'Where the files come from';
+COMMENT ON INDEX geoetl.dataset_pkey IS 'Primary key of geoetl.dataset';
+
+INSERT INTO geoetl.dataset VALUES
+  ('VNP46A2', 'VIIRS/NPP Lunar BRDF-Adjusted Nighttime Lights, daily, 15 arc-second tiles (Black Marble)',
+   'daily', 'DNB_BRDF-Corrected_NTL',
+   'NASA Earth science data: free and open, without restriction (NASA Earthdata data use policy); cite the data',
+   'Román, M.O., Wang, Z., Sun, Q., et al. (2018). NASA''s Black Marble nighttime lights product suite. '
+   'Remote Sensing of Environment 210, 113-143. doi:10.1016/j.rse.2018.03.006',
+   'NASA LAADS DAAC, archive collection 5200 (collection 2) or 5000 (collection 1)'),
+  ('VNP46A3', 'VIIRS/NPP Lunar BRDF-Adjusted Nighttime Lights, monthly composites, 15 arc-second tiles (Black Marble)',
+   'monthly', 'NearNadir_Composite_Snow_Free',
+   'NASA Earth science data: free and open, without restriction (NASA Earthdata data use policy); cite the data',
+   'Román, M.O., Wang, Z., Sun, Q., et al. (2018). NASA''s Black Marble nighttime lights product suite. '
+   'Remote Sensing of Environment 210, 113-143. doi:10.1016/j.rse.2018.03.006',
+   'NASA LAADS DAAC, archive collection 5200 (collection 2) or 5000 (collection 1)');
+SELECT pg_catalog.pg_extension_config_dump('geoetl.dataset', 'WHERE product NOT IN (''VNP46A2'', ''VNP46A3'')');
+
+CREATE TABLE geoetl.raster (
+  raster_id     bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  product       text NOT NULL REFERENCES geoetl.dataset ON UPDATE CASCADE,
+  date          date NOT NULL,
+  tile_h        smallint NOT NULL CHECK (tile_h BETWEEN 0 AND 35),
+  tile_v        smallint NOT NULL CHECK (tile_v BETWEEN 0 AND 17),
+  collection    smallint NOT NULL CHECK (collection IN (1, 2)),
+  production    text NOT NULL,
+  uri           text NOT NULL,
+  bytes         bigint NOT NULL CHECK (bytes > 0),
+  footprint     geometry(Polygon, 4326) NOT NULL,
+  registered_at timestamptz NOT NULL DEFAULT now(),
+  CONSTRAINT raster_granule_key UNIQUE (product, date, tile_h, tile_v),
+  CONSTRAINT raster_uri_key UNIQUE (uri)
+);
+CREATE INDEX raster_footprint_idx ON geoetl.raster USING gist (footprint);
+SELECT pg_catalog.pg_extension_config_dump('geoetl.raster', '');
+SELECT pg_catalog.pg_extension_config_dump('geoetl.raster_raster_id_seq', '');
+COMMENT ON TABLE geoetl.raster IS
+  'Usable granules: one per (product, date, tile), the newest production of those that passed every check';
+COMMENT ON COLUMN geoetl.raster.raster_id IS 'Identifier';
+COMMENT ON COLUMN geoetl.raster.product IS 'The dataset';
+COMMENT ON COLUMN geoetl.raster.date IS 'First day the granule covers (the month''s first day for monthly products)';
+COMMENT ON COLUMN geoetl.raster.tile_h IS 'Tile column: west edge at -180 + 10 * tile_h degrees';
+COMMENT ON COLUMN geoetl.raster.tile_v IS 'Tile row: north edge at 90 - 10 * tile_v degrees';
+COMMENT ON COLUMN geoetl.raster.collection IS '1 (uint16 radiance x 0.1) or 2 (float radiance)';
+COMMENT ON COLUMN geoetl.raster.production IS 'Production time YYYYDDDHHMMSS from the file name; reprocessing makes it newer';
+COMMENT ON COLUMN geoetl.raster.uri IS 'Where the file is (a path on the database server, or s3://...)';
+COMMENT ON COLUMN geoetl.raster.bytes IS 'File size when registered';
+COMMENT ON COLUMN geoetl.raster.footprint IS 'The tile''s 10 x 10 degree square';
+COMMENT ON COLUMN geoetl.raster.registered_at IS 'When the file was registered';
+COMMENT ON INDEX geoetl.raster_pkey IS 'Primary key of geoetl.raster';
+COMMENT ON INDEX geoetl.raster_granule_key IS 'One usable file per product, date and tile';
+COMMENT ON INDEX geoetl.raster_uri_key IS 'A file is registered once';
+COMMENT ON INDEX geoetl.raster_footprint_idx IS 'Finds the tiles an area touches';
+
+CREATE TABLE geoetl.raster_invalid (
+  uri        text PRIMARY KEY,
+  product    text,
+  date       date,
+  tile_h     smallint,
+  tile_v     smallint,
+  reason     text NOT NULL,
+  found_at   timestamptz NOT NULL DEFAULT now()
+);
+SELECT pg_catalog.pg_extension_config_dump('geoetl.raster_invalid', '');
+COMMENT ON TABLE geoetl.raster_invalid IS
+  'Files that failed a check (not HDF5, truncated, layer missing, badly named), with the reason; never used';
+COMMENT ON COLUMN geoetl.raster_invalid.uri IS 'Where the file is';
+COMMENT ON COLUMN geoetl.raster_invalid.product IS 'Product, when the name could be read';
+COMMENT ON COLUMN geoetl.raster_invalid.date IS 'Date, when the name could be read';
+COMMENT ON COLUMN geoetl.raster_invalid.tile_h IS 'Tile column, when the name could be read';
+COMMENT ON COLUMN geoetl.raster_invalid.tile_v IS 'Tile row, when the name could be read';
+COMMENT ON COLUMN geoetl.raster_invalid.reason IS 'What is wrong with it';
+COMMENT ON COLUMN geoetl.raster_invalid.found_at IS 'When it was last checked';
+COMMENT ON INDEX geoetl.raster_invalid_pkey IS 'Primary key of geoetl.raster_invalid';
+
+CREATE TYPE geoetl._scanned_file AS (
+  uri text, product text, date date, tile_h int, tile_v int, collection int, production text,
+  bytes bigint, valid boolean, reason text);
+COMMENT ON TYPE geoetl._scanned_file IS 'Internal: one file found by geoetl._scan_granules';
+
+CREATE FUNCTION geoetl._scan_granules(product text, location text)
+RETURNS SETOF geoetl._scanned_file
+LANGUAGE C VOLATILE STRICT
+AS 'MODULE_PATHNAME', 'geoetl_scan_granules';
+COMMENT ON FUNCTION geoetl._scan_granules(text, text) IS
+  'Internal: the files of a product in a folder, each checked (name, HDF5, layer, every block readable)';
+
+CREATE FUNCTION geoetl.register_rasters(product text, location text) RETURNS int
+LANGUAGE plpgsql AS $$
+DECLARE
+  files geoetl._scanned_file[];
+  f geoetl._scanned_file;
+  changed int;
+  n int := 0;
+BEGIN
+  IF product IS NULL OR location IS NULL THEN
+    RAISE EXCEPTION 'product and location must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+  END IF;
+  IF NOT EXISTS (SELECT 1 FROM geoetl.dataset d WHERE d.product = register_rasters.product) THEN
+    RAISE EXCEPTION 'unknown product "%"', product
+      USING ERRCODE = 'invalid_parameter_value',
+            HINT = 'Known products: ' || (SELECT string_agg(d.product, ', ' ORDER BY d.product) FROM geoetl.dataset d) || '.';
+  END IF;
+  files := ARRAY(SELECT s FROM geoetl._scan_granules(product, location) s);
+  -- bad files first: recorded, and out of use if they were registered
+  FOREACH f IN ARRAY files LOOP
+    CONTINUE WHEN f.valid;
+    INSERT INTO geoetl.raster_invalid AS i (uri, product, date, tile_h, tile_v, reason)
+    VALUES (f.uri, f.product, f.date, f.tile_h, f.tile_v, f.reason)
+    ON CONFLICT (uri) DO UPDATE SET reason = EXCLUDED.reason, found_at = now();
+    DELETE FROM geoetl.raster r WHERE r.uri = f.uri;
+  END LOOP;
+  -- then good ones, oldest production first: the newest one of each date and tile wins,
+  -- collection 2 over 1; a file registered unchanged changes nothing
+  FOR f IN SELECT * FROM unnest(files) u WHERE u.valid ORDER BY u.collection, u.production LOOP
+    INSERT INTO geoetl.raster AS r (product, date, tile_h, tile_v, collection, production, uri, bytes, footprint)
+    VALUES (f.product, f.date, f.tile_h, f.tile_v, f.collection, f.production, f.uri, f.bytes,
+            ST_MakeEnvelope(-180 + 10 * f.tile_h, 80 - 10 * f.tile_v, -170 + 10 * f.tile_h, 90 - 10 * f.tile_v, 4326))
+    ON CONFLICT ON CONSTRAINT raster_granule_key DO UPDATE
+       SET collection = EXCLUDED.collection, production = EXCLUDED.production, uri = EXCLUDED.uri,
+           bytes = EXCLUDED.bytes, registered_at = now()
+     WHERE (EXCLUDED.collection, EXCLUDED.production) > (r.collection, r.production)
+        OR (r.uri = EXCLUDED.uri AND r.bytes <> EXCLUDED.bytes);
+    GET DIAGNOSTICS changed = ROW_COUNT;
+    n := n + changed;
+    DELETE FROM geoetl.raster_invalid i WHERE i.uri = f.uri;
+  END LOOP;
+  RETURN n;
+END
+$$;
+COMMENT ON FUNCTION geoetl.register_rasters(text, text) IS
+  'Registers the product''s granules in a folder: each is checked; usable ones go to geoetl.raster (newest '
+  'production per date and tile), the others to geoetl.raster_invalid with the reason; returns how many '
+  'rows of geoetl.raster were added or replaced';
