@@ -94,13 +94,41 @@ void validate(const ZonalOptions& options) {
     }
 }
 
+namespace {
+
+// A raster band as a cell source.
+class BandSource : public CellSource {
+ public:
+  BandSource(const Raster& raster, int band) : raster_(raster), band_(raster, band) {}
+  const Grid& grid() const override { return raster_.grid(); }
+  const std::string& crs_wkt() const override { return raster_.crs_wkt(); }
+  int block_width() const override { return band_.block_width(); }
+  int block_height() const override { return band_.block_height(); }
+  void read(const Window& w, double* values, uint8_t* valid,
+            const CancelToken& cancel) const override {
+    band_.read(w, values, valid, cancel);
+  }
+
+ private:
+  const Raster& raster_;
+  const Band band_;
+};
+
+}  // namespace
+
 std::vector<ZonalResult> zonal_statistics(const Raster& raster,
                                           const std::vector<MultiPolygon>& polygons,
                                           const ZonalOptions& options, const CancelToken& cancel) {
   validate(options);
-  const Band band(raster, options.band);
-  const Grid& grid = raster.grid();
-  const CellAreas areas(grid, raster.crs_wkt());
+  return zonal_statistics(BandSource(raster, options.band), polygons, options, cancel);
+}
+
+std::vector<ZonalResult> zonal_statistics(const CellSource& band,
+                                          const std::vector<MultiPolygon>& polygons,
+                                          const ZonalOptions& options, const CancelToken& cancel) {
+  validate(options);
+  const Grid& grid = band.grid();
+  const CellAreas areas(grid, band.crs_wkt());
 
   std::vector<Zone> zones;
   zones.reserve(polygons.size());

@@ -23,7 +23,27 @@ struct ZonalOptions {
   StatsOptions stats{std::numeric_limits<double>::quiet_NaN(), {0.5, 0.9}, size_t{1} << 23};
 };
 
-// One result per polygon (given in the raster's CRS), in the same order.
+// Where the engine reads cell values from: a band of a GDAL raster, or cells computed in memory
+// (a monthly composite). Values come with validity (0 where nodata, masked or NaN).
+class CellSource {
+ public:
+  virtual ~CellSource() = default;
+  virtual const Grid& grid() const = 0;
+  virtual const std::string& crs_wkt() const = 0;  // "" when unknown
+  // The natural read unit: the file's blocks.
+  virtual int block_width() const = 0;
+  virtual int block_height() const = 0;
+  // Reads `w` (inside the grid) into values[w.rows * w.cols] and valid[...].
+  virtual void read(const Window& w, double* values, uint8_t* valid,
+                    const CancelToken& cancel) const = 0;
+};
+
+// One result per polygon (given in the source's CRS), in the same order.
+std::vector<ZonalResult> zonal_statistics(const CellSource& source,
+                                          const std::vector<MultiPolygon>& polygons,
+                                          const ZonalOptions& options, const CancelToken& cancel);
+
+// The same over band options.band of a raster.
 std::vector<ZonalResult> zonal_statistics(const Raster& raster,
                                           const std::vector<MultiPolygon>& polygons,
                                           const ZonalOptions& options, const CancelToken& cancel);

@@ -69,6 +69,7 @@ ZonalResult ZonalAccumulator::finish() {
   ZonalResult r;
   r.count = w_;
   const double all = w_ + missing_;
+  r.weight = all;
   r.nodata_share = all > 0 ? missing_ / all : nan;
   if (w_ <= 0) {
     r.sum = r.mean = r.min = r.max = r.stddev = r.lit_share = nan;

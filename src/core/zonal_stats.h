@@ -11,8 +11,9 @@ namespace geoetl {
 
 // Everything zonal_stats reports. NaN means "no value" (NULL in SQL).
 struct ZonalResult {
-  double count = 0;  // Σw over valid cells
-  double sum = 0;    // Σ w·v (NaN when count is 0)
+  double weight = 0;  // all the polygon's weight: valid, missing and outside the raster
+  double count = 0;   // Σw over valid cells
+  double sum = 0;     // Σ w·v (NaN when count is 0)
   double mean = 0, min = 0, max = 0, stddev = 0;
   std::vector<double> quantiles;
   double lit_share = 0;       // Σ w·[v >= threshold] / Σw

@@ -1,0 +1,196 @@
+#include "composite.h"
+
+#include <algorithm>
+#include <cmath>
+#include <optional>
+
+#include "error.h"
+#include "granule_scan.h"
+
+namespace geoetl {
+
+bool night_counts(double radiance, bool radiance_valid, int quality_flag, int cloud_mask,
+                  int snow_flag, const NightRules& rules, double* value) {
+  if (!radiance_valid || std::isnan(radiance)) return false;
+  if (!rules.quality.empty() &&
+      std::find(rules.quality.begin(), rules.quality.end(), quality_flag) == rules.quality.end())
+    return false;  // a fill flag (-1) is never accepted
+  if (rules.cloud && (cloud_mask < 0 || ((cloud_mask >> 6) & 3) > 1)) return false;
+  if (rules.snow && snow_flag != 0) return false;  // snow, or fill
+  if (radiance < 0) {
+    if (rules.negative == NightRules::Negative::drop) return false;
+    if (rules.negative == NightRules::Negative::clamp) radiance = 0;
+  }
+  *value = radiance;
+  return true;
+}
+
+namespace {
+
+bool is_daily(const std::string& product) {
+  return product[6] == '1' || product[6] == '2';
+}
+
+// The layers of one granule that the rules need, open for the whole composite.
+struct NightLayers {
+  Raster radiance;
+  std::optional<Raster> quality, cloud, snow;
+};
+
+// Reads one layer's window; flags[] gets the integer flag, or -1 where the layer is fill.
+void read_flags(const std::optional<Raster>& layer, const Window& w, std::vector<double>& buf,
+                std::vector<uint8_t>& ok, std::vector<int>& flags, const CancelToken& cancel) {
+  const size_t n = static_cast<size_t>(w.rows * w.cols);
+  flags.assign(n, -1);
+  if (!layer) return;
+  Band(*layer, 1).read(w, buf.data(), ok.data(), cancel);
+  for (size_t i = 0; i < n; i++)
+    if (ok[i]) flags[i] = static_cast<int>(buf[i]);
+}
+
+double median_of(float* values, int n) {
+  std::sort(values, values + n);
+  return n % 2 ? values[n / 2] : (static_cast<double>(values[n / 2 - 1]) + values[n / 2]) / 2;
+}
+
+}  // namespace
+
+TileComposite build_composite(const std::vector<std::string>& paths, const Granule& tile,
+                              int tile_size, const Window& window, const NightRules& given,
+                              const RasterOpenOptions& options, const CancelToken& cancel,
+                              CompositeReport* report) {
+  TileComposite c;
+  c.h = tile.h;
+  c.v = tile.v;
+  c.tile_size = tile_size;
+  c.window = window;
+  const size_t cells = static_cast<size_t>(window.rows * window.cols);
+  c.value.assign(cells, 0.0f);
+  c.valid.assign(cells, 0);
+  c.nights.assign(cells, 0);
+
+  NightRules rules = given;
+  const bool daily = is_daily(tile.product);
+  if (!daily) rules.cloud = rules.snow = false;  // monthly composites carry a quality flag only
+  const std::string layer = rules.layer.empty() ? default_layer(tile.product) : rules.layer;
+  std::vector<NightLayers> nights;
+  for (const std::string& path : paths) {
+    try {
+      const Granule g = parse_granule_name(path);
+      NightLayers n{open_layer(path, g, layer, options), {}, {}, {}};
+      if (n.radiance.grid().width != tile_size || n.radiance.grid().height != tile_size)
+        throw Error(ErrorKind::data_corrupted, "its grid is " +
+                                                   std::to_string(n.radiance.grid().width) +
+                                                   " pixels, not " + std::to_string(tile_size));
+      if (!rules.quality.empty())
+        n.quality =
+            open_layer(path, g, daily ? "Mandatory_Quality_Flag" : layer + "_Quality", options);
+      if (rules.cloud) n.cloud = open_layer(path, g, "QF_Cloud_Mask", options);
+      if (rules.snow) n.snow = open_layer(path, g, "Snow_Flag", options);
+      nights.push_back(std::move(n));
+    } catch (const Error& e) {
+      if (e.kind() == ErrorKind::cancelled) throw;
+      report->files_invalid.push_back(path + ": " + e.what());
+    }
+  }
+  report->files_used += static_cast<int>(nights.size());
+  const int64_t nfiles = static_cast<int64_t>(nights.size());
+  if (nfiles == 0 || cells == 0) return c;
+
+  // A band of rows at a time: every night's band is read, then the band's composite made, so
+  // memory stays at ~32 MB of buffers whatever the window and the number of nights.
+  const int64_t per_row = window.cols * (8 * 4 + (rules.median ? 4 * nfiles : 0));
+  const int64_t band_rows =
+      std::clamp<int64_t>((int64_t{32} << 20) / std::max<int64_t>(per_row, 1), 1, window.rows);
+  const size_t band_cells = static_cast<size_t>(band_rows * window.cols);
+  std::vector<double> buf(band_cells), sum(band_cells);
+  std::vector<uint8_t> ok(band_cells);
+  std::vector<int> quality, cloud, snow;
+  std::vector<uint8_t> count(band_cells);
+  std::vector<float> samples(rules.median ? band_cells * static_cast<size_t>(nfiles) : 0);
+  std::vector<double> radiance(band_cells);
+  std::vector<uint8_t> radiance_ok(band_cells);
+  for (int64_t r = 0; r < window.rows; r += band_rows) {
+    const Window bw{window.row0 + r, window.col0, std::min(band_rows, window.rows - r),
+                    window.cols};
+    const size_t n = static_cast<size_t>(bw.rows * bw.cols);
+    std::fill(sum.begin(), sum.begin() + static_cast<long>(n), 0.0);
+    std::fill(count.begin(), count.begin() + static_cast<long>(n), 0);
+    for (const NightLayers& night : nights) {
+      cancel.check();
+      Band(night.radiance, 1).read(bw, radiance.data(), radiance_ok.data(), cancel);
+      read_flags(night.quality, bw, buf, ok, quality, cancel);
+      read_flags(night.cloud, bw, buf, ok, cloud, cancel);
+      read_flags(night.snow, bw, buf, ok, snow, cancel);
+      for (size_t i = 0; i < n; i++) {
+        double value;
+        if (!night_counts(radiance[i], radiance_ok[i], quality[i], cloud[i], snow[i], rules,
+                          &value))
+          continue;
+        if (rules.median)
+          samples[i * static_cast<size_t>(nfiles) + count[i]] = static_cast<float>(value);
+        else
+          sum[i] += value;
+        count[i]++;
+      }
+    }
+    const size_t base = static_cast<size_t>(r * window.cols);
+    for (size_t i = 0; i < n; i++) {
+      c.nights[base + i] = count[i];
+      if (count[i] == 0 || count[i] < rules.min_valid_nights) continue;
+      c.valid[base + i] = 1;
+      c.value[base + i] = static_cast<float>(
+          rules.median ? median_of(&samples[i * static_cast<size_t>(nfiles)], count[i])
+                       : sum[i] / count[i]);
+    }
+  }
+  return c;
+}
+
+namespace {
+
+constexpr const char* wgs84 =
+    "GEOGCS[\"WGS 84\",DATUM[\"WGS_1984\",SPHEROID[\"WGS 84\",6378137,298.257223563]],"
+    "PRIMEM[\"Greenwich\",0],UNIT[\"degree\",0.0174532925199433],AUTHORITY[\"EPSG\",\"4326\"]]";
+
+// The largest divisor of n not above 512: blocks that never straddle a tile edge.
+int block_for(int n) {
+  for (int b = std::min(n, 512); b > 1; b--)
+    if (n % b == 0) return b;
+  return 1;
+}
+
+}  // namespace
+
+CompositeMosaic::CompositeMosaic(const std::vector<TileComposite>* tiles, int tile_size,
+                                 bool nights)
+    : tiles_(tiles), crs_(wgs84), block_(block_for(tile_size)), nights_(nights) {
+  grid_.x0 = -180;
+  grid_.y0 = 90;
+  grid_.dx = 10.0 / tile_size;
+  grid_.dy = -10.0 / tile_size;
+  grid_.width = int64_t{36} * tile_size;
+  grid_.height = int64_t{18} * tile_size;
+}
+
+void CompositeMosaic::read(const Window& w, double* values, uint8_t* valid,
+                           const CancelToken&) const {
+  const size_t n = static_cast<size_t>(w.rows * w.cols);
+  std::fill(values, values + n, 0.0);
+  std::fill(valid, valid + n, 0);
+  for (const TileComposite& t : *tiles_) {
+    const Window global{int64_t{t.v} * t.tile_size + t.window.row0,
+                        int64_t{t.h} * t.tile_size + t.window.col0, t.window.rows, t.window.cols};
+    const Window o = intersect(global, w);
+    for (int64_t row = o.row0; row < o.row0 + o.rows; row++)
+      for (int64_t col = o.col0; col < o.col0 + o.cols; col++) {
+        const size_t from =
+            static_cast<size_t>((row - global.row0) * global.cols + (col - global.col0));
+        const size_t to = static_cast<size_t>((row - w.row0) * w.cols + (col - w.col0));
+        values[to] = nights_ ? t.nights[from] : t.value[from];
+        valid[to] = nights_ ? 1 : t.valid[from];
+      }
+  }
+}
+
+}  // namespace geoetl
