@@ -87,6 +87,11 @@ raster2pgsql -s 4326 -N -9999 "$GEOETL_FIXTURES/lights.tif" public.lights_pg >"$
 mkdir -p "$GEOETL_FIXTURES/blackmarble" && chmod 1777 "$GEOETL_FIXTURES/blackmarble"
 build/geoetl_blackmarble "$GEOETL_FIXTURES/blackmarble" VNP46A2 2 h21v08,h22v08 2024-02-28 3 60 1 \
   || { record fixtures 0 1; finish; }
+# a whole month (February 2024, 29 nights) of two tiles, and one monthly file, for the metrics
+mkdir -p "$GEOETL_FIXTURES/nightlights" && chmod 1777 "$GEOETL_FIXTURES/nightlights"
+build/geoetl_blackmarble "$GEOETL_FIXTURES/nightlights" VNP46A2 2 h21v08,h22v08 2024-02-01 29 60 1 \
+  && build/geoetl_blackmarble "$GEOETL_FIXTURES/nightlights" VNP46A3 2 h21v08,h22v08 2024-02-01 1 60 1 \
+  || { record fixtures 0 1; finish; }
 extra_regress=
 SHARED=$(cd "$ROOT/.." && pwd)/shared
 if [[ -f $SHARED/data/rasterstats/slope.tif ]]; then

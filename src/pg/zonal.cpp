@@ -20,6 +20,7 @@ extern "C" {
 #include "boundary.h"
 #include "crs.h"
 #include "error.h"
+#include "geometry_arg.h"
 #include "postgis.h"
 #include "settings.h"
 #include "sources.h"
@@ -77,35 +78,6 @@ geoetl::ZonalOptions options(const Args& a) {
   o.stats.max_quantile_cells = geoetl::pg::quantile_cells();
   geoetl::validate(o);
   return o;
-}
-
-const bytea* ewkb_of(Datum geom, Oid type) {
-  return geoetl::pg::pg_guard([&] { return geoetl::pg::geometry_ewkb(geom, type); });
-}
-
-// A polygon argument (and its EWKB): parsed, checked valid by PostGIS; its SRID in *srid.
-geoetl::MultiPolygon polygon_arg(Datum geom, Oid type, const bytea* ewkb, int32_t* srid) {
-  using geoetl::pg::pg_guard;
-  geoetl::ParsedGeometry g = geoetl::parse_wkb(reinterpret_cast<const uint8_t*>(VARDATA_ANY(ewkb)),
-                                               VARSIZE_ANY_EXHDR(ewkb));
-  const char* why = pg_guard([&] { return geoetl::pg::invalid_reason(geom, type); });
-  if (why != nullptr)
-    throw geoetl::Error(geoetl::ErrorKind::invalid_argument, "invalid geometry", why,
-                        "Repair it first, e.g. with ST_MakeValid(geom).");
-  *srid = g.srid;
-  return std::move(g.polygons);
-}
-
-// The CRS definition of an SRID ("" for 0: the raster's own CRS).
-std::string srid_crs(int32_t srid, Oid geometry_type) {
-  if (srid == 0) return {};
-  const char* def =
-      geoetl::pg::pg_guard([&] { return geoetl::pg::srid_definition(srid, geometry_type); });
-  if (def == nullptr)
-    throw geoetl::Error(geoetl::ErrorKind::invalid_argument,
-                        "SRID " + std::to_string(srid) + " is not in spatial_ref_sys", {},
-                        "Use a known SRID, or SRID 0 for coordinates in the raster's own CRS.");
-  return def;
 }
 
 geoetl::Raster open_raster(const char* raster, bool superuser) {
@@ -201,7 +173,7 @@ Datum geoetl_zonal_stats(PG_FUNCTION_ARGS) {
     const bool superuser = geoetl::pg::check_read_access(a.raster);
     const geoetl::ZonalOptions o = options(a);
     const MemoryContext query = fcinfo->flinfo->fn_mcxt;
-    const bytea* ewkb = ewkb_of(geom, geom_type);
+    const bytea* ewkb = geoetl::pg::ewkb_of(geom, geom_type);
     const geoetl::Raster raster = open_raster(a.raster, superuser);  // cached: cheap
     // the file's size and mtime are part of the key: a rewritten file is read again
     std::string key = call_key(a, ewkb) + '\0' + raster.signature();
@@ -209,9 +181,9 @@ Datum geoetl_zonal_stats(PG_FUNCTION_ARGS) {
       const bool registered = last_call.query == query;
       last_call.query = nullptr;  // invalid until the new result is complete
       int32_t srid = 0;
-      geoetl::MultiPolygon polygon = polygon_arg(geom, geom_type, ewkb, &srid);
-      geoetl::transform_to_raster_crs(polygon, srid_crs(srid, geom_type), raster.crs_wkt(),
-                                      raster.name());
+      geoetl::MultiPolygon polygon = geoetl::pg::polygon_arg(geom, geom_type, ewkb, &srid);
+      geoetl::transform_to_raster_crs(polygon, geoetl::pg::srid_crs(srid, geom_type),
+                                      raster.crs_wkt(), raster.name());
       last_call.result =
           geoetl::zonal_statistics(raster, {polygon}, o, geoetl::pg::interrupt_token())[0];
       last_call.key = std::move(key);
@@ -267,11 +239,12 @@ Datum geoetl_zonal_stats_many(PG_FUNCTION_ARGS) {
     std::vector<int32_t> srids(static_cast<size_t>(nids), 0);
     for (int i = 0; i < nids; i++)
       if (!geom_nulls[i])
-        polygons[i] = polygon_arg(geoms[i], geom_type, ewkb_of(geoms[i], geom_type), &srids[i]);
+        polygons[i] = geoetl::pg::polygon_arg(geoms[i], geom_type,
+                                              geoetl::pg::ewkb_of(geoms[i], geom_type), &srids[i]);
     const geoetl::Raster raster = open_raster(a.raster, superuser);
     std::map<int32_t, std::string> crs;
     for (int i = 0; i < nids; i++) {
-      if (!crs.count(srids[i])) crs[srids[i]] = srid_crs(srids[i], geom_type);
+      if (!crs.count(srids[i])) crs[srids[i]] = geoetl::pg::srid_crs(srids[i], geom_type);
       geoetl::transform_to_raster_crs(polygons[i], crs[srids[i]], raster.crs_wkt(), raster.name());
     }
     const std::vector<geoetl::ZonalResult> results =

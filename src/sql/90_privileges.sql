@@ -10,6 +10,9 @@ GRANT EXECUTE ON FUNCTION geoetl.version() TO geoetl_reader;
 
 GRANT INSERT, UPDATE, DELETE ON geoetl.area TO geoetl_writer;
 GRANT EXECUTE ON FUNCTION
+  geoetl.nightlight_metrics(geometry, date, text, float8, jsonb),
+  geoetl.nightlight_metrics(bigint, date, text, float8, jsonb),
+  geoetl._tiles_of(geometry),
   geoetl._parse_area_geojson(jsonb, boolean),
   geoetl._check_properties(jsonb),
   geoetl.add_area(text, jsonb, jsonb, boolean),

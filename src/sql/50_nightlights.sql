@@ -1,0 +1,183 @@
+-- Night-light metrics: one month of Black Marble for one area.
+
+CREATE TYPE geoetl.nightlight_metrics_result AS (
+  area_id          bigint,
+  month            date,
+  product          text,
+  layer            text,
+  threshold        float8,
+  days_in_month    int,
+  days_with_data   int,
+  coverage         float8,
+  valid_area_km2   float8,
+  sum_of_lights    float8,
+  mean_radiance    float8,
+  median_radiance  float8,
+  p90_radiance     float8,
+  max_radiance     float8,
+  stddev_radiance  float8,
+  lit_share        float8,
+  lit_area_km2     float8,
+  tiles_used       text[],
+  tiles_missing    text[],
+  files_invalid    text[]
+);
+COMMENT ON TYPE geoetl.nightlight_metrics_result IS
+  'One month of night-light metrics for one area (see geoetl.nightlight_metrics)';
+
+CREATE TYPE geoetl._nightlight_stats AS (
+  files_used text[], files_invalid text[], weight float8, count float8, sum float8, mean float8,
+  median float8, p90 float8, max float8, stddev float8, lit_share float8, valid_area_km2 float8,
+  lit_area_km2 float8, night_weight float8);
+COMMENT ON TYPE geoetl._nightlight_stats IS 'Internal: what geoetl._nightlight_stats returns';
+
+CREATE FUNCTION geoetl._nightlight_stats(geom geometry, uris text[], threshold float8, layer text,
+                                         quality int[], cloud boolean, snow boolean, negative text,
+                                         min_valid_nights int, median boolean, coverage text)
+RETURNS geoetl._nightlight_stats
+LANGUAGE C VOLATILE
+AS 'MODULE_PATHNAME', 'geoetl_nightlight_stats';
+COMMENT ON FUNCTION geoetl._nightlight_stats(geometry, text[], float8, text, int[], boolean, boolean, text, int, boolean, text) IS
+  'Internal: composite and zonal statistics of the given granules inside a WGS 84 polygon';
+
+-- The tiles (hHHvVV) a WGS 84 polygon covers with a positive area.
+CREATE FUNCTION geoetl._tiles_of(geom geometry) RETURNS text[]
+LANGUAGE sql IMMUTABLE AS $$
+  SELECT coalesce(array_agg(format('h%sv%s', lpad(h::text, 2, '0'), lpad(v::text, 2, '0')) ORDER BY v, h), '{}')
+    FROM generate_series(greatest(0, floor((ST_XMin(geom) + 180) / 10)::int),
+                         least(35, ceil((ST_XMax(geom) + 180) / 10)::int - 1)) h,
+         generate_series(greatest(0, floor((90 - ST_YMax(geom)) / 10)::int),
+                         least(17, ceil((90 - ST_YMin(geom)) / 10)::int - 1)) v
+   WHERE ST_Area(ST_Intersection(geom, ST_MakeEnvelope(-180 + 10 * h, 80 - 10 * v, -170 + 10 * h, 90 - 10 * v, 4326))) > 0
+$$;
+COMMENT ON FUNCTION geoetl._tiles_of(geometry) IS 'Internal: the Black Marble tiles a WGS 84 polygon covers';
+
+CREATE FUNCTION geoetl.nightlight_metrics(geom geometry, month date, product text DEFAULT 'VNP46A2',
+                                          threshold float8 DEFAULT 0.5, options jsonb DEFAULT '{}')
+RETURNS geoetl.nightlight_metrics_result
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER AS $$
+DECLARE
+  m date;
+  g geometry;
+  d record;
+  r geoetl.nightlight_metrics_result;
+  s geoetl._nightlight_stats;
+  o jsonb := coalesce(options, '{}');
+  bad text;
+  touched text[];
+  uris text[];
+  daily boolean;
+BEGIN
+  IF geom IS NULL OR month IS NULL OR product IS NULL THEN
+    RAISE EXCEPTION 'geom, month and product must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+  END IF;
+  SELECT * INTO d FROM geoetl.dataset ds WHERE ds.product = nightlight_metrics.product;
+  IF NOT FOUND OR d.product NOT IN ('VNP46A2', 'VNP46A3') THEN
+    RAISE EXCEPTION 'nightlight_metrics reads VNP46A2 or VNP46A3, not "%"', product
+      USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+  IF jsonb_typeof(o) <> 'object' THEN
+    RAISE EXCEPTION 'options must be a JSON object' USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+  SELECT string_agg(k, ', ') INTO bad FROM jsonb_object_keys(o) k
+   WHERE k NOT IN ('layer', 'composite', 'quality', 'cloud', 'snow', 'negative', 'min_valid_nights', 'coverage');
+  IF bad IS NOT NULL THEN
+    RAISE EXCEPTION 'unknown option(s): %', bad USING ERRCODE = 'invalid_parameter_value',
+      HINT = 'Options: layer, composite (mean|median), quality (array of flags), cloud, snow (true|false), '
+             'negative (clamp|keep|drop), min_valid_nights (>= 1), coverage (exact|center|touched).';
+  END IF;
+  IF coalesce(o->>'composite', 'mean') NOT IN ('mean', 'median')
+     OR coalesce(o->>'negative', 'clamp') NOT IN ('clamp', 'keep', 'drop')
+     OR coalesce(jsonb_typeof(o->'quality'), 'array') <> 'array'
+     OR coalesce(jsonb_typeof(o->'cloud'), 'boolean') <> 'boolean'
+     OR coalesce(jsonb_typeof(o->'snow'), 'boolean') <> 'boolean'
+     OR coalesce(jsonb_typeof(o->'min_valid_nights'), 'number') <> 'number'
+     OR coalesce((o->>'min_valid_nights')::numeric, 1) < 1
+     OR jsonb_path_exists(coalesce(o->'quality', '[]'), 'strict $[*] ? (@.type() != "number")') THEN
+    RAISE EXCEPTION 'invalid options: %', o USING ERRCODE = 'invalid_parameter_value',
+      HINT = 'composite is mean or median; negative clamp, keep or drop; quality an array of numbers; '
+             'cloud and snow true or false; min_valid_nights a number >= 1.';
+  END IF;
+  IF GeometryType(geom) NOT IN ('POLYGON', 'MULTIPOLYGON') THEN
+    RAISE EXCEPTION 'nightlight_metrics needs a Polygon or MultiPolygon, not a %', initcap(GeometryType(geom))
+      USING ERRCODE = 'invalid_parameter_value', HINT = 'Buffer points and lines into polygons first, e.g. with ST_Buffer.';
+  END IF;
+  SELECT v.reason INTO bad FROM ST_IsValidDetail(geom) v WHERE NOT v.valid;
+  IF bad IS NOT NULL THEN
+    RAISE EXCEPTION 'invalid geometry' USING ERRCODE = 'invalid_parameter_value', DETAIL = bad,
+      HINT = 'Repair it first, e.g. with ST_MakeValid(geom).';
+  END IF;
+  m := date_trunc('month', month)::date;  -- any day of the month means that month
+  daily := d.cadence = 'daily';
+  g := CASE ST_SRID(geom) WHEN 0 THEN ST_SetSRID(geom, 4326) WHEN 4326 THEN geom ELSE ST_Transform(geom, 4326) END;
+  touched := geoetl._tiles_of(g);
+  SELECT coalesce(array_agg(x.uri ORDER BY x.date, x.tile_v, x.tile_h), '{}') INTO uris
+    FROM geoetl.raster x
+   WHERE x.product = d.product AND x.date >= m AND x.date < (m + interval '1 month')
+     AND format('h%sv%s', lpad(x.tile_h::text, 2, '0'), lpad(x.tile_v::text, 2, '0')) = ANY (touched);
+  s := geoetl._nightlight_stats(g, uris, threshold, coalesce(o->>'layer', d.default_layer),
+         ARRAY(SELECT jsonb_array_elements_text(coalesce(o->'quality', '[0,1]'))::int),
+         coalesce((o->>'cloud')::boolean, true), coalesce((o->>'snow')::boolean, true),
+         coalesce(o->>'negative', 'clamp'), coalesce((o->>'min_valid_nights')::int, 1),
+         coalesce(o->>'composite', 'mean') = 'median', coalesce(o->>'coverage', 'exact'));
+  r.month := m;
+  r.product := d.product;
+  r.layer := coalesce(o->>'layer', d.default_layer);
+  r.threshold := threshold;
+  r.days_in_month := extract(day FROM m + interval '1 month' - interval '1 day');
+  SELECT count(DISTINCT x.date) INTO r.days_with_data
+    FROM geoetl.raster x WHERE x.uri = ANY (s.files_used);
+  IF NOT daily AND r.days_with_data > 0 THEN r.days_with_data := r.days_in_month; END IF;
+  r.coverage := CASE WHEN s.weight > 0 THEN
+                  CASE WHEN daily THEN s.night_weight / (s.weight * r.days_in_month) ELSE coalesce(s.count, 0) / s.weight END
+                END;
+  IF r.days_with_data > 0 AND s.count > 0 THEN
+    r.valid_area_km2 := s.valid_area_km2;
+    r.sum_of_lights := s.sum;
+    r.mean_radiance := s.mean;
+    r.median_radiance := s.median;
+    r.p90_radiance := s.p90;
+    r.max_radiance := s.max;
+    r.stddev_radiance := s.stddev;
+    r.lit_share := s.lit_share;
+    r.lit_area_km2 := s.lit_area_km2;
+  END IF;
+  SELECT coalesce(array_agg(DISTINCT format('h%sv%s', lpad(x.tile_h::text, 2, '0'), lpad(x.tile_v::text, 2, '0'))), '{}')
+    INTO r.tiles_used FROM geoetl.raster x WHERE x.uri = ANY (s.files_used);
+  r.tiles_missing := ARRAY(SELECT t FROM unnest(touched) t WHERE t <> ALL (r.tiles_used) ORDER BY t);
+  r.files_invalid := s.files_invalid || ARRAY(
+    SELECT i.uri || ': ' || i.reason FROM geoetl.raster_invalid i
+     WHERE i.product = d.product AND i.date >= m AND i.date < (m + interval '1 month')
+       AND format('h%sv%s', lpad(i.tile_h::text, 2, '0'), lpad(i.tile_v::text, 2, '0')) = ANY (touched)
+     ORDER BY i.uri);
+  RETURN r;
+END
+$$;
+COMMENT ON FUNCTION geoetl.nightlight_metrics(geometry, date, text, float8, jsonb) IS
+  'One month of night-light metrics for a polygon (WGS 84; SRID 0 is taken as WGS 84) from the '
+  'registered Black Marble granules: quality-masked composite, exact coverage weighting; missing '
+  'tiles and invalid files are listed, not fatal';
+
+CREATE FUNCTION geoetl.nightlight_metrics(area_id bigint, month date, product text DEFAULT 'VNP46A2',
+                                          threshold float8 DEFAULT 0.5, options jsonb DEFAULT '{}')
+RETURNS geoetl.nightlight_metrics_result
+LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+  r geoetl.nightlight_metrics_result;
+  g geometry;
+BEGIN
+  IF area_id IS NULL THEN
+    RAISE EXCEPTION 'area_id must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+  END IF;
+  SELECT a.geom INTO g FROM geoetl.area a WHERE a.area_id = nightlight_metrics.area_id;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'area % does not exist', area_id USING ERRCODE = 'no_data_found',
+      HINT = 'List the areas with: SELECT area_id, name FROM geoetl.area;';
+  END IF;
+  r := geoetl.nightlight_metrics(g, month, product, threshold, options);
+  r.area_id := nightlight_metrics.area_id;
+  RETURN r;
+END
+$$;
+COMMENT ON FUNCTION geoetl.nightlight_metrics(bigint, date, text, float8, jsonb) IS
+  'One month of night-light metrics for an area of geoetl.area (see the geometry form)';
