@@ -9,7 +9,10 @@ GRANT SELECT ON ALL TABLES IN SCHEMA geoetl TO geoetl_reader;
 GRANT EXECUTE ON FUNCTION geoetl.version() TO geoetl_reader;
 
 GRANT INSERT, UPDATE, DELETE ON geoetl.area TO geoetl_writer;
+GRANT INSERT, UPDATE, DELETE ON geoetl.nightlight_monthly TO geoetl_writer;
 GRANT EXECUTE ON FUNCTION
+  geoetl.refresh_nightlights(bigint, date, date, text, float8, jsonb),
+  geoetl._nightlight_inputs(bigint, date, text, float8, jsonb),
   geoetl.nightlight_metrics(geometry, date, text, float8, jsonb),
   geoetl.nightlight_metrics(bigint, date, text, float8, jsonb),
   geoetl._tiles_of(geometry),
