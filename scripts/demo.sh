@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # `make demo`: install dependencies, build and install geoetl, start the throwaway cluster
-# in .pgdata/, load the sample areas, show them, and compute night-light statistics for them
-# from a bundled (generated) raster. No network. Safe to run again: it updates in place.
+# in .pgdata/, load the sample areas, show them, compute night-light statistics for them from a
+# bundled (generated) raster, then run the night-light job: a year of generated daily Black
+# Marble granules (VNP46A2) registered, composited per month and kept in
+# geoetl.nightlight_monthly. No network. Safe to run again: it updates in place, and months
+# whose granules did not change are skipped.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -11,13 +14,24 @@ AREAS=scripts/demo/areas.geojson
 scripts/install-deps.sh
 make -j "$(nproc)"
 make install >/dev/null
-cmake --build build -j "$(nproc)" --target geoetl_fixtures >/dev/null
+cmake --build build -j "$(nproc)" --target geoetl_fixtures geoetl_blackmarble >/dev/null
 scripts/pgcluster.sh start
 eval "$(scripts/pgcluster.sh env)"
 # The demo raster lives in the cluster's folder, which the server can always read.
 DATA=$(readlink -f "${GEOETL_PGDIR:-$ROOT/.pgdata}")/demo
 mkdir -p "$DATA"
 [[ -f $DATA/demo_lights.tif ]] || build/geoetl_fixtures --demo "$DATA"
+# A year of daily granules for the tiles under the sample areas, 120 pixels per tile side (NASA's
+# are 2400: the same 10-degree tiles, coarser), written once.
+YEAR=2024
+GRANULES=$DATA/blackmarble
+TILES=h18v07,h20v09,h21v08,h21v09
+if [[ ! -f $GRANULES/.complete-$YEAR ]]; then
+  echo "demo: writing $YEAR's daily VNP46A2 granules for tiles $TILES into $GRANULES ..."
+  rm -rf "$GRANULES" && mkdir -p "$GRANULES"
+  build/geoetl_blackmarble "$GRANULES" VNP46A2 2 "$TILES" "$YEAR-01-01" 366 120 11
+  touch "$GRANULES/.complete-$YEAR"
+fi
 
 psql -X -q -v ON_ERROR_STOP=1 -v areas="$(cat "$AREAS")" -v raster="$DATA/demo_lights.tif" <<'SQL'
 SET client_min_messages = warning;
@@ -49,6 +63,41 @@ SELECT name, round(sum::numeric, 1) AS sum_of_lights, round(mean::numeric, 2) AS
        round(lit_area_km2::numeric, 1) AS lit_km2, round((100 * nodata_share)::numeric, 1) AS nodata_pct
   FROM geoetl.zonal_stats_areas(:'raster', threshold => 1.0)
  ORDER BY area_id;
+SQL
+
+# The night-light job, month by month as pg_cron would run it.
+echo
+psql -X -q -A -t -v ON_ERROR_STOP=1 -v dir="$GRANULES" <<'SQL'
+SELECT 'registered ' || geoetl.register_rasters('VNP46A2', :'dir') || ' new or changed granules';
+SELECT count(*) || ' VNP46A2 granules in the catalog, ' || count(DISTINCT (tile_h, tile_v)) || ' tiles, '
+       || min(date) || ' to ' || max(date) FROM geoetl.raster WHERE product = 'VNP46A2';
+SQL
+for month in $(seq 1 12); do
+  m=$(printf '%s-%02d-01' "$YEAR" "$month")
+  start=$(date +%s%N)
+  changed=$(psql -X -q -A -t -v ON_ERROR_STOP=1 -v m="$m" \
+    <<<"SELECT sum(geoetl.refresh_nightlights(area_id, :'m', :'m')) FROM geoetl.area")
+  ms=$(( ($(date +%s%N) - start) / 1000000 ))
+  printf 'night lights %s: %s area-months computed, the rest unchanged (%d.%01d s)\n' \
+    "${m%-01}" "$changed" $((ms / 1000)) $((ms % 1000 / 100))
+done
+
+psql -X -q -v ON_ERROR_STOP=1 -v year="$YEAR" <<'SQL'
+\echo
+\echo 'Night lights per area over the year (geoetl.nightlight_monthly; generated granules):'
+SELECT name, count(*) AS months, round(avg(coverage)::numeric, 2) AS avg_coverage,
+       round((array_agg(sum_of_lights ORDER BY month))[1]::numeric, 1) AS january_sum,
+       round((array_agg(sum_of_lights ORDER BY month DESC))[1]::numeric, 1) AS december_sum,
+       round((100 * (array_agg(lit_share ORDER BY month DESC))[1])::numeric, 1) AS december_lit_pct,
+       (array_agg(array_to_string(n.tiles_used, '+') ORDER BY month DESC))[1] AS tiles
+  FROM geoetl.nightlight_monthly n JOIN geoetl.area USING (area_id)
+ WHERE extract(year FROM month) = :year
+ GROUP BY name ORDER BY name;
+\echo 'One area month by month (geoetl.nightlight_trend), crossing the equator, so two tiles:'
+SELECT to_char(month, 'YYYY-MM') AS month, days_with_data AS nights, round(coverage::numeric, 2) AS coverage,
+       round(sum_of_lights::numeric, 1) AS sum_of_lights,
+       round((100 * sum_of_lights_mom_pct)::numeric, 1) AS change_pct, round((100 * lit_share)::numeric, 1) AS lit_pct
+  FROM geoetl.nightlight_trend WHERE name = 'Busia corridor' AND extract(year FROM month) = :year ORDER BY month;
 SELECT geoetl.version() AS versions;
 SQL
 

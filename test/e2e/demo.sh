@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# `make demo` as a new user runs it, on a cluster of its own: the night-light job over a year of
+# generated daily granules, run twice (the second run computes nothing), then again after a
+# granule was damaged (only the months and areas that read it are recomputed, and the damaged
+# file is reported). Prints TAP ("ok N - ...", "not ok N - ...").
+set -uo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+export GEOETL_PGDIR=${TMPDIR:-/tmp}/geoetl-demo-test-$$
+PGC=$ROOT/scripts/pgcluster.sh
+LOG=$GEOETL_PGDIR.log
+n=0
+failed=0
+check() {  # description, command...
+  local what=$1; shift
+  n=$((n + 1))
+  if "$@" >/dev/null 2>&1; then echo "ok $n - $what"; else echo "not ok $n - $what"; failed=$((failed + 1)); fi
+}
+q() { "$PGC" psql -XAtc "$1"; }
+is() { [[ $(q "$1") == "$2" ]] || { echo "  got: $(q "$1"), want: $2" >&2; return 1; }; }
+demo() { "$ROOT/scripts/demo.sh" >"$LOG" 2>&1 || { tail -20 "$LOG" >&2; return 1; }; }
+trap '"$PGC" destroy >/dev/null 2>&1; rm -f "$LOG"' EXIT
+
+check "make demo runs to the end" demo
+check "five sample areas" is "SELECT count(*) FROM geoetl.area" 5
+check "a year of granules of four tiles registered" is \
+  "SELECT count(*), count(DISTINCT (tile_h, tile_v)) FROM geoetl.raster WHERE product = 'VNP46A2'" "1464|4"
+check "twelve months per area in nightlight_monthly" is \
+  "SELECT string_agg(DISTINCT n::text, ',') FROM (SELECT count(*) AS n FROM geoetl.nightlight_monthly GROUP BY area_id) c" 12
+check "every night of every month used" is \
+  "SELECT count(*) FROM geoetl.nightlight_monthly WHERE days_with_data <> days_in_month" 0
+check "every month has metrics and coverage" is \
+  "SELECT count(*) FROM geoetl.nightlight_monthly WHERE sum_of_lights IS NULL OR NOT (coverage > 0 AND coverage <= 1)" 0
+check "the area across the equator reads two tiles" is \
+  "SELECT DISTINCT tiles_used FROM geoetl.nightlight_monthly JOIN geoetl.area USING (area_id) WHERE name = 'Busia corridor'" \
+  "{h21v08,h21v09}"
+check "the output shows progress month by month" test "$(grep -c '^night lights 2024-[01][0-9]: 5 area-months computed' "$LOG")" = 12
+
+before=$(q "SELECT max(computed_at) FROM geoetl.nightlight_monthly")
+check "make demo runs again" demo
+check "the second run computes no month" test "$(grep -c '^night lights 2024-[01][0-9]: 0 area-months computed' "$LOG")" = 12
+check "the second run changes no row" is "SELECT count(*) FROM geoetl.nightlight_monthly WHERE computed_at > '$before'" 0
+
+# a download cut short: one day of tile h21v08 (Kakuma, and the north of the Busia corridor)
+DATA=$(readlink -f "$GEOETL_PGDIR")/demo/blackmarble
+f=$(ls "$DATA"/VNP46A2.A2024075.h21v08.*.h5)
+truncate -s 1000 "$f"
+check "make demo runs after a granule was damaged" demo
+check "only March of the two areas on that tile is recomputed" test \
+  "$(grep '^night lights' "$LOG" | grep -v ': 0 area-months' | tr -s ' ' | cut -d' ' -f3,4 | tr '\n' ' ')" = "2024-03: 2 "
+check "the damaged granule is in raster_invalid, not raster" is \
+  "SELECT (SELECT count(*) FROM geoetl.raster_invalid WHERE uri = '$f'), (SELECT count(*) FROM geoetl.raster WHERE uri = '$f')" "1|0"
+check "Kakuma's March has one night less and names the file" is \
+  "SELECT days_with_data, files_invalid[1] LIKE '%A2024075.h21v08%' FROM geoetl.nightlight_monthly JOIN geoetl.area USING (area_id)
+    WHERE name = 'Kakuma' AND month = '2024-03-01'" "30|t"
+check "the area on two tiles still has every night of March from the other tile" is \
+  "SELECT days_with_data, array_length(files_invalid, 1) FROM geoetl.nightlight_monthly JOIN geoetl.area USING (area_id)
+    WHERE name = 'Busia corridor' AND month = '2024-03-01'" "31|1"
+
+echo "1..$n"
+exit $((failed > 0))
