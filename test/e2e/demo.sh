@@ -33,6 +33,9 @@ check "every month has metrics and coverage" is \
 check "the area across the equator reads two tiles" is \
   "SELECT DISTINCT tiles_used FROM geoetl.nightlight_monthly JOIN geoetl.area USING (area_id) WHERE name = 'Busia corridor'" \
   "{h21v08,h21v09}"
+check "electrification shows: every area's December is over twice as bright as its January" is \
+  "SELECT count(*) FROM geoetl.nightlight_monthly j JOIN geoetl.nightlight_monthly d USING (area_id, product)
+    WHERE j.month = '2024-01-01' AND d.month = '2024-12-01' AND NOT d.sum_of_lights > 2 * j.sum_of_lights" 0
 check "the output shows progress month by month" test "$(grep -c '^night lights 2024-[01][0-9]: 5 area-months computed' "$LOG")" = 12
 
 before=$(q "SELECT max(computed_at) FROM geoetl.nightlight_monthly")
