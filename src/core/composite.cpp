@@ -31,7 +31,7 @@ bool is_daily(const std::string& product) {
   return product[6] == '1' || product[6] == '2';
 }
 
-// The layers of one granule that the rules need, open for the whole composite.
+// The layers of one granule that the rules need.
 struct NightLayers {
   Raster radiance;
   std::optional<Raster> quality, cloud, snow;
@@ -51,6 +51,133 @@ void read_flags(const std::optional<Raster>& layer, const Window& w, std::vector
 double median_of(float* values, int n) {
   std::sort(values, values + n);
   return n % 2 ? values[n / 2] : (static_cast<double>(values[n / 2 - 1]) + values[n / 2]) / 2;
+}
+
+// Opens what the rules need of one granule; a file that cannot be used is reported, and
+// nothing is returned.
+std::optional<NightLayers> open_night(const std::string& path, const std::string& layer,
+                                      const NightRules& rules, bool daily, int tile_size,
+                                      const RasterOpenOptions& options, CompositeReport* report) {
+  try {
+    const Granule g = parse_granule_name(path);
+    NightLayers n{open_layer(path, g, layer, options), {}, {}, {}};
+    if (n.radiance.grid().width != tile_size || n.radiance.grid().height != tile_size)
+      throw Error(ErrorKind::data_corrupted, "its grid is " +
+                                                 std::to_string(n.radiance.grid().width) +
+                                                 " pixels, not " + std::to_string(tile_size));
+    if (!rules.quality.empty())
+      n.quality =
+          open_layer(path, g, daily ? "Mandatory_Quality_Flag" : layer + "_Quality", options);
+    if (rules.cloud) n.cloud = open_layer(path, g, "QF_Cloud_Mask", options);
+    if (rules.snow) n.snow = open_layer(path, g, "Snow_Flag", options);
+    return n;
+  } catch (const Error& e) {
+    if (e.kind() == ErrorKind::cancelled) throw;
+    report->files_invalid.push_back(path + ": " + e.what());
+    return std::nullopt;
+  }
+}
+
+// Buffers for one band of rows of one night.
+struct BandBuffers {
+  explicit BandBuffers(size_t cells) : buf(cells), radiance(cells), ok(cells), radiance_ok(cells) {}
+  std::vector<double> buf, radiance;
+  std::vector<uint8_t> ok, radiance_ok;
+  std::vector<int> quality, cloud, snow;
+};
+
+// Calls add(i, value) for each pixel i of the band `bw` where the night counts.
+template <typename Add>
+void for_each_valid(const NightLayers& night, const Window& bw, const NightRules& rules,
+                    BandBuffers& b, const CancelToken& cancel, Add add) {
+  cancel.check();
+  Band(night.radiance, 1).read(bw, b.radiance.data(), b.radiance_ok.data(), cancel);
+  read_flags(night.quality, bw, b.buf, b.ok, b.quality, cancel);
+  read_flags(night.cloud, bw, b.buf, b.ok, b.cloud, cancel);
+  read_flags(night.snow, bw, b.buf, b.ok, b.snow, cancel);
+  const size_t n = static_cast<size_t>(bw.rows * bw.cols);
+  for (size_t i = 0; i < n; i++) {
+    double value;
+    if (night_counts(b.radiance[i], b.radiance_ok[i], b.quality[i], b.cloud[i], b.snow[i], rules,
+                     &value))
+      add(i, value);
+  }
+}
+
+// Rows per band so that one band's buffers stay near 32 MB.
+int64_t band_rows_for(const Window& window, int64_t bytes_per_cell) {
+  return std::clamp<int64_t>(
+      (int64_t{32} << 20) / std::max<int64_t>(window.cols * bytes_per_cell, 1), 1,
+      std::max<int64_t>(window.rows, 1));
+}
+
+// Mean: one night at a time (its layers open only while it is read) into one composite-sized
+// sum, so memory does not grow with the number of nights.
+void mean_composite(const std::vector<std::string>& paths, const std::string& layer,
+                    const NightRules& rules, bool daily, const RasterOpenOptions& options,
+                    const CancelToken& cancel, CompositeReport* report, TileComposite& c) {
+  const Window& window = c.window;
+  std::vector<double> sum(c.value.size(), 0.0);
+  const int64_t band_rows = band_rows_for(window, 8 * 4);
+  BandBuffers b(static_cast<size_t>(band_rows * window.cols));
+  for (const std::string& path : paths) {
+    const std::optional<NightLayers> night =
+        open_night(path, layer, rules, daily, c.tile_size, options, report);
+    if (!night) continue;
+    report->files_used++;
+    for (int64_t r = 0; r < window.rows; r += band_rows) {
+      const Window bw{window.row0 + r, window.col0, std::min(band_rows, window.rows - r),
+                      window.cols};
+      const size_t base = static_cast<size_t>(r * window.cols);
+      for_each_valid(*night, bw, rules, b, cancel, [&](size_t i, double value) {
+        sum[base + i] += value;
+        c.nights[base + i]++;
+      });
+    }
+  }
+  for (size_t i = 0; i < sum.size(); i++) {
+    if (c.nights[i] == 0 || c.nights[i] < rules.min_valid_nights) continue;
+    c.valid[i] = 1;
+    c.value[i] = static_cast<float>(sum[i] / c.nights[i]);
+  }
+}
+
+// Median: every night's values of a pixel are needed at once, so a band of rows at a time
+// over all nights (all open), memory ~32 MB of buffers plus the nights' open layers.
+void median_composite(const std::vector<std::string>& paths, const std::string& layer,
+                      const NightRules& rules, bool daily, const RasterOpenOptions& options,
+                      const CancelToken& cancel, CompositeReport* report, TileComposite& c) {
+  const Window& window = c.window;
+  std::vector<NightLayers> nights;
+  for (const std::string& path : paths)
+    if (std::optional<NightLayers> n =
+            open_night(path, layer, rules, daily, c.tile_size, options, report))
+      nights.push_back(std::move(*n));
+  report->files_used += static_cast<int>(nights.size());
+  const size_t nfiles = nights.size();
+  if (nfiles == 0 || c.value.empty()) return;
+  const int64_t band_rows = band_rows_for(window, 8 * 4 + 4 * static_cast<int64_t>(nfiles));
+  BandBuffers b(static_cast<size_t>(band_rows * window.cols));
+  std::vector<uint8_t> count(b.buf.size());
+  std::vector<float> samples(b.buf.size() * nfiles);
+  for (int64_t r = 0; r < window.rows; r += band_rows) {
+    const Window bw{window.row0 + r, window.col0, std::min(band_rows, window.rows - r),
+                    window.cols};
+    const size_t n = static_cast<size_t>(bw.rows * bw.cols);
+    std::fill(count.begin(), count.begin() + static_cast<long>(n), 0);
+    for (const NightLayers& night : nights)
+      for_each_valid(night, bw, rules, b, cancel, [&](size_t i, double value) {
+        samples[i * nfiles + count[i]] = static_cast<float>(value);
+        count[i]++;
+      });
+    const size_t base = static_cast<size_t>(r * window.cols);
+    for (size_t i = 0; i < n; i++) {
+      c.nights[base + i] = count[i];
+      if (count[i] == 0 || count[i] < rules.min_valid_nights) continue;
+      c.valid[base + i] = 1;
+      c.value[base + i] = static_cast<float>(median_of(&samples[i * nfiles], count[i]));
+    }
+  }
 }
 
 }  // namespace
@@ -73,77 +200,10 @@ TileComposite build_composite(const std::vector<std::string>& paths, const Granu
   const bool daily = is_daily(tile.product);
   if (!daily) rules.cloud = rules.snow = false;  // monthly composites carry a quality flag only
   const std::string layer = rules.layer.empty() ? default_layer(tile.product) : rules.layer;
-  std::vector<NightLayers> nights;
-  for (const std::string& path : paths) {
-    try {
-      const Granule g = parse_granule_name(path);
-      NightLayers n{open_layer(path, g, layer, options), {}, {}, {}};
-      if (n.radiance.grid().width != tile_size || n.radiance.grid().height != tile_size)
-        throw Error(ErrorKind::data_corrupted, "its grid is " +
-                                                   std::to_string(n.radiance.grid().width) +
-                                                   " pixels, not " + std::to_string(tile_size));
-      if (!rules.quality.empty())
-        n.quality =
-            open_layer(path, g, daily ? "Mandatory_Quality_Flag" : layer + "_Quality", options);
-      if (rules.cloud) n.cloud = open_layer(path, g, "QF_Cloud_Mask", options);
-      if (rules.snow) n.snow = open_layer(path, g, "Snow_Flag", options);
-      nights.push_back(std::move(n));
-    } catch (const Error& e) {
-      if (e.kind() == ErrorKind::cancelled) throw;
-      report->files_invalid.push_back(path + ": " + e.what());
-    }
-  }
-  report->files_used += static_cast<int>(nights.size());
-  const int64_t nfiles = static_cast<int64_t>(nights.size());
-  if (nfiles == 0 || cells == 0) return c;
-
-  // A band of rows at a time: every night's band is read, then the band's composite made, so
-  // memory stays at ~32 MB of buffers whatever the window and the number of nights.
-  const int64_t per_row = window.cols * (8 * 4 + (rules.median ? 4 * nfiles : 0));
-  const int64_t band_rows =
-      std::clamp<int64_t>((int64_t{32} << 20) / std::max<int64_t>(per_row, 1), 1, window.rows);
-  const size_t band_cells = static_cast<size_t>(band_rows * window.cols);
-  std::vector<double> buf(band_cells), sum(band_cells);
-  std::vector<uint8_t> ok(band_cells);
-  std::vector<int> quality, cloud, snow;
-  std::vector<uint8_t> count(band_cells);
-  std::vector<float> samples(rules.median ? band_cells * static_cast<size_t>(nfiles) : 0);
-  std::vector<double> radiance(band_cells);
-  std::vector<uint8_t> radiance_ok(band_cells);
-  for (int64_t r = 0; r < window.rows; r += band_rows) {
-    const Window bw{window.row0 + r, window.col0, std::min(band_rows, window.rows - r),
-                    window.cols};
-    const size_t n = static_cast<size_t>(bw.rows * bw.cols);
-    std::fill(sum.begin(), sum.begin() + static_cast<long>(n), 0.0);
-    std::fill(count.begin(), count.begin() + static_cast<long>(n), 0);
-    for (const NightLayers& night : nights) {
-      cancel.check();
-      Band(night.radiance, 1).read(bw, radiance.data(), radiance_ok.data(), cancel);
-      read_flags(night.quality, bw, buf, ok, quality, cancel);
-      read_flags(night.cloud, bw, buf, ok, cloud, cancel);
-      read_flags(night.snow, bw, buf, ok, snow, cancel);
-      for (size_t i = 0; i < n; i++) {
-        double value;
-        if (!night_counts(radiance[i], radiance_ok[i], quality[i], cloud[i], snow[i], rules,
-                          &value))
-          continue;
-        if (rules.median)
-          samples[i * static_cast<size_t>(nfiles) + count[i]] = static_cast<float>(value);
-        else
-          sum[i] += value;
-        count[i]++;
-      }
-    }
-    const size_t base = static_cast<size_t>(r * window.cols);
-    for (size_t i = 0; i < n; i++) {
-      c.nights[base + i] = count[i];
-      if (count[i] == 0 || count[i] < rules.min_valid_nights) continue;
-      c.valid[base + i] = 1;
-      c.value[base + i] = static_cast<float>(
-          rules.median ? median_of(&samples[i * static_cast<size_t>(nfiles)], count[i])
-                       : sum[i] / count[i]);
-    }
-  }
+  if (rules.median)
+    median_composite(paths, layer, rules, daily, options, cancel, report, c);
+  else
+    mean_composite(paths, layer, rules, daily, options, cancel, report, c);
   return c;
 }
 
