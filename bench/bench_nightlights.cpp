@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "bench_recorder.h"
 #include "blackmarble.h"
 #include "nightlights.h"
 
@@ -87,16 +88,6 @@ void run(benchmark::State& state, bool metrics, bool median) {
   }
 }
 
-// Keeps each benchmark's real time per iteration, to print ratios at the end.
-class Recorder : public benchmark::ConsoleReporter {
- public:
-  std::map<std::string, double> ms;
-  void ReportRuns(const std::vector<Run>& runs) override {
-    for (const Run& r : runs) ms[r.run_name.function_name] = r.GetAdjustedRealTime();
-    ConsoleReporter::ReportRuns(runs);
-  }
-};
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -131,11 +122,7 @@ int main(int argc, char** argv) {
   benchmark::RunSpecifiedBenchmarks(&rec);
   std::printf("\n%zu granules of tile h%02dv%02d; ratios (same run):\n", files.size(), tile_h,
               tile_v);
-  auto ratio = [&](const char* a, const char* b, const char* goal) {
-    if (rec.ms.count(a) && rec.ms.count(b))
-      std::printf("  %-22s / %-16s = %.2f  %s\n", a, b, rec.ms[a] / rec.ms[b], goal);
-  };
-  ratio("month/metrics_mean", "month/read_only", "(goal <= 1.5)");
-  ratio("month/metrics_median", "month/read_only", "");
+  rec.ratio("month/metrics_mean", "month/read_only", "(goal <= 1.5)");
+  rec.ratio("month/metrics_median", "month/read_only", "");
   return 0;
 }

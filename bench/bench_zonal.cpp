@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "bench_recorder.h"
 #include "zonal.h"
 
 using namespace geoetl;
@@ -133,16 +134,6 @@ void register_all() {
         ->MinTime(1.0);
 }
 
-// Keeps each benchmark's real time per iteration, to print ratios at the end.
-class Recorder : public benchmark::ConsoleReporter {
- public:
-  std::map<std::string, double> ms;
-  void ReportRuns(const std::vector<Run>& runs) override {
-    for (const Run& r : runs) ms[r.run_name.function_name] = r.GetAdjustedRealTime();
-    ConsoleReporter::ReportRuns(runs);
-  }
-};
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -158,14 +149,10 @@ int main(int argc, char** argv) {
   register_all();
   Recorder rec;
   benchmark::RunSpecifiedBenchmarks(&rec);
-  auto ratio = [&](const char* a, const char* b) {
-    if (rec.ms.count(a) && rec.ms.count(b))
-      std::printf("  %-26s / %-20s = %.2f\n", a, b, rec.ms[a] / rec.ms[b]);
-  };
   std::printf("\nratios (same run):\n");
-  ratio("country/exact", "country/read_only");
-  ratio("country/center", "country/read_only");
-  ratio("country/exact+median+p90", "country/exact");
-  ratio("villages/exact_many", "villages/read_only");
+  rec.ratio("country/exact", "country/read_only");
+  rec.ratio("country/center", "country/read_only");
+  rec.ratio("country/exact+median+p90", "country/exact");
+  rec.ratio("villages/exact_many", "villages/read_only");
   return 0;
 }

@@ -17,12 +17,7 @@ BEGIN
   PERFORM lo_export(o, dst);
   PERFORM lo_unlink(o);
 END $$;
-CREATE FUNCTION pg_temp.write_file(dst text, content text) RETURNS void LANGUAGE plpgsql AS $$
-DECLARE o oid := lo_from_bytea(0, convert_to(content, 'UTF8'));
-BEGIN
-  PERFORM lo_export(o, dst);
-  PERFORM lo_unlink(o);
-END $$;
+\i sql/include/write_file.psql
 CREATE FUNCTION pg_temp.short(uri text) RETURNS text LANGUAGE sql AS $$
   SELECT replace(uri, current_setting('geoetl_test.folder'), '<folder>') $$;
 

@@ -12,12 +12,7 @@ SELECT geoetl.add_area('across', '{"type":"Polygon","coordinates":[[[38,1],[42,1
 CREATE FUNCTION pg_temp.m(area_name text, month date, product text DEFAULT 'VNP46A2', options jsonb DEFAULT '{}')
 RETURNS geoetl.nightlight_metrics_result LANGUAGE sql AS $$
   SELECT geoetl.nightlight_metrics((SELECT a.area_id FROM geoetl.area a WHERE a.name = area_name), month, product, 0.5, options) $$;
-CREATE FUNCTION pg_temp.write_file(dst text, content text) RETURNS void LANGUAGE plpgsql AS $$
-DECLARE o oid := lo_from_bytea(0, convert_to(content, 'UTF8'));
-BEGIN
-  PERFORM lo_export(o, dst);
-  PERFORM lo_unlink(o);
-END $$;
+\i sql/include/write_file.psql
 
 -- a month of daily files: every night used, metrics in plausible ranges
 SELECT month, product, layer, threshold, days_in_month, days_with_data,

@@ -8,13 +8,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 export GEOETL_PGDIR=${TMPDIR:-/tmp}/geoetl-demo-test-$$
 PGC=$ROOT/scripts/pgcluster.sh
 LOG=$GEOETL_PGDIR.log
-n=0
-failed=0
-check() {  # description, command...
-  local what=$1; shift
-  n=$((n + 1))
-  if "$@" >/dev/null 2>&1; then echo "ok $n - $what"; else echo "not ok $n - $what"; failed=$((failed + 1)); fi
-}
+. "$ROOT/test/e2e/lib/tap.sh"
 q() { "$PGC" psql -XAtc "$1"; }
 is() { [[ $(q "$1") == "$2" ]] || { echo "  got: $(q "$1"), want: $2" >&2; return 1; }; }
 demo() { "$ROOT/scripts/demo.sh" >"$LOG" 2>&1 || { tail -20 "$LOG" >&2; return 1; }; }
@@ -59,5 +53,4 @@ check "the area on two tiles still has every night of March from the other tile"
   "SELECT days_with_data, array_length(files_invalid, 1) FROM geoetl.nightlight_monthly JOIN geoetl.area USING (area_id)
     WHERE name = 'Busia corridor' AND month = '2024-03-01'" "31|1"
 
-echo "1..$n"
-exit $((failed > 0))
+finish

@@ -5,14 +5,7 @@ set -uo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 export GEOETL_PGDIR=${TMPDIR:-/tmp}/geoetl-pgcluster-test-$$
 PGC=$ROOT/scripts/pgcluster.sh
-n=0
-failed=0
-check() {  # description, command...
-  local what=$1; shift
-  n=$((n + 1))
-  if "$@" >/dev/null 2>&1; then echo "ok $n - $what"; else echo "not ok $n - $what"; failed=$((failed + 1)); fi
-}
-not() { ! "$@"; }
+. "$ROOT/test/e2e/lib/tap.sh"
 postmaster_pid() { head -n1 "$GEOETL_PGDIR/data/postmaster.pid"; }
 processes_of_cluster() { pgrep -f -- "$GEOETL_PGDIR/data" || true; }
 trap '"$PGC" destroy >/dev/null 2>&1' EXIT
@@ -55,5 +48,4 @@ check "psql on a stopped cluster fails clearly" not "$PGC" psql -XAtc 'SELECT 1'
 check "destroy removes the folder" "$PGC" destroy
 check "nothing is left on disk" test ! -e "$GEOETL_PGDIR"
 
-echo "1..$n"
-[[ $failed -eq 0 ]]
+finish
