@@ -125,10 +125,8 @@ void mean_composite(const std::vector<std::string>& paths, const std::string& la
         open_night(path, layer, rules, daily, c.tile_size, options, report);
     if (!night) continue;
     report->files_used++;
-    for (int64_t r = 0; r < window.rows; r += band_rows) {
-      const Window bw{window.row0 + r, window.col0, std::min(band_rows, window.rows - r),
-                      window.cols};
-      const size_t base = static_cast<size_t>(r * window.cols);
+    for (const Window& bw : row_bands(window, band_rows, Band(night->radiance, 1).block_height())) {
+      const size_t base = static_cast<size_t>((bw.row0 - window.row0) * window.cols);
       for_each_valid(*night, bw, rules, b, cancel, [&](size_t i, double value) {
         sum[base + i] += value;
         c.nights[base + i]++;
@@ -160,9 +158,8 @@ void median_composite(const std::vector<std::string>& paths, const std::string& 
   BandBuffers b(static_cast<size_t>(band_rows * window.cols));
   std::vector<uint8_t> count(b.buf.size());
   std::vector<float> samples(b.buf.size() * nfiles);
-  for (int64_t r = 0; r < window.rows; r += band_rows) {
-    const Window bw{window.row0 + r, window.col0, std::min(band_rows, window.rows - r),
-                    window.cols};
+  for (const Window& bw :
+       row_bands(window, band_rows, Band(nights[0].radiance, 1).block_height())) {
     const size_t n = static_cast<size_t>(bw.rows * bw.cols);
     std::fill(count.begin(), count.begin() + static_cast<long>(n), 0);
     for (const NightLayers& night : nights)
@@ -170,7 +167,7 @@ void median_composite(const std::vector<std::string>& paths, const std::string& 
         samples[i * nfiles + count[i]] = static_cast<float>(value);
         count[i]++;
       });
-    const size_t base = static_cast<size_t>(r * window.cols);
+    const size_t base = static_cast<size_t>((bw.row0 - window.row0) * window.cols);
     for (size_t i = 0; i < n; i++) {
       c.nights[base + i] = count[i];
       if (count[i] == 0 || count[i] < rules.min_valid_nights) continue;
@@ -181,6 +178,20 @@ void median_composite(const std::vector<std::string>& paths, const std::string& 
 }
 
 }  // namespace
+
+std::vector<Window> row_bands(const Window& window, int64_t band_rows, int64_t block_rows) {
+  std::vector<Window> bands;
+  const int64_t end = window.row0 + window.rows;
+  for (int64_t row = window.row0; row < end;) {
+    int64_t next = row + band_rows;
+    if (block_rows > 0 && band_rows >= block_rows && next / block_rows * block_rows > row)
+      next = next / block_rows * block_rows;
+    next = std::min(next, end);
+    bands.push_back({row, window.col0, next - row, window.cols});
+    row = next;
+  }
+  return bands;
+}
 
 TileComposite build_composite(const std::vector<std::string>& paths, const Granule& tile,
                               int tile_size, const Window& window, const NightRules& given,

@@ -44,6 +44,11 @@ struct CompositeReport {
   std::vector<std::string> files_invalid;  // "uri: reason"
 };
 
+// The bands of rows in which a composite reads `window`: each at most `band_rows` high and,
+// where a band spans a whole block (HDF5 chunk) of `block_rows`, ending on a block boundary, so
+// every block is decompressed once per night even when GDAL's block cache is small.
+std::vector<Window> row_bands(const Window& window, int64_t band_rows, int64_t block_rows);
+
 // The composite of the granules of one tile (the month's nights, or its monthly file) over
 // `window`. Files that cannot be read are reported, not fatal.
 TileComposite build_composite(const std::vector<std::string>& paths, const Granule& tile,

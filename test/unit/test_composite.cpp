@@ -108,6 +108,33 @@ TEST(NightRules, EachRuleDecidesOnHandMadePixels) {
   EXPECT_FALSE(night_counts(-0.4, true, 0, clear, 0, r, &v));
 }
 
+TEST(Composite, RowBandsCoverTheWindowOnceAndEndOnBlockBoundaries) {
+  struct Case {
+    Window w;
+    int64_t band, block;
+  } cases[] = {{{100, 7, 1000, 50}, 436, 240}, {{0, 0, 2400, 2400}, 436, 240},
+               {{5, 0, 30, 10}, 436, 240},     {{13, 0, 100, 10}, 7, 240},
+               {{0, 0, 1, 1}, 1, 1},           {{3, 0, 50, 10}, 16, 0}};
+  for (const Case& c : cases) {
+    const std::vector<Window> bands = row_bands(c.w, c.band, c.block);
+    int64_t row = c.w.row0;
+    for (size_t i = 0; i < bands.size(); i++) {
+      const Window& b = bands[i];
+      EXPECT_EQ(b.row0, row);
+      EXPECT_GT(b.rows, 0);
+      EXPECT_LE(b.rows, c.band);
+      EXPECT_EQ(b.col0, c.w.col0);
+      EXPECT_EQ(b.cols, c.w.cols);
+      row += b.rows;
+      if (i + 1 < bands.size() && c.block > 0 && c.band >= c.block) {
+        EXPECT_EQ(row % c.block, 0);
+      }
+    }
+    EXPECT_EQ(row, c.w.row0 + c.w.rows);
+  }
+  EXPECT_TRUE(row_bands({0, 0, 0, 10}, 16, 240).empty());
+}
+
 TEST(Composite, OneNightWithoutRulesIsThatNight) {
   TempDir dir;
   const auto files = granules(dir, "VNP46A2 2 h21v08 2024-03-01 1 60 4");
