@@ -1,6 +1,6 @@
 -- The extension's objects exist, have the shape the README documents, and are all commented.
 BEGIN;
-SELECT plan(39);
+SELECT plan(43);
 
 SELECT has_schema('geoetl');
 SELECT has_extension('geoetl');
@@ -61,6 +61,19 @@ SELECT is_empty($$SELECT p.oid::regprocedure::text FROM pg_proc p
                   WHERE p.pronamespace = 'geoetl'::regnamespace AND l.lanname IN ('sql', 'plpgsql')
                     AND NOT EXISTS (SELECT 1 FROM unnest(p.proconfig) s WHERE s LIKE 'search_path=%')$$,
                 'every SQL function pins its search_path');
+
+-- night-light results
+SELECT col_is_pk('geoetl', 'nightlight_monthly', ARRAY['area_id', 'month', 'product'],
+                 'one nightlight_monthly row per area, month and product');
+SELECT has_view('geoetl', 'nightlight_trend', 'view geoetl.nightlight_trend');
+SELECT has_function('geoetl', 'refresh_nightlights',
+                    ARRAY['bigint', 'date', 'date', 'text', 'double precision', 'jsonb'],
+                    'geoetl.refresh_nightlights(area_id, from_month, to_month, product, threshold, options)');
+-- what users put in the tables survives pg_dump / restore
+SELECT is_empty($$SELECT c.oid::regclass::text FROM pg_class c
+                  WHERE c.relnamespace = 'geoetl'::regnamespace AND c.relkind = 'r'
+                    AND c.oid <> ALL ((SELECT extconfig FROM pg_extension WHERE extname = 'geoetl')::oid[])$$,
+                'pg_dump includes the data of every geoetl table');
 
 SELECT * FROM finish();
 ROLLBACK;
