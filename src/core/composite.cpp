@@ -43,7 +43,9 @@ void read_flags(const std::optional<Raster>& layer, const Window& w, std::vector
   const size_t n = static_cast<size_t>(w.rows * w.cols);
   flags.assign(n, -1);
   if (!layer) return;
-  Band(*layer, 1).read(w, buf.data(), ok.data(), cancel);
+  const Band band(*layer, 1);
+  band.read(w, buf.data(), ok.data(), cancel);
+  band.release_blocks();
   for (size_t i = 0; i < n; i++)
     if (ok[i]) flags[i] = static_cast<int>(buf[i]);
 }
@@ -86,29 +88,41 @@ struct BandBuffers {
   std::vector<int> quality, cloud, snow;
 };
 
-// Calls add(i, value) for each pixel i of the band `bw` where the night counts.
+// Calls add(i, k, value) for each pixel of the part `bw` of the composite's window `window`
+// where the night counts: i indexes `bw`, k the composite.
 template <typename Add>
-void for_each_valid(const NightLayers& night, const Window& bw, const NightRules& rules,
-                    BandBuffers& b, const CancelToken& cancel, Add add) {
+void for_each_valid(const NightLayers& night, const Window& window, const Window& bw,
+                    const NightRules& rules, BandBuffers& b, const CancelToken& cancel, Add add) {
   cancel.check();
-  Band(night.radiance, 1).read(bw, b.radiance.data(), b.radiance_ok.data(), cancel);
+  const Band radiance(night.radiance, 1);
+  radiance.read(bw, b.radiance.data(), b.radiance_ok.data(), cancel);
+  radiance.release_blocks();
   read_flags(night.quality, bw, b.buf, b.ok, b.quality, cancel);
   read_flags(night.cloud, bw, b.buf, b.ok, b.cloud, cancel);
   read_flags(night.snow, bw, b.buf, b.ok, b.snow, cancel);
-  const size_t n = static_cast<size_t>(bw.rows * bw.cols);
-  for (size_t i = 0; i < n; i++) {
-    double value;
-    if (night_counts(b.radiance[i], b.radiance_ok[i], b.quality[i], b.cloud[i], b.snow[i], rules,
-                     &value))
-      add(i, value);
+  for (int64_t r = 0; r < bw.rows; r++) {
+    const size_t i0 = static_cast<size_t>(r * bw.cols);
+    const size_t k0 =
+        static_cast<size_t>((bw.row0 - window.row0 + r) * window.cols + (bw.col0 - window.col0));
+    for (size_t c = 0; c < static_cast<size_t>(bw.cols); c++) {
+      const size_t i = i0 + c;
+      double value;
+      if (night_counts(b.radiance[i], b.radiance_ok[i], b.quality[i], b.cloud[i], b.snow[i], rules,
+                       &value))
+        add(i, k0 + c, value);
+    }
   }
 }
 
-// Rows per band so that one band's buffers stay near 32 MB.
-int64_t band_rows_for(const Window& window, int64_t bytes_per_cell) {
-  return std::clamp<int64_t>(
-      (int64_t{32} << 20) / std::max<int64_t>(window.cols * bytes_per_cell, 1), 1,
-      std::max<int64_t>(window.rows, 1));
+// Cells per part so that one part's buffers stay within the rules' budget.
+int64_t part_cells_for(const NightRules& rules, int64_t bytes_per_cell) {
+  return std::max<int64_t>(rules.buffer_bytes / bytes_per_cell, 1);
+}
+
+// The parts of `window` in which `layer` of a night is read.
+std::vector<Window> parts_of(const Window& window, int64_t max_cells, const Raster& layer) {
+  const Band band(layer, 1);
+  return read_parts(window, max_cells, band.block_height(), band.block_width());
 }
 
 // Mean: one night at a time (its layers open only while it is read) into one composite-sized
@@ -118,18 +132,19 @@ void mean_composite(const std::vector<std::string>& paths, const std::string& la
                     const CancelToken& cancel, CompositeReport* report, TileComposite& c) {
   const Window& window = c.window;
   std::vector<double> sum(c.value.size(), 0.0);
-  const int64_t band_rows = band_rows_for(window, 8 * 4);
-  BandBuffers b(static_cast<size_t>(band_rows * window.cols));
+  const int64_t max_cells = part_cells_for(rules, 8 * 4);
+  BandBuffers b(static_cast<size_t>(std::min(max_cells, window.rows * window.cols)));
   for (const std::string& path : paths) {
     const std::optional<NightLayers> night =
         open_night(path, layer, rules, daily, c.tile_size, options, report);
     if (!night) continue;
     report->files_used++;
-    for (const Window& bw : row_bands(window, band_rows, Band(night->radiance, 1).block_height())) {
-      const size_t base = static_cast<size_t>((bw.row0 - window.row0) * window.cols);
-      for_each_valid(*night, bw, rules, b, cancel, [&](size_t i, double value) {
-        sum[base + i] += value;
-        c.nights[base + i]++;
+    for (const Window& part : parts_of(window, max_cells, night->radiance)) {
+      if (static_cast<size_t>(part.rows * part.cols) > b.buf.size())
+        b = BandBuffers(static_cast<size_t>(part.rows * part.cols));
+      for_each_valid(*night, window, part, rules, b, cancel, [&](size_t, size_t k, double value) {
+        sum[k] += value;
+        c.nights[k]++;
       });
     }
   }
@@ -140,8 +155,8 @@ void mean_composite(const std::vector<std::string>& paths, const std::string& la
   }
 }
 
-// Median: every night's values of a pixel are needed at once, so a band of rows at a time
-// over all nights (all open), memory ~32 MB of buffers plus the nights' open layers.
+// Median: every night's values of a pixel are needed at once, so a part of the window at a
+// time over all nights (all open), memory ~32 MB of buffers plus the nights' open layers.
 void median_composite(const std::vector<std::string>& paths, const std::string& layer,
                       const NightRules& rules, bool daily, const RasterOpenOptions& options,
                       const CancelToken& cancel, CompositeReport* report, TileComposite& c) {
@@ -154,43 +169,75 @@ void median_composite(const std::vector<std::string>& paths, const std::string& 
   report->files_used += static_cast<int>(nights.size());
   const size_t nfiles = nights.size();
   if (nfiles == 0 || c.value.empty()) return;
-  const int64_t band_rows = band_rows_for(window, 8 * 4 + 4 * static_cast<int64_t>(nfiles));
-  BandBuffers b(static_cast<size_t>(band_rows * window.cols));
-  std::vector<uint8_t> count(b.buf.size());
-  std::vector<float> samples(b.buf.size() * nfiles);
-  for (const Window& bw :
-       row_bands(window, band_rows, Band(nights[0].radiance, 1).block_height())) {
-    const size_t n = static_cast<size_t>(bw.rows * bw.cols);
-    std::fill(count.begin(), count.begin() + static_cast<long>(n), 0);
+  const int64_t max_cells = part_cells_for(rules, 8 * 4 + 4 * static_cast<int64_t>(nfiles));
+  BandBuffers b(0);
+  std::vector<uint8_t> count;
+  std::vector<float> samples;
+  for (const Window& part : parts_of(window, max_cells, nights[0].radiance)) {
+    const size_t n = static_cast<size_t>(part.rows * part.cols);
+    if (n > b.buf.size()) {
+      b = BandBuffers(n);
+      samples.resize(n * nfiles);
+    }
+    count.assign(n, 0);
     for (const NightLayers& night : nights)
-      for_each_valid(night, bw, rules, b, cancel, [&](size_t i, double value) {
+      for_each_valid(night, window, part, rules, b, cancel, [&](size_t i, size_t, double value) {
         samples[i * nfiles + count[i]] = static_cast<float>(value);
         count[i]++;
       });
-    const size_t base = static_cast<size_t>((bw.row0 - window.row0) * window.cols);
-    for (size_t i = 0; i < n; i++) {
-      c.nights[base + i] = count[i];
-      if (count[i] == 0 || count[i] < rules.min_valid_nights) continue;
-      c.valid[base + i] = 1;
-      c.value[base + i] = static_cast<float>(median_of(&samples[i * nfiles], count[i]));
-    }
+    for (int64_t r = 0; r < part.rows; r++)
+      for (int64_t col = 0; col < part.cols; col++) {
+        const size_t i = static_cast<size_t>(r * part.cols + col);
+        const size_t k = static_cast<size_t>((part.row0 - window.row0 + r) * window.cols +
+                                             (part.col0 - window.col0 + col));
+        c.nights[k] = count[i];
+        if (count[i] == 0 || count[i] < rules.min_valid_nights) continue;
+        c.valid[k] = 1;
+        c.value[k] = static_cast<float>(median_of(&samples[i * nfiles], count[i]));
+      }
   }
 }
 
 }  // namespace
 
-std::vector<Window> row_bands(const Window& window, int64_t band_rows, int64_t block_rows) {
-  std::vector<Window> bands;
-  const int64_t end = window.row0 + window.rows;
-  for (int64_t row = window.row0; row < end;) {
-    int64_t next = row + band_rows;
-    if (block_rows > 0 && band_rows >= block_rows && next / block_rows * block_rows > row)
-      next = next / block_rows * block_rows;
+namespace {
+
+// [start, start + length) cut into spans of at most max_len that, where a span is at least
+// one block long, end on block boundaries.
+std::vector<std::pair<int64_t, int64_t>> spans(int64_t start, int64_t length, int64_t max_len,
+                                               int64_t block) {
+  std::vector<std::pair<int64_t, int64_t>> out;
+  const int64_t end = start + length;
+  for (int64_t at = start; at < end;) {
+    int64_t next = at + max_len;
+    if (block > 0 && max_len >= block && next / block * block > at) next = next / block * block;
     next = std::min(next, end);
-    bands.push_back({row, window.col0, next - row, window.cols});
-    row = next;
+    out.emplace_back(at, next - at);
+    at = next;
   }
-  return bands;
+  return out;
+}
+
+}  // namespace
+
+std::vector<Window> read_parts(const Window& window, int64_t max_cells, int64_t block_rows,
+                               int64_t block_cols) {
+  std::vector<Window> parts;
+  if (window.empty()) return parts;
+  max_cells = std::max<int64_t>(max_cells, 1);
+  int64_t rows = max_cells / window.cols, cols = window.cols;
+  if (rows < std::max<int64_t>(block_rows, 1)) {  // not even one row of blocks: cut columns too
+    rows = std::max<int64_t>(block_rows, 1);
+    cols = std::max<int64_t>(max_cells / rows, 1);
+    if (block_cols > 0 && cols >= block_cols)
+      cols = cols / block_cols * block_cols;
+    else if (block_cols > 0 && block_rows > 0)
+      cols = block_cols;  // one block is the least read
+  }
+  for (const auto& [row0, nrows] : spans(window.row0, window.rows, rows, block_rows))
+    for (const auto& [col0, ncols] : spans(window.col0, window.cols, cols, block_cols))
+      parts.push_back({row0, col0, nrows, ncols});
+  return parts;
 }
 
 TileComposite build_composite(const std::vector<std::string>& paths, const Granule& tile,

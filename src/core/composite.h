@@ -23,6 +23,8 @@ struct NightRules {
   enum class Negative { clamp, keep, drop } negative = Negative::clamp;
   int min_valid_nights = 1;  // fewer valid nights: the composite pixel is missing
   bool median = false;       // composite by median instead of mean
+  // Memory for the buffers of the part of the window read at once (at least one HDF5 chunk).
+  int64_t buffer_bytes = int64_t{32} << 20;
 };
 
 // Whether one night's pixel counts under the rules, and the value it adds (*value). The flags
@@ -44,10 +46,12 @@ struct CompositeReport {
   std::vector<std::string> files_invalid;  // "uri: reason"
 };
 
-// The bands of rows in which a composite reads `window`: each at most `band_rows` high and,
-// where a band spans a whole block (HDF5 chunk) of `block_rows`, ending on a block boundary, so
-// every block is decompressed once per night even when GDAL's block cache is small.
-std::vector<Window> row_bands(const Window& window, int64_t band_rows, int64_t block_rows);
+// The parts in which a composite reads `window`: of at most `max_cells` cells where blocks
+// allow, whole rows when a band of rows fits, and, where a part spans whole blocks (HDF5 chunks of
+// block_rows x block_cols), ending on block boundaries, so that every block is decompressed once
+// per night while GDAL's block cache holds none of them. One block is the smallest part.
+std::vector<Window> read_parts(const Window& window, int64_t max_cells, int64_t block_rows,
+                               int64_t block_cols);
 
 // The composite of the granules of one tile (the month's nights, or its monthly file) over
 // `window`. Files that cannot be read are reported, not fatal.

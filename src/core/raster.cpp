@@ -335,4 +335,9 @@ void Band::read(const Window& w, double* values, uint8_t* valid, const CancelTok
   }
 }
 
+void Band::release_blocks() const {
+  GdalErrors errors;  // nothing is written: a read-only band only frees its blocks
+  GDALFlushRasterCache(static_cast<GDALRasterBandH>(band_));
+}
+
 }  // namespace geoetl

@@ -85,6 +85,10 @@ class Band {
   // valid[...] (0 where nodata, masked or NaN).
   void read(const Window& w, double* values, uint8_t* valid, const CancelToken& cancel) const;
 
+  // Drops the band's blocks from GDAL's block cache: for readers that never read a block twice
+  // (a composite reads each chunk of each night once), so the cache does not fill with them.
+  void release_blocks() const;
+
  private:
   const Raster* raster_;
   void* band_;  // GDALRasterBandH

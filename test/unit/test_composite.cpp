@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -108,31 +109,48 @@ TEST(NightRules, EachRuleDecidesOnHandMadePixels) {
   EXPECT_FALSE(night_counts(-0.4, true, 0, clear, 0, r, &v));
 }
 
-TEST(Composite, RowBandsCoverTheWindowOnceAndEndOnBlockBoundaries) {
+TEST(Composite, ReadPartsCoverTheWindowOnceAndEndOnBlockBoundaries) {
   struct Case {
     Window w;
-    int64_t band, block;
-  } cases[] = {{{100, 7, 1000, 50}, 436, 240}, {{0, 0, 2400, 2400}, 436, 240},
-               {{5, 0, 30, 10}, 436, 240},     {{13, 0, 100, 10}, 7, 240},
-               {{0, 0, 1, 1}, 1, 1},           {{3, 0, 50, 10}, 16, 0}};
+    int64_t max_cells, block_rows, block_cols;
+    bool whole_rows;  // a band of whole rows fits
+  } cases[] = {{{100, 7, 1000, 50}, 436 * 50, 240, 240, true},
+               {{0, 0, 2400, 2400}, 436 * 2400, 240, 240, true},
+               {{0, 0, 2400, 2400}, 89 * 2400, 240, 240, false},  // the median of 31 nights
+               {{5, 3, 500, 700}, 240 * 100, 240, 240, false},    // less than one block
+               {{5, 0, 30, 10}, 4360, 240, 240, true},
+               {{13, 0, 100, 10}, 70, 240, 240, false},
+               {{0, 0, 1, 1}, 1, 1, 1, true},
+               {{3, 0, 50, 10}, 160, 0, 0, true}};
   for (const Case& c : cases) {
-    const std::vector<Window> bands = row_bands(c.w, c.band, c.block);
-    int64_t row = c.w.row0;
-    for (size_t i = 0; i < bands.size(); i++) {
-      const Window& b = bands[i];
-      EXPECT_EQ(b.row0, row);
-      EXPECT_GT(b.rows, 0);
-      EXPECT_LE(b.rows, c.band);
-      EXPECT_EQ(b.col0, c.w.col0);
-      EXPECT_EQ(b.cols, c.w.cols);
-      row += b.rows;
-      if (i + 1 < bands.size() && c.block > 0 && c.band >= c.block) {
-        EXPECT_EQ(row % c.block, 0);
+    SCOPED_TRACE(testing::Message() << "window " << c.w.row0 << "," << c.w.col0 << " " << c.w.rows
+                                    << "x" << c.w.cols << " max " << c.max_cells);
+    std::vector<int> seen(static_cast<size_t>(c.w.rows * c.w.cols), 0);
+    const std::vector<Window> parts = read_parts(c.w, c.max_cells, c.block_rows, c.block_cols);
+    for (const Window& p : parts) {
+      ASSERT_GT(p.rows, 0);
+      ASSERT_GT(p.cols, 0);
+      EXPECT_LE(p.rows * p.cols, std::max(c.max_cells, c.block_rows * c.block_cols));
+      if (c.whole_rows) {
+        EXPECT_EQ(p.cols, c.w.cols);
       }
+      const int64_t end_row = p.row0 + p.rows, end_col = p.col0 + p.cols;
+      if (c.block_rows > 0 && end_row < c.w.row0 + c.w.rows && p.rows >= c.block_rows) {
+        EXPECT_EQ(end_row % c.block_rows, 0);
+      }
+      if (c.block_cols > 0 && end_col < c.w.col0 + c.w.cols) {
+        EXPECT_EQ(end_col % c.block_cols, 0);
+      }
+      for (int64_t r = p.row0; r < end_row; r++)
+        for (int64_t col = p.col0; col < end_col; col++) {
+          ASSERT_TRUE(r >= c.w.row0 && r < c.w.row0 + c.w.rows && col >= c.w.col0 &&
+                      col < c.w.col0 + c.w.cols);
+          seen[static_cast<size_t>((r - c.w.row0) * c.w.cols + col - c.w.col0)]++;
+        }
     }
-    EXPECT_EQ(row, c.w.row0 + c.w.rows);
+    EXPECT_EQ(std::count(seen.begin(), seen.end(), 1), static_cast<long>(seen.size()));
   }
-  EXPECT_TRUE(row_bands({0, 0, 0, 10}, 16, 240).empty());
+  EXPECT_TRUE(read_parts({0, 0, 0, 10}, 16, 240, 240).empty());
 }
 
 TEST(Composite, OneNightWithoutRulesIsThatNight) {
@@ -180,6 +198,30 @@ TEST(Composite, RulesMedianAndMinimumNightsChangeTheResult) {
   six.min_valid_nights = 6;  // only five nights exist
   EXPECT_EQ(run(six).first.count, 0);
   EXPECT_EQ(run(six).second.sum, loose_nights.sum);  // the nights are still counted
+}
+
+TEST(Composite, ReadingInSmallPartsGivesTheSameComposite) {
+  TempDir dir;  // 600 px: 240 px chunks, 3 x 3 of them, the last ones partial
+  const auto files = granules(dir, "VNP46A2 2 h21v08 2024-03-01 3 600 4");
+  const Granule g = parse_granule_name(files[0]);
+  const Window w{17, 101, 500, 463};  // not on chunk boundaries
+  for (const bool median : {false, true}) {
+    SCOPED_TRACE(median ? "median" : "mean");
+    NightRules rules;
+    rules.median = median;
+    CompositeReport report;
+    const TileComposite whole =
+        build_composite(files, g, 600, w, rules, {}, CancelToken(), &report);
+    for (const int64_t bytes : {int64_t{1}, int64_t{240 * 100 * 44}, int64_t{240 * 463 * 44}}) {
+      rules.buffer_bytes = bytes;  // one chunk, less than a row of chunks, one row of chunks
+      const TileComposite parts =
+          build_composite(files, g, 600, w, rules, {}, CancelToken(), &report);
+      EXPECT_EQ(parts.value, whole.value) << bytes;
+      EXPECT_EQ(parts.valid, whole.valid) << bytes;
+      EXPECT_EQ(parts.nights, whole.nights) << bytes;
+    }
+    EXPECT_GT(std::count(whole.valid.begin(), whole.valid.end(), 1), 100000);
+  }
 }
 
 TEST(Composite, UnreadableFilesAreReportedNotFatal) {
