@@ -23,6 +23,8 @@ char* s3_access_key = nullptr;
 char* s3_secret_key = nullptr;
 bool s3_https = true;
 bool s3_virtual_hosting = false;
+char* job_id = nullptr;
+char* job_progress = nullptr;
 
 std::string str(const char* s) {
   return s != nullptr ? s : "";
@@ -67,6 +69,13 @@ void define_settings() {
   DefineCustomBoolVariable("geoetl.s3_virtual_hosting",
                            "Address buckets as bucket.host (true) or host/bucket (false).", nullptr,
                            &s3_virtual_hosting, false, PGC_SUSET, 0, nullptr, nullptr, nullptr);
+  // Set by geoetl.run_jobs (the job) and geoetl.report_progress while a job runs.
+  DefineCustomStringVariable("geoetl.job_id", "The job this session is running (set by run_jobs).",
+                             nullptr, &job_id, "", PGC_USERSET, GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE,
+                             nullptr, nullptr, nullptr);
+  DefineCustomStringVariable("geoetl.job_progress", "The running job's last progress message.",
+                             nullptr, &job_progress, "", PGC_USERSET,
+                             GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE, nullptr, nullptr, nullptr);
   MarkGUCPrefixReserved("geoetl");
 }
 

@@ -88,6 +88,8 @@ DECLARE
   r geoetl.nightlight_metrics_result;
   changed int;
   n int := 0;
+  months int;
+  done int := 0;
 BEGIN
   IF area_id IS NULL OR from_month IS NULL OR to_month IS NULL OR product IS NULL OR threshold IS NULL OR options IS NULL THEN
     RAISE EXCEPTION 'area_id, from_month, to_month, product, threshold and options must not be NULL'
@@ -100,7 +102,11 @@ BEGIN
     RAISE EXCEPTION 'to_month % is before from_month %', to_month, from_month
       USING ERRCODE = 'invalid_parameter_value';
   END IF;
+  months := (extract(year FROM age(date_trunc('month', to_month), date_trunc('month', from_month))) * 12
+             + extract(month FROM age(date_trunc('month', to_month), date_trunc('month', from_month))) + 1)::int;
   FOR m IN SELECT g::date FROM generate_series(date_trunc('month', from_month), date_trunc('month', to_month), interval '1 month') g LOOP
+    done := done + 1;
+    PERFORM geoetl.report_progress(format('area %s: month %s, %s of %s months', area_id, to_char(m, 'YYYY-MM'), done, months));
     fp := geoetl._nightlight_inputs(area_id, m, product, threshold, options);
     CONTINUE WHEN EXISTS (SELECT 1 FROM geoetl.nightlight_monthly x
                            WHERE x.area_id = refresh_nightlights.area_id AND x.month = m

@@ -2,6 +2,7 @@
 -- search_path can neither break nor hijack them). Runs last: it covers everything above.
 
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA geoetl FROM PUBLIC;
+REVOKE ALL ON ALL PROCEDURES IN SCHEMA geoetl FROM PUBLIC;
 REVOKE ALL ON ALL TABLES IN SCHEMA geoetl FROM PUBLIC;
 
 GRANT USAGE ON SCHEMA geoetl TO geoetl_reader;
@@ -10,6 +11,9 @@ GRANT EXECUTE ON FUNCTION geoetl.version() TO geoetl_reader;
 
 GRANT INSERT, UPDATE, DELETE ON geoetl.area TO geoetl_writer;
 GRANT INSERT, UPDATE, DELETE ON geoetl.nightlight_monthly TO geoetl_writer;
+-- enqueue is the writers' own INSERT: the job's state and enqueued_by take their defaults
+GRANT INSERT (kind, args, priority, run_after, dedupe_key, max_attempts) ON geoetl.job TO geoetl_writer;
+GRANT INSERT, UPDATE, DELETE ON geoetl.job_kind TO geoetl_admin;
 GRANT EXECUTE ON FUNCTION
   geoetl.refresh_nightlights(bigint, date, date, text, float8, jsonb),
   geoetl._nightlight_inputs(bigint, date, text, float8, jsonb),
@@ -20,7 +24,13 @@ GRANT EXECUTE ON FUNCTION
   geoetl._check_properties(jsonb),
   geoetl.add_area(text, jsonb, jsonb, boolean),
   geoetl.add_areas(jsonb, text, boolean),
-  geoetl.update_area(bigint, jsonb, jsonb, boolean)
+  geoetl.update_area(bigint, jsonb, jsonb, boolean),
+  geoetl.enqueue(text, jsonb, int, timestamptz, text, int),
+  geoetl.enqueue_nightlights(bigint, date, date, text, int),
+  geoetl.report_progress(text),
+  geoetl.cancel_job(bigint),
+  geoetl.retry_job(bigint),
+  geoetl._job_nightlight_month(jsonb)
 TO geoetl_writer;
 
 GRANT EXECUTE ON FUNCTION
@@ -31,8 +41,20 @@ GRANT EXECUTE ON FUNCTION
   geoetl.zonal_stats_areas(text, int, text, float8, float8[], bigint[]),
   geoetl.selftest_raise(text),
   geoetl.selftest_wait(float8),
-  geoetl.selftest_live_objects()
+  geoetl.selftest_live_objects(),
+  geoetl.register_job_kind(text, regprocedure, interval, int, interval, interval, text),
+  geoetl._job_register_rasters(jsonb),
+  geoetl._recover_jobs(),
+  geoetl._claim_job(),
+  geoetl._hold_job(bigint),
+  geoetl._finish_job(bigint, boolean, jsonb, text, text),
+  geoetl.prune_jobs(interval),
+  geoetl._require_pg_cron(),
+  geoetl.schedule_pruning(interval, text),
+  geoetl.schedule_worker(text, text, int),
+  geoetl.unschedule_worker(text)
 TO geoetl_admin;
+GRANT EXECUTE ON PROCEDURE geoetl.run_jobs(int, int) TO geoetl_admin;
 
 DO $search_path$
 DECLARE
@@ -43,7 +65,8 @@ DECLARE
 BEGIN
   FOR fn IN SELECT p.oid::regprocedure FROM pg_catalog.pg_proc p
             JOIN pg_catalog.pg_language l ON l.oid = p.prolang
-            WHERE p.pronamespace = 'geoetl'::regnamespace AND l.lanname IN ('sql', 'plpgsql') LOOP
+            WHERE p.pronamespace = 'geoetl'::regnamespace AND l.lanname IN ('sql', 'plpgsql')
+              AND p.prokind = 'f' LOOP  -- not run_jobs: a procedure with SET cannot COMMIT
     EXECUTE format('ALTER FUNCTION %s SET search_path = geoetl, %I, pg_catalog, pg_temp',
                    fn, postgis_schema);
   END LOOP;

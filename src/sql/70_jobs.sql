@@ -1,0 +1,532 @@
+-- The job queue: pg_cron calls CALL geoetl.run_jobs() every minute; it claims pending jobs with
+-- FOR UPDATE SKIP LOCKED, commits each claim (state running, a lease) before it runs the job's
+-- handler, and commits the outcome with the handler's own changes, so that a job's effects and
+-- its `completed` commit together or not at all. A handler runs with the privileges of the role
+-- that enqueued the job, never those of the worker.
+
+CREATE TABLE geoetl.job_kind (
+  kind text PRIMARY KEY CHECK (kind ~ '^[a-z][a-z0-9_]*$'),
+  handler regprocedure NOT NULL,
+  lease interval NOT NULL DEFAULT '15 minutes' CHECK (lease > interval '0'),
+  max_attempts int NOT NULL DEFAULT 5 CHECK (max_attempts >= 1),
+  backoff interval NOT NULL DEFAULT '10 seconds' CHECK (backoff >= interval '0'),
+  backoff_max interval NOT NULL DEFAULT '1 hour',
+  description text,
+  CONSTRAINT job_kind_backoff_max CHECK (backoff_max >= backoff)
+);
+COMMENT ON TABLE geoetl.job_kind IS
+  'Kinds of job: the SQL handler (args jsonb) RETURNS jsonb that runs one, the longest it may run '
+  '(lease), its attempts and the retry delay (backoff doubling per attempt up to backoff_max, '
+  'with jitter)';
+
+CREATE FUNCTION geoetl._check_job_kind() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_proc p
+                  WHERE p.oid = NEW.handler AND p.prokind = 'f' AND NOT p.proretset
+                    AND p.prorettype = 'jsonb'::regtype AND p.pronargs = 1
+                    AND p.proargtypes[0] = 'jsonb'::regtype) THEN
+    RAISE EXCEPTION 'the handler of job kind "%" must be a function (args jsonb) RETURNS jsonb', NEW.kind
+      USING ERRCODE = 'invalid_parameter_value',
+            DETAIL = format('%s is not.', NEW.handler);
+  END IF;
+  RETURN NEW;
+END
+$$;
+CREATE TRIGGER job_kind_handler BEFORE INSERT OR UPDATE OF handler ON geoetl.job_kind
+  FOR EACH ROW EXECUTE FUNCTION geoetl._check_job_kind();
+
+CREATE TABLE geoetl.job (
+  job_id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  kind text NOT NULL REFERENCES geoetl.job_kind ON UPDATE CASCADE,
+  args jsonb NOT NULL CHECK (jsonb_typeof(args) = 'object'),
+  state text NOT NULL DEFAULT 'pending'
+    CHECK (state IN ('pending', 'running', 'completed', 'failed', 'cancelled')),
+  priority int NOT NULL DEFAULT 0,
+  attempt int NOT NULL DEFAULT 0,
+  max_attempts int NOT NULL,
+  run_after timestamptz NOT NULL DEFAULT now(),
+  lease_until timestamptz,
+  worker int,
+  dedupe_key text,
+  progress text,
+  result jsonb,
+  errors jsonb NOT NULL DEFAULT '[]' CHECK (jsonb_typeof(errors) = 'array'),
+  enqueued_by regrole NOT NULL DEFAULT current_user::regrole,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  started_at timestamptz,
+  finished_at timestamptz,
+  CONSTRAINT job_attempts CHECK (max_attempts >= 1 AND attempt BETWEEN 0 AND max_attempts),
+  -- a running job has a worker and a lease, and only a running job has them
+  CONSTRAINT job_running CHECK ((state = 'running') = (worker IS NOT NULL)
+                                AND (state = 'running') = (lease_until IS NOT NULL)
+                                AND (state <> 'running' OR started_at IS NOT NULL)),
+  -- finished exactly when completed, failed or cancelled
+  CONSTRAINT job_finished CHECK ((state IN ('completed', 'failed', 'cancelled')) = (finished_at IS NOT NULL)),
+  CONSTRAINT job_result CHECK (result IS NULL OR state = 'completed'),
+  CONSTRAINT job_ran CHECK (state NOT IN ('running', 'completed', 'failed') OR attempt >= 1)
+);
+COMMENT ON TABLE geoetl.job IS
+  'Jobs of the queue: enqueued by geoetl.enqueue, run by CALL geoetl.run_jobs(); errors holds one entry '
+  'per failed attempt (at, attempt, sqlstate, message, retry_at)';
+-- what run_jobs claims next: the highest priority, then the earliest run_after, then the oldest
+CREATE INDEX job_claim ON geoetl.job (priority DESC, run_after, job_id) WHERE state = 'pending';
+CREATE INDEX job_running ON geoetl.job (lease_until) WHERE state = 'running';
+CREATE INDEX job_finished ON geoetl.job (finished_at) WHERE finished_at IS NOT NULL;
+-- one pending or running job per dedupe key
+CREATE UNIQUE INDEX job_dedupe ON geoetl.job (dedupe_key) WHERE state IN ('pending', 'running');
+
+-- Every state change is announced on the channel geoetl_jobs (delivered when it commits).
+CREATE FUNCTION geoetl._notify_job() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM pg_catalog.pg_notify('geoetl_jobs', pg_catalog.json_build_object(
+    'job_id', NEW.job_id, 'kind', NEW.kind, 'state', NEW.state)::text);
+  RETURN NULL;
+END
+$$;
+CREATE TRIGGER job_notify_insert AFTER INSERT ON geoetl.job
+  FOR EACH ROW EXECUTE FUNCTION geoetl._notify_job();
+CREATE TRIGGER job_notify_state AFTER UPDATE OF state ON geoetl.job
+  FOR EACH ROW WHEN (OLD.state IS DISTINCT FROM NEW.state) EXECUTE FUNCTION geoetl._notify_job();
+
+CREATE FUNCTION geoetl.register_job_kind(kind text, handler regprocedure, lease interval DEFAULT '15 minutes',
+                                         max_attempts int DEFAULT 5, backoff interval DEFAULT '10 seconds',
+                                         backoff_max interval DEFAULT '1 hour', description text DEFAULT NULL)
+RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+  IF kind IS NULL OR handler IS NULL OR lease IS NULL OR max_attempts IS NULL OR backoff IS NULL
+     OR backoff_max IS NULL THEN
+    RAISE EXCEPTION 'kind, handler, lease, max_attempts, backoff and backoff_max must not be NULL'
+      USING ERRCODE = 'null_value_not_allowed';
+  END IF;
+  IF kind !~ '^[a-z][a-z0-9_]*$' THEN
+    RAISE EXCEPTION 'invalid job kind name "%"', kind USING ERRCODE = 'invalid_parameter_value',
+      HINT = 'A kind is named with lower-case letters, digits and _, starting with a letter.';
+  END IF;
+  IF lease <= interval '0' OR max_attempts < 1 OR backoff < interval '0' OR backoff_max < backoff THEN
+    RAISE EXCEPTION 'invalid settings for job kind "%"', kind USING ERRCODE = 'invalid_parameter_value',
+      DETAIL = format('lease %s, max_attempts %s, backoff %s, backoff_max %s', lease, max_attempts, backoff, backoff_max),
+      HINT = 'lease must be positive, max_attempts at least 1, backoff at least 0 and backoff_max at least backoff.';
+  END IF;
+  INSERT INTO geoetl.job_kind AS k VALUES (kind, handler, lease, max_attempts, backoff, backoff_max, description)
+  ON CONFLICT ON CONSTRAINT job_kind_pkey DO UPDATE
+     SET handler = EXCLUDED.handler, lease = EXCLUDED.lease, max_attempts = EXCLUDED.max_attempts,
+         backoff = EXCLUDED.backoff, backoff_max = EXCLUDED.backoff_max, description = EXCLUDED.description;
+END
+$$;
+COMMENT ON FUNCTION geoetl.register_job_kind(text, regprocedure, interval, int, interval, interval, text) IS
+  'Adds or changes a job kind: handler is a function (args jsonb) RETURNS jsonb';
+
+CREATE FUNCTION geoetl.enqueue(kind text, args jsonb, priority int DEFAULT 0, run_after timestamptz DEFAULT now(),
+                               dedupe_key text DEFAULT NULL, max_attempts int DEFAULT NULL)
+RETURNS bigint LANGUAGE plpgsql AS $$
+#variable_conflict use_column
+DECLARE
+  k geoetl.job_kind;
+  id bigint;
+BEGIN
+  IF kind IS NULL OR args IS NULL OR priority IS NULL OR run_after IS NULL THEN
+    RAISE EXCEPTION 'kind, args, priority and run_after must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+  END IF;
+  SELECT * INTO k FROM geoetl.job_kind j WHERE j.kind = enqueue.kind;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'unknown job kind "%"', kind USING ERRCODE = 'invalid_parameter_value',
+      HINT = 'Known kinds: ' || coalesce((SELECT string_agg(j.kind, ', ' ORDER BY j.kind) FROM geoetl.job_kind j), 'none')
+             || '. geoetl.register_job_kind adds one.';
+  END IF;
+  IF jsonb_typeof(args) <> 'object' THEN
+    RAISE EXCEPTION 'args must be a JSON object, not %', jsonb_typeof(args) USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+  IF max_attempts < 1 THEN
+    RAISE EXCEPTION 'max_attempts must be at least 1, not %', max_attempts USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+  IF NOT has_function_privilege(k.handler, 'EXECUTE') THEN
+    RAISE EXCEPTION 'permission denied to enqueue jobs of kind "%"', kind USING ERRCODE = 'insufficient_privilege',
+      DETAIL = format('The job would run as %s, who may not execute %s.', current_user, k.handler);
+  END IF;
+  LOOP  -- with a dedupe key: the pending or running job that has it, or a new one
+    INSERT INTO geoetl.job (kind, args, priority, run_after, dedupe_key, max_attempts)
+    VALUES (kind, args, priority, run_after, dedupe_key, coalesce(max_attempts, k.max_attempts))
+    ON CONFLICT (dedupe_key) WHERE state IN ('pending', 'running') DO NOTHING
+    RETURNING job_id INTO id;
+    IF id IS NOT NULL THEN
+      RETURN id;
+    END IF;
+    SELECT j.job_id INTO id FROM geoetl.job j
+     WHERE j.dedupe_key = enqueue.dedupe_key AND j.state IN ('pending', 'running');
+    IF id IS NOT NULL THEN
+      RETURN id;
+    END IF;
+  END LOOP;
+END
+$$;
+COMMENT ON FUNCTION geoetl.enqueue(text, jsonb, int, timestamptz, text, int) IS
+  'Adds a job (returns its id); with a dedupe_key, returns the pending or running job with that key '
+  'instead if there is one. The job runs with the privileges of the role that enqueued it';
+
+-- Progress of the running job, visible to other sessions before it commits: kept in the
+-- session's application_name (pg_stat_activity shows it at once) and stored with the outcome.
+CREATE FUNCTION geoetl.report_progress(message text) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+  job text := current_setting('geoetl.job_id', true);
+BEGIN
+  IF coalesce(job, '') = '' OR message IS NULL THEN
+    RETURN;  -- not inside a job: nothing to report
+  END IF;
+  PERFORM set_config('geoetl.job_progress', message, true);
+  PERFORM set_config('application_name', format('geoetl job %s: %s', job, message), true);
+END
+$$;
+COMMENT ON FUNCTION geoetl.report_progress(text) IS
+  'Called by job handlers: shows message (e.g. "7 of 12 months") as the running job''s progress in '
+  'geoetl.running_jobs at once, and keeps it in geoetl.job.progress; does nothing outside a job';
+
+CREATE VIEW geoetl.running_jobs AS
+SELECT j.job_id, j.kind, j.args, j.attempt, j.max_attempts, j.worker, j.started_at,
+       now() - j.started_at AS running_for, j.lease_until,
+       coalesce(substring(a.application_name FROM '^geoetl job [0-9]+: (.*)$'), j.progress) AS progress
+  FROM geoetl.job j
+  LEFT JOIN pg_catalog.pg_stat_activity a ON a.pid = j.worker
+ WHERE j.state = 'running';
+COMMENT ON VIEW geoetl.running_jobs IS
+  'Running jobs with their live progress (as reported by geoetl.report_progress before the job commits)';
+
+CREATE VIEW geoetl.job_summary AS
+SELECT j.kind, j.state, count(*) AS jobs,
+       now() - min(j.created_at) FILTER (WHERE j.state = 'pending') AS oldest_pending_age,
+       coalesce(sum((SELECT count(*) FROM jsonb_array_elements(j.errors) e
+                       WHERE (e->>'at')::timestamptz > now() - interval '24 hours')), 0)::bigint AS failures_24h,
+       avg(j.finished_at - j.started_at) FILTER (WHERE j.state = 'completed') AS mean_run_time
+  FROM geoetl.job j
+ GROUP BY j.kind, j.state;
+COMMENT ON VIEW geoetl.job_summary IS
+  'Per kind and state: jobs, the age of the oldest pending one, failed attempts in the last 24 hours '
+  '(of jobs now in that state), mean run time of completed jobs';
+
+-- Internal steps of run_jobs (SECURITY DEFINER: workers never write geoetl.job directly).
+
+-- Whether backend `pid` still exists and is the one that started at or before `since`.
+CREATE FUNCTION geoetl._backend_alive(pid int, since timestamptz) RETURNS boolean LANGUAGE sql STABLE AS $$
+  SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_stat_activity a
+                  WHERE a.pid = _backend_alive.pid AND (a.backend_start IS NULL OR a.backend_start <= since))
+$$;
+
+-- An error entry, and the state a job goes to after a failed attempt: pending again after
+-- backoff * 2^(attempt - 1) (at most backoff_max) with +-25% jitter, or failed.
+CREATE FUNCTION geoetl._fail_attempt(j geoetl.job, code text, message text) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+  k geoetl.job_kind;
+  retry timestamptz;
+BEGIN
+  SELECT * INTO k FROM geoetl.job_kind WHERE kind = j.kind;
+  IF j.attempt < j.max_attempts THEN
+    retry := now() + least(coalesce(k.backoff, '10 seconds') * power(2, j.attempt - 1) * (0.75 + random() / 2),
+                           coalesce(k.backoff_max, '1 hour'));
+  END IF;
+  UPDATE geoetl.job x
+     SET state = CASE WHEN retry IS NULL THEN 'failed' ELSE 'pending' END,
+         run_after = coalesce(retry, x.run_after), finished_at = CASE WHEN retry IS NULL THEN now() END,
+         worker = NULL, lease_until = NULL,
+         errors = x.errors || jsonb_build_object('at', now(), 'attempt', j.attempt, 'sqlstate', code,
+                                                 'message', message, 'retry_at', retry)
+   WHERE x.job_id = j.job_id;
+END
+$$;
+
+-- Puts back running jobs whose worker is gone, or whose lease expired while nobody holds them
+-- (the attempt counts); cancels the worker of a job still held past its lease (the job comes
+-- back on a later pass). Returns the jobs put back.
+CREATE FUNCTION geoetl._recover_jobs() RETURNS int LANGUAGE plpgsql SECURITY DEFINER AS $$
+DECLARE
+  j geoetl.job;
+  n int := 0;
+BEGIN
+  FOR j IN SELECT * FROM geoetl.job WHERE state = 'running' ORDER BY job_id FOR UPDATE SKIP LOCKED LOOP
+    -- this session runs no job while it recovers: a job it left running was abandoned
+    IF j.worker = pg_catalog.pg_backend_pid() OR NOT geoetl._backend_alive(j.worker, j.started_at) THEN
+      PERFORM geoetl._fail_attempt(j, '08006', format('its worker (pid %s) ended before the job did', j.worker));
+      n := n + 1;
+    ELSIF j.lease_until < now() THEN
+      PERFORM geoetl._fail_attempt(j, '57014', format('its lease expired (%s) and its worker (pid %s) no longer holds it',
+                                                      j.lease_until, j.worker));
+      n := n + 1;
+    END IF;
+  END LOOP;
+  -- held past the lease: the handler is still running
+  FOR j IN SELECT * FROM geoetl.job WHERE state = 'running' AND lease_until < now() LOOP
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_stat_activity a
+                WHERE a.pid = j.worker AND a.application_name LIKE format('geoetl job %s%%', j.job_id)) THEN
+      RAISE WARNING 'job % (%) ran past its lease: cancelling its worker (pid %)', j.job_id, j.kind, j.worker;
+      PERFORM pg_catalog.pg_cancel_backend(j.worker);
+    END IF;
+  END LOOP;
+  RETURN n;
+END
+$$;
+
+-- Claims the next runnable job: running, one more attempt, a lease; NULL when there is none.
+CREATE FUNCTION geoetl._claim_job() RETURNS geoetl.job LANGUAGE plpgsql SECURITY DEFINER AS $$
+DECLARE
+  j geoetl.job;
+BEGIN
+  UPDATE geoetl.job x
+     SET state = 'running', attempt = x.attempt + 1, started_at = now(), worker = pg_catalog.pg_backend_pid(),
+         lease_until = now() + (SELECT k.lease FROM geoetl.job_kind k WHERE k.kind = x.kind), progress = NULL
+   WHERE x.job_id = (SELECT c.job_id FROM geoetl.job c
+                      WHERE c.state = 'pending' AND c.run_after <= now()
+                      ORDER BY c.priority DESC, c.run_after, c.job_id
+                      LIMIT 1 FOR UPDATE SKIP LOCKED)
+  RETURNING * INTO j;
+  RETURN j;
+END
+$$;
+
+-- Locks the claimed job for the transaction that runs it: its row lock tells _recover_jobs that
+-- the worker is alive. False when the job is no longer this worker's.
+CREATE FUNCTION geoetl._hold_job(job_id bigint) RETURNS boolean LANGUAGE plpgsql SECURITY DEFINER AS $$
+BEGIN
+  PERFORM 1 FROM geoetl.job j
+   WHERE j.job_id = _hold_job.job_id AND j.state = 'running' AND j.worker = pg_catalog.pg_backend_pid()
+     FOR UPDATE;
+  RETURN FOUND;
+END
+$$;
+
+-- Records a job's outcome: completed with the handler's result, or a failed attempt.
+CREATE FUNCTION geoetl._finish_job(job_id bigint, ok boolean, result jsonb, code text, message text)
+RETURNS void LANGUAGE plpgsql SECURITY DEFINER AS $$
+DECLARE
+  j geoetl.job;
+  last_progress text := nullif(current_setting('geoetl.job_progress', true), '');
+BEGIN
+  SELECT * INTO j FROM geoetl.job x WHERE x.job_id = _finish_job.job_id;
+  IF ok THEN
+    UPDATE geoetl.job x
+       SET state = 'completed', result = coalesce(_finish_job.result, 'null'::jsonb), finished_at = now(),
+           worker = NULL, lease_until = NULL, progress = last_progress
+     WHERE x.job_id = _finish_job.job_id;
+  ELSE
+    UPDATE geoetl.job x SET progress = last_progress WHERE x.job_id = _finish_job.job_id;
+    PERFORM geoetl._fail_attempt(j, code, message);
+  END IF;
+END
+$$;
+
+-- The worker. A procedure (it commits), so it has no SET search_path: every name is qualified.
+CREATE PROCEDURE geoetl.run_jobs(max_jobs int DEFAULT 100, max_seconds int DEFAULT 50)
+LANGUAGE plpgsql AS $$
+DECLARE
+  deadline timestamptz;
+  done int := 0;
+  j geoetl.job;
+  fn text;
+  outcome jsonb;
+  ok boolean;
+  err_code text;
+  err_message text;
+  cancelled boolean;
+  worker_role text;
+  job_role text;
+BEGIN
+  IF max_jobs IS NULL OR max_seconds IS NULL OR max_jobs < 1 OR max_seconds < 0 THEN
+    RAISE EXCEPTION 'max_jobs must be at least 1 and max_seconds at least 0, not % and %', max_jobs, max_seconds
+      USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+  deadline := pg_catalog.clock_timestamp() + pg_catalog.make_interval(secs => max_seconds);
+  PERFORM geoetl._recover_jobs();
+  COMMIT;
+  WHILE done < max_jobs AND pg_catalog.clock_timestamp() < deadline LOOP
+    -- a claim or an outcome lost in a crash only makes the job run again: no fsync wait
+    PERFORM pg_catalog.set_config('synchronous_commit', 'off', true);
+    j := geoetl._claim_job();
+    EXIT WHEN j.job_id IS NULL;
+    COMMIT;
+    PERFORM pg_catalog.set_config('synchronous_commit', 'off', true);
+    CONTINUE WHEN NOT geoetl._hold_job(j.job_id);
+    SELECT pg_catalog.format('%I.%I', n.nspname, p.proname) INTO fn
+      FROM geoetl.job_kind k
+      JOIN pg_catalog.pg_proc p ON p.oid = k.handler
+      JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
+     WHERE k.kind = j.kind;
+    PERFORM pg_catalog.set_config('geoetl.job_id', j.job_id::text, true);
+    PERFORM pg_catalog.set_config('geoetl.job_progress', '', true);
+    PERFORM pg_catalog.set_config('application_name', pg_catalog.format('geoetl job %s', j.job_id), true);
+    worker_role := pg_catalog.current_setting('role');
+    SELECT r.rolname INTO job_role FROM pg_catalog.pg_roles r WHERE r.oid = j.enqueued_by;
+    cancelled := false;
+    BEGIN
+      IF fn IS NULL THEN
+        RAISE EXCEPTION 'the handler of job kind "%" no longer exists', j.kind USING ERRCODE = 'undefined_function';
+      END IF;
+      IF job_role IS NULL THEN
+        RAISE EXCEPTION 'the role that enqueued job % no longer exists', j.job_id USING ERRCODE = 'undefined_object';
+      END IF;
+      PERFORM pg_catalog.set_config('role', job_role, true);  -- the handler runs as the enqueuer
+      EXECUTE pg_catalog.format('SELECT %s($1)', fn) INTO outcome USING j.args;
+      PERFORM pg_catalog.set_config('role', worker_role, true);
+      ok := true;
+    EXCEPTION
+      WHEN query_canceled THEN  -- recorded as a failed attempt; then the worker stops
+        GET STACKED DIAGNOSTICS err_code = RETURNED_SQLSTATE, err_message = MESSAGE_TEXT;
+        ok := false;
+        cancelled := true;
+      WHEN OTHERS THEN
+        GET STACKED DIAGNOSTICS err_code = RETURNED_SQLSTATE, err_message = MESSAGE_TEXT;
+        ok := false;
+    END;
+    PERFORM geoetl._finish_job(j.job_id, ok, outcome, err_code, err_message);
+    COMMIT;
+    done := done + 1;
+    IF cancelled THEN
+      RAISE EXCEPTION 'run_jobs stopped: job % was cancelled while it ran', j.job_id USING ERRCODE = 'query_canceled';
+    END IF;
+  END LOOP;
+END
+$$;
+COMMENT ON PROCEDURE geoetl.run_jobs(int, int) IS
+  'Runs pending jobs, one per transaction, until none is runnable, max_jobs ran or max_seconds passed; '
+  'puts back jobs whose worker died first. Schedule it with geoetl.schedule_worker (pg_cron)';
+
+CREATE FUNCTION geoetl.cancel_job(job_id bigint) RETURNS boolean LANGUAGE plpgsql SECURITY DEFINER AS $$
+DECLARE
+  j geoetl.job;
+  signalled boolean := false;
+BEGIN
+  IF job_id IS NULL THEN
+    RAISE EXCEPTION 'job_id must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+  END IF;
+  SELECT * INTO j FROM geoetl.job x WHERE x.job_id = cancel_job.job_id;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'job % does not exist', job_id USING ERRCODE = 'no_data_found';
+  END IF;
+  IF j.state = 'running' AND EXISTS (SELECT 1 FROM pg_catalog.pg_stat_activity a
+                                      WHERE a.pid = j.worker AND a.application_name LIKE format('geoetl job %s%%', j.job_id)) THEN
+    -- its handler stops, its changes roll back, and run_jobs records the attempt and stops
+    signalled := pg_catalog.pg_cancel_backend(j.worker);
+  END IF;
+  SELECT * INTO j FROM geoetl.job x WHERE x.job_id = cancel_job.job_id FOR UPDATE;  -- waits for the worker
+  IF NOT (j.state IN ('pending', 'running')
+          OR (signalled AND j.state = 'failed' AND j.errors->-1->>'sqlstate' = '57014')) THEN
+    RAISE NOTICE 'job % is already %', job_id, j.state;
+    RETURN false;
+  END IF;
+  UPDATE geoetl.job x SET state = 'cancelled', finished_at = now(), worker = NULL, lease_until = NULL
+   WHERE x.job_id = cancel_job.job_id;
+  RETURN true;
+END
+$$;
+COMMENT ON FUNCTION geoetl.cancel_job(bigint) IS
+  'Cancels a pending or running job (a running one''s handler is interrupted and its changes rolled '
+  'back); false, with a notice, when the job had already finished';
+
+CREATE FUNCTION geoetl.retry_job(job_id bigint) RETURNS void LANGUAGE plpgsql SECURITY DEFINER AS $$
+DECLARE
+  j geoetl.job;
+BEGIN
+  IF job_id IS NULL THEN
+    RAISE EXCEPTION 'job_id must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+  END IF;
+  SELECT * INTO j FROM geoetl.job x WHERE x.job_id = retry_job.job_id FOR UPDATE;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'job % does not exist', job_id USING ERRCODE = 'no_data_found';
+  END IF;
+  IF j.state NOT IN ('failed', 'cancelled') THEN
+    RAISE EXCEPTION 'job % is %, not failed or cancelled', job_id, j.state
+      USING ERRCODE = 'object_not_in_prerequisite_state';
+  END IF;
+  IF j.dedupe_key IS NOT NULL AND EXISTS (SELECT 1 FROM geoetl.job x WHERE x.dedupe_key = j.dedupe_key
+                                             AND x.state IN ('pending', 'running')) THEN
+    RAISE EXCEPTION 'job % cannot be retried: job % with the same dedupe key is pending or running', job_id,
+      (SELECT x.job_id FROM geoetl.job x WHERE x.dedupe_key = j.dedupe_key AND x.state IN ('pending', 'running'))
+      USING ERRCODE = 'unique_violation';
+  END IF;
+  UPDATE geoetl.job x SET state = 'pending', attempt = 0, run_after = now(), finished_at = NULL, result = NULL
+   WHERE x.job_id = retry_job.job_id;
+END
+$$;
+COMMENT ON FUNCTION geoetl.retry_job(bigint) IS
+  'Puts a failed or cancelled job back to pending with a fresh set of attempts (its errors are kept)';
+
+CREATE FUNCTION geoetl.prune_jobs(older_than interval) RETURNS TABLE (jobs bigint, cron_runs bigint)
+LANGUAGE plpgsql SECURITY DEFINER AS $$
+BEGIN
+  IF older_than IS NULL OR older_than < interval '0' THEN
+    RAISE EXCEPTION 'older_than must be a positive interval, not %', coalesce(older_than::text, 'NULL')
+      USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+  DELETE FROM geoetl.job j WHERE j.finished_at < now() - older_than;
+  GET DIAGNOSTICS jobs = ROW_COUNT;
+  cron_runs := 0;
+  IF pg_catalog.to_regclass('cron.job_run_details') IS NOT NULL THEN
+    EXECUTE 'DELETE FROM cron.job_run_details WHERE end_time < now() - $1' USING older_than;
+    GET DIAGNOSTICS cron_runs = ROW_COUNT;
+  END IF;
+  RETURN NEXT;
+END
+$$;
+COMMENT ON FUNCTION geoetl.prune_jobs(interval) IS
+  'Deletes jobs that finished longer ago than older_than, and pg_cron''s run history as old';
+
+-- pg_cron. The worker runs as the role that schedules it, in this database.
+CREATE FUNCTION geoetl._require_pg_cron() RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+  IF pg_catalog.to_regnamespace('cron') IS NULL
+     OR NOT EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'pg_cron') THEN
+    RAISE EXCEPTION 'pg_cron is not installed in this database' USING ERRCODE = 'feature_not_supported',
+      HINT = format('Set shared_preload_libraries = ''pg_cron'' and cron.database_name = ''%s'' in '
+                    'postgresql.conf, restart, then CREATE EXTENSION pg_cron; or run CALL geoetl.run_jobs() '
+                    'from any other scheduler.', current_database());
+  END IF;
+END
+$$;
+
+CREATE FUNCTION geoetl.schedule_pruning(keep interval DEFAULT '14 days', schedule text DEFAULT '30 3 * * *')
+RETURNS bigint LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM geoetl._require_pg_cron();
+  IF keep IS NULL OR schedule IS NULL THEN
+    RAISE EXCEPTION 'keep and schedule must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+  END IF;
+  RETURN cron.schedule('geoetl-prune', schedule, format('SELECT * FROM geoetl.prune_jobs(%L)', keep));
+END
+$$;
+COMMENT ON FUNCTION geoetl.schedule_pruning(interval, text) IS
+  'Schedules (pg_cron job geoetl-prune) the daily deletion of jobs and pg_cron run history older than keep';
+
+CREATE FUNCTION geoetl.schedule_worker(name text DEFAULT 'geoetl-worker', schedule text DEFAULT '* * * * *',
+                                       max_seconds int DEFAULT 50)
+RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE
+  id bigint;
+BEGIN
+  PERFORM geoetl._require_pg_cron();
+  IF name IS NULL OR schedule IS NULL OR max_seconds IS NULL THEN
+    RAISE EXCEPTION 'name, schedule and max_seconds must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+  END IF;
+  IF max_seconds < 1 THEN
+    RAISE EXCEPTION 'max_seconds must be at least 1, not %', max_seconds USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+  IF name = 'geoetl-prune' THEN
+    RAISE EXCEPTION 'the name geoetl-prune is taken by the pruning job' USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+  -- a procedure that commits must be the job's only command
+  id := cron.schedule(name, schedule, format('CALL geoetl.run_jobs(max_seconds => %s)', max_seconds));
+  IF NOT EXISTS (SELECT 1 FROM cron.job WHERE jobname = 'geoetl-prune' AND username = current_user) THEN
+    PERFORM geoetl.schedule_pruning();
+  END IF;
+  RETURN id;
+END
+$$;
+COMMENT ON FUNCTION geoetl.schedule_worker(text, text, int) IS
+  'Schedules CALL geoetl.run_jobs() with pg_cron (one job per name; several names run in parallel) and, '
+  'if not yet there, the daily pruning; returns the pg_cron job id';
+
+CREATE FUNCTION geoetl.unschedule_worker(name text DEFAULT 'geoetl-worker') RETURNS boolean LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM geoetl._require_pg_cron();
+  IF NOT EXISTS (SELECT 1 FROM cron.job j WHERE j.jobname = unschedule_worker.name AND j.username = current_user) THEN
+    RAISE EXCEPTION 'no pg_cron job named "%" of %', name, current_user USING ERRCODE = 'no_data_found';
+  END IF;
+  RETURN cron.unschedule(name);
+END
+$$;
+COMMENT ON FUNCTION geoetl.unschedule_worker(text) IS 'Removes a worker scheduled by geoetl.schedule_worker';
