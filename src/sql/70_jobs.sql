@@ -19,6 +19,17 @@ COMMENT ON TABLE geoetl.job_kind IS
   '(lease), its attempts and the retry delay (backoff doubling per attempt up to backoff_max, '
   'with jitter)';
 
+-- users' kinds survive pg_dump / restore; the built-in ones come with the extension
+SELECT pg_catalog.pg_extension_config_dump('geoetl.job_kind', 'WHERE kind NOT IN (''nightlight_month'', ''register_rasters'')');
+COMMENT ON COLUMN geoetl.job_kind.kind IS 'Name of the kind (lower-case letters, digits, _)';
+COMMENT ON COLUMN geoetl.job_kind.handler IS 'The function (args jsonb) RETURNS jsonb that runs a job of the kind';
+COMMENT ON COLUMN geoetl.job_kind.lease IS 'The longest a job may run: past it, the next run_jobs cancels it and retries it';
+COMMENT ON COLUMN geoetl.job_kind.max_attempts IS 'Attempts of a job before it is failed (enqueue can set its own)';
+COMMENT ON COLUMN geoetl.job_kind.backoff IS 'Delay before the first retry; doubled for each further attempt';
+COMMENT ON COLUMN geoetl.job_kind.backoff_max IS 'The longest delay between attempts';
+COMMENT ON COLUMN geoetl.job_kind.description IS 'What a job of the kind does';
+COMMENT ON INDEX geoetl.job_kind_pkey IS 'One row per kind';
+
 CREATE FUNCTION geoetl._check_job_kind() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_proc p
@@ -32,6 +43,7 @@ BEGIN
   RETURN NEW;
 END
 $$;
+COMMENT ON FUNCTION geoetl._check_job_kind() IS 'Trigger: a job kind''s handler is a function (args jsonb) RETURNS jsonb';
 CREATE TRIGGER job_kind_handler BEFORE INSERT OR UPDATE OF handler ON geoetl.job_kind
   FOR EACH ROW EXECUTE FUNCTION geoetl._check_job_kind();
 
@@ -68,12 +80,36 @@ CREATE TABLE geoetl.job (
 COMMENT ON TABLE geoetl.job IS
   'Jobs of the queue: enqueued by geoetl.enqueue, run by CALL geoetl.run_jobs(); errors holds one entry '
   'per failed attempt (at, attempt, sqlstate, message, retry_at)';
+SELECT pg_catalog.pg_extension_config_dump('geoetl.job', '');
+SELECT pg_catalog.pg_extension_config_dump('geoetl.job_job_id_seq', '');
+COMMENT ON COLUMN geoetl.job.job_id IS 'The job';
+COMMENT ON COLUMN geoetl.job.kind IS 'Its kind (geoetl.job_kind): the handler that runs it';
+COMMENT ON COLUMN geoetl.job.args IS 'The JSON object passed to the handler';
+COMMENT ON COLUMN geoetl.job.state IS 'pending, running, completed, failed or cancelled';
+COMMENT ON COLUMN geoetl.job.priority IS 'Higher runs first';
+COMMENT ON COLUMN geoetl.job.attempt IS 'Attempts started so far';
+COMMENT ON COLUMN geoetl.job.max_attempts IS 'After this many failed attempts the job is failed';
+COMMENT ON COLUMN geoetl.job.run_after IS 'Not run before this time (set by enqueue, and by the backoff after a failed attempt)';
+COMMENT ON COLUMN geoetl.job.lease_until IS 'While running: when its lease ends';
+COMMENT ON COLUMN geoetl.job.worker IS 'While running: the process id of the backend running it';
+COMMENT ON COLUMN geoetl.job.dedupe_key IS 'At most one pending or running job has a given key';
+COMMENT ON COLUMN geoetl.job.progress IS 'The last progress the handler reported (live: geoetl.running_jobs)';
+COMMENT ON COLUMN geoetl.job.result IS 'What the handler returned (completed jobs)';
+COMMENT ON COLUMN geoetl.job.errors IS 'One entry per failed attempt: at, attempt, sqlstate, message, retry_at';
+COMMENT ON COLUMN geoetl.job.enqueued_by IS 'The role that enqueued the job: its handler runs with this role''s privileges';
+COMMENT ON COLUMN geoetl.job.created_at IS 'When it was enqueued';
+COMMENT ON COLUMN geoetl.job.started_at IS 'When its latest attempt started';
+COMMENT ON COLUMN geoetl.job.finished_at IS 'When it was completed, failed or cancelled';
+COMMENT ON INDEX geoetl.job_pkey IS 'One row per job';
 -- what run_jobs claims next: the highest priority, then the earliest run_after, then the oldest
 CREATE INDEX job_claim ON geoetl.job (priority DESC, run_after, job_id) WHERE state = 'pending';
+COMMENT ON INDEX geoetl.job_claim IS 'The order in which run_jobs claims pending jobs';
 CREATE INDEX job_running ON geoetl.job (lease_until) WHERE state = 'running';
+COMMENT ON INDEX geoetl.job_running IS 'Running jobs, for recovery';
 CREATE INDEX job_finished ON geoetl.job (finished_at) WHERE finished_at IS NOT NULL;
--- one pending or running job per dedupe key
+COMMENT ON INDEX geoetl.job_finished IS 'Finished jobs, for pruning';
 CREATE UNIQUE INDEX job_dedupe ON geoetl.job (dedupe_key) WHERE state IN ('pending', 'running');
+COMMENT ON INDEX geoetl.job_dedupe IS 'At most one pending or running job per dedupe key';
 
 -- Every state change is announced on the channel geoetl_jobs (delivered when it commits).
 CREATE FUNCTION geoetl._notify_job() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -83,6 +119,7 @@ BEGIN
   RETURN NULL;
 END
 $$;
+COMMENT ON FUNCTION geoetl._notify_job() IS 'Trigger: NOTIFY geoetl_jobs with job_id, kind and state on every state change';
 CREATE TRIGGER job_notify_insert AFTER INSERT ON geoetl.job
   FOR EACH ROW EXECUTE FUNCTION geoetl._notify_job();
 CREATE TRIGGER job_notify_state AFTER UPDATE OF state ON geoetl.job
@@ -189,6 +226,16 @@ SELECT j.job_id, j.kind, j.args, j.attempt, j.max_attempts, j.worker, j.started_
  WHERE j.state = 'running';
 COMMENT ON VIEW geoetl.running_jobs IS
   'Running jobs with their live progress (as reported by geoetl.report_progress before the job commits)';
+COMMENT ON COLUMN geoetl.running_jobs.job_id IS 'The job';
+COMMENT ON COLUMN geoetl.running_jobs.kind IS 'Its kind';
+COMMENT ON COLUMN geoetl.running_jobs.args IS 'Its arguments';
+COMMENT ON COLUMN geoetl.running_jobs.attempt IS 'The attempt running';
+COMMENT ON COLUMN geoetl.running_jobs.max_attempts IS 'Attempts allowed';
+COMMENT ON COLUMN geoetl.running_jobs.worker IS 'The backend running it';
+COMMENT ON COLUMN geoetl.running_jobs.started_at IS 'When the attempt started';
+COMMENT ON COLUMN geoetl.running_jobs.running_for IS 'How long it has run';
+COMMENT ON COLUMN geoetl.running_jobs.lease_until IS 'When its lease ends';
+COMMENT ON COLUMN geoetl.running_jobs.progress IS 'The progress its handler last reported, live';
 
 CREATE VIEW geoetl.job_summary AS
 SELECT j.kind, j.state, count(*) AS jobs,
@@ -201,6 +248,12 @@ SELECT j.kind, j.state, count(*) AS jobs,
 COMMENT ON VIEW geoetl.job_summary IS
   'Per kind and state: jobs, the age of the oldest pending one, failed attempts in the last 24 hours '
   '(of jobs now in that state), mean run time of completed jobs';
+COMMENT ON COLUMN geoetl.job_summary.kind IS 'The kind';
+COMMENT ON COLUMN geoetl.job_summary.state IS 'The state';
+COMMENT ON COLUMN geoetl.job_summary.jobs IS 'Jobs of the kind in the state';
+COMMENT ON COLUMN geoetl.job_summary.oldest_pending_age IS 'Pending: how long ago the oldest was enqueued';
+COMMENT ON COLUMN geoetl.job_summary.failures_24h IS 'Failed attempts in the last 24 hours';
+COMMENT ON COLUMN geoetl.job_summary.mean_run_time IS 'Completed: mean time from the last attempt''s start to the end';
 
 -- Internal steps of run_jobs (SECURITY DEFINER: workers never write geoetl.job directly).
 
@@ -209,6 +262,7 @@ CREATE FUNCTION geoetl._backend_alive(pid int, since timestamptz) RETURNS boolea
   SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_stat_activity a
                   WHERE a.pid = _backend_alive.pid AND (a.backend_start IS NULL OR a.backend_start <= since))
 $$;
+COMMENT ON FUNCTION geoetl._backend_alive(int, timestamptz) IS 'Whether a backend process still exists and started no later than since';
 
 -- An error entry, and the state a job goes to after a failed attempt: pending again after
 -- backoff * 2^(attempt - 1) (at most backoff_max) with +-25% jitter, or failed.
@@ -231,6 +285,7 @@ BEGIN
    WHERE x.job_id = j.job_id;
 END
 $$;
+COMMENT ON FUNCTION geoetl._fail_attempt(geoetl.job, text, text) IS 'run_jobs: records a failed attempt; pending after backoff, or failed';
 
 -- Puts back running jobs whose worker is gone, or whose lease expired while nobody holds them
 -- (the attempt counts); cancels the worker of a job still held past its lease (the job comes
@@ -262,6 +317,7 @@ BEGIN
   RETURN n;
 END
 $$;
+COMMENT ON FUNCTION geoetl._recover_jobs() IS 'run_jobs: puts back jobs whose worker died or lost its lease; cancels workers past their lease';
 
 -- Claims the next runnable job: running, one more attempt, a lease; NULL when there is none.
 CREATE FUNCTION geoetl._claim_job() RETURNS geoetl.job LANGUAGE plpgsql SECURITY DEFINER AS $$
@@ -279,6 +335,7 @@ BEGIN
   RETURN j;
 END
 $$;
+COMMENT ON FUNCTION geoetl._claim_job() IS 'run_jobs: claims the next runnable job (FOR UPDATE SKIP LOCKED)';
 
 -- Locks the claimed job for the transaction that runs it: its row lock tells _recover_jobs that
 -- the worker is alive. False when the job is no longer this worker's.
@@ -290,6 +347,7 @@ BEGIN
   RETURN FOUND;
 END
 $$;
+COMMENT ON FUNCTION geoetl._hold_job(bigint) IS 'run_jobs: locks the claimed job while it runs';
 
 -- Records a job's outcome: completed with the handler's result, or a failed attempt.
 CREATE FUNCTION geoetl._finish_job(job_id bigint, ok boolean, result jsonb, code text, message text)
@@ -310,6 +368,7 @@ BEGIN
   END IF;
 END
 $$;
+COMMENT ON FUNCTION geoetl._finish_job(bigint, boolean, jsonb, text, text) IS 'run_jobs: records a job''s outcome';
 
 -- The worker. A procedure (it commits), so it has no SET search_path: every name is qualified.
 CREATE PROCEDURE geoetl.run_jobs(max_jobs int DEFAULT 100, max_seconds int DEFAULT 50)
@@ -478,6 +537,7 @@ BEGIN
   END IF;
 END
 $$;
+COMMENT ON FUNCTION geoetl._require_pg_cron() IS 'Raises a clear error when pg_cron is not installed in this database';
 
 CREATE FUNCTION geoetl.schedule_pruning(keep interval DEFAULT '14 days', schedule text DEFAULT '30 3 * * *')
 RETURNS bigint LANGUAGE plpgsql AS $$

@@ -26,6 +26,7 @@ BEGIN
                             'to_month', date_trunc('month', to_month)::date, 'rows_changed', changed);
 END
 $$;
+COMMENT ON FUNCTION geoetl._job_nightlight_month(jsonb) IS 'Handler of job kind nightlight_month: refresh_nightlights for args area_id, month[, to_month, product, threshold, options]';
 
 -- {"product": "VNP46A2", "location": "/data/blackmarble"} -> {"registered": n}
 CREATE FUNCTION geoetl._job_register_rasters(args jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$
@@ -36,6 +37,7 @@ BEGIN
   RETURN jsonb_build_object('registered', geoetl.register_rasters(args->>'product', args->>'location'));
 END
 $$;
+COMMENT ON FUNCTION geoetl._job_register_rasters(jsonb) IS 'Handler of job kind register_rasters: register_rasters for args product, location';
 
 INSERT INTO geoetl.job_kind (kind, handler, lease, max_attempts, description) VALUES
   ('nightlight_month', 'geoetl._job_nightlight_month(jsonb)', '30 minutes', 5,

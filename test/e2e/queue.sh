@@ -31,7 +31,7 @@ server_up() { local i; for ((i = 0; i < 100; i++)); do q "SELECT 1" >/dev/null 2
 "$PGC" start >/dev/null || { echo "not ok 1 - cluster starts"; exit 1; }
 q "SET client_min_messages = warning; CREATE EXTENSION geoetl CASCADE; CREATE EXTENSION pg_cron" >/dev/null
 q "
-CREATE TABLE ran (job_id bigint, args jsonb, pid int DEFAULT pg_backend_pid());
+CREATE TABLE ran (job_id bigint, args jsonb, pid int DEFAULT pg_backend_pid(), ran_as name DEFAULT current_user);
 CREATE FUNCTION log_job(args jsonb) RETURNS jsonb LANGUAGE sql AS
   \$\$ INSERT INTO ran (job_id, args) VALUES (current_setting('geoetl.job_id')::bigint, args) RETURNING '{}'::jsonb \$\$;
 -- writes its row, reports progress, sleeps args->sleep seconds, reports again
@@ -58,6 +58,20 @@ check "every one of the 500 jobs ran exactly once" is \
   "SELECT count(*), count(DISTINCT job_id), count(DISTINCT args) FROM ran" "500|500|500"
 check "all 500 are completed" is "SELECT count(*) FROM geoetl.job WHERE kind = 'log' AND state = 'completed'" 500
 check "the work was shared between workers" is "SELECT count(DISTINCT pid) > 1 FROM ran" t
+q "TRUNCATE ran"
+
+# a job runs with the privileges of the role that enqueued it, not the worker's (a superuser here)
+q "CREATE ROLE queue_writer LOGIN IN ROLE geoetl_writer; GRANT INSERT ON ran TO queue_writer;
+   CREATE TABLE secret (x int); GRANT EXECUTE ON FUNCTION log_job(jsonb) TO queue_writer;
+   CREATE FUNCTION write_secret(args jsonb) RETURNS jsonb LANGUAGE sql AS 'INSERT INTO secret VALUES (1) RETURNING NULL::jsonb';
+   SELECT geoetl.register_job_kind('secret', 'write_secret(jsonb)', max_attempts => 1)" >/dev/null
+as_writer() { "$PGC" psql -XAtq -U queue_writer -c "$1"; }
+mine=$(as_writer "SELECT geoetl.enqueue('log', '{\"as\": \"writer\"}')")
+sneaky=$(as_writer "SELECT geoetl.enqueue('secret', '{}')")
+q "CALL geoetl.run_jobs()"
+check "a writer's job runs as the writer" is "SELECT ran_as FROM ran WHERE job_id = ${mine:-0}" queue_writer
+check "a writer's job cannot do what the writer may not, though a superuser runs the worker" is \
+  "SELECT state, errors->0->>'sqlstate', (SELECT count(*) FROM secret) FROM geoetl.job WHERE job_id = ${sneaky:-0}" "failed|42501|0"
 q "TRUNCATE ran"
 
 # progress is visible from another session while the job runs, before it commits

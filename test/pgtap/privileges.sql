@@ -1,6 +1,6 @@
 -- Who may do what: PUBLIC nothing, readers read, writers manage areas, admins run diagnostics.
 BEGIN;
-SELECT plan(25);
+SELECT plan(33);
 
 -- runs stmt as role r (with search_path sp if given); an error comes back as it was, with
 -- role and search_path already restored by the rollback of the block's subtransaction
@@ -96,6 +96,30 @@ SELECT throws_ok($$SELECT pg_temp.as_role('geoetl_tap_admin', 'SELECT geoetl.sel
 SELECT lives_ok($$SELECT pg_temp.as_role('geoetl_tap_admin',
                   'SELECT geoetl.add_area(''a'', ''{"type":"Polygon","coordinates":[[[0,0],[1,0],[1,1],[0,0]]]}'')')$$,
                 'an admin can do what a writer can');
+
+-- the job queue: writers enqueue what they may run themselves; admins register kinds and run workers
+SELECT throws_ok($$SELECT pg_temp.as_role('geoetl_tap_reader', 'SELECT geoetl.enqueue(''nightlight_month'', ''{}'')')$$,
+                 '42501', NULL, 'a reader cannot enqueue');
+SELECT lives_ok($$SELECT pg_temp.as_role('geoetl_tap_writer',
+                  'SELECT geoetl.enqueue(''nightlight_month'', ''{"area_id": 1, "month": "2024-01-01"}'', dedupe_key => ''tap'')')$$,
+                'a writer enqueues a night-light job');
+SELECT is((SELECT enqueued_by::text FROM geoetl.job WHERE dedupe_key = 'tap'), 'geoetl_tap_writer',
+          '... which will run as the writer');
+SELECT throws_ok($$SELECT pg_temp.as_role('geoetl_tap_writer',
+                   'SELECT geoetl.enqueue(''register_rasters'', ''{"product": "VNP46A2", "location": "/etc"}'')')$$,
+                 '42501', 'permission denied to enqueue jobs of kind "register_rasters"',
+                 'a writer cannot enqueue what only admins may do');
+SELECT throws_ok($$SELECT pg_temp.as_role('geoetl_tap_writer', 'UPDATE geoetl.job SET priority = 9')$$,
+                 '42501', NULL, 'a writer cannot change jobs with plain SQL');
+SELECT throws_ok($$SELECT pg_temp.as_role('geoetl_tap_writer',
+                   'SELECT geoetl.register_job_kind(''mine'', ''geoetl.version()'')')$$,
+                 '42501', NULL, 'a writer cannot register job kinds');
+SELECT throws_ok($$SELECT pg_temp.as_role('geoetl_tap_writer', 'CALL geoetl.run_jobs()')$$,
+                 '42501', NULL, 'a writer cannot run the worker');
+SELECT ok(has_function_privilege('geoetl_tap_admin', 'geoetl.register_job_kind(text, regprocedure, interval, int, interval, interval, text)', 'EXECUTE')
+          AND has_function_privilege('geoetl_tap_admin', 'geoetl.run_jobs(int, int)', 'EXECUTE')
+          AND has_function_privilege('geoetl_tap_admin', 'geoetl.schedule_worker(text, text, int)', 'EXECUTE'),
+          'an admin registers kinds, runs and schedules workers');
 
 -- a caller's search_path cannot break or hijack the functions
 SELECT lives_ok($$SELECT pg_temp.as_role('geoetl_tap_writer',

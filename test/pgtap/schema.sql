@@ -1,6 +1,6 @@
 -- The extension's objects exist, have the shape the README documents, and are all commented.
 BEGIN;
-SELECT plan(43);
+SELECT plan(55);
 
 SELECT has_schema('geoetl');
 SELECT has_extension('geoetl');
@@ -59,6 +59,7 @@ SELECT is_empty($$SELECT c.relname || '.' || a.attname FROM pg_class c
 SELECT is_empty($$SELECT p.oid::regprocedure::text FROM pg_proc p
                   JOIN pg_language l ON l.oid = p.prolang
                   WHERE p.pronamespace = 'geoetl'::regnamespace AND l.lanname IN ('sql', 'plpgsql')
+                    AND p.prokind = 'f'  -- a procedure with SET could not COMMIT
                     AND NOT EXISTS (SELECT 1 FROM unnest(p.proconfig) s WHERE s LIKE 'search_path=%')$$,
                 'every SQL function pins its search_path');
 
@@ -69,6 +70,30 @@ SELECT has_view('geoetl', 'nightlight_trend', 'view geoetl.nightlight_trend');
 SELECT has_function('geoetl', 'refresh_nightlights',
                     ARRAY['bigint', 'date', 'date', 'text', 'double precision', 'jsonb'],
                     'geoetl.refresh_nightlights(area_id, from_month, to_month, product, threshold, options)');
+-- the job queue
+SELECT has_table('geoetl', 'job', 'table geoetl.job');
+SELECT has_table('geoetl', 'job_kind', 'table geoetl.job_kind');
+SELECT col_is_pk('geoetl', 'job', 'job_id', 'job_id is the primary key');
+SELECT is((SELECT array_agg(attname::text ORDER BY attnum) FROM pg_attribute
+            WHERE attrelid = 'geoetl.job'::regclass AND attnum > 0 AND NOT attisdropped),
+          ARRAY['job_id', 'kind', 'args', 'state', 'priority', 'attempt', 'max_attempts', 'run_after',
+                'lease_until', 'worker', 'dedupe_key', 'progress', 'result', 'errors', 'enqueued_by',
+                'created_at', 'started_at', 'finished_at'],
+          'geoetl.job has the documented columns in order');
+SELECT has_index('geoetl', 'job', 'job_claim', ARRAY['priority', 'run_after', 'job_id'],
+                 'the claim query has its index');
+SELECT is((SELECT pg_get_expr(indpred, indrelid) FROM pg_index WHERE indexrelid = 'geoetl.job_claim'::regclass),
+          '(state = ''pending''::text)', '... over pending jobs only');
+SELECT is((SELECT indisunique FROM pg_index WHERE indexrelid = 'geoetl.job_dedupe'::regclass), true,
+          'dedupe keys are unique among pending and running jobs');
+SELECT has_function('geoetl', 'enqueue', ARRAY['text', 'jsonb', 'integer', 'timestamp with time zone', 'text', 'integer'],
+                    'geoetl.enqueue(kind, args, priority, run_after, dedupe_key, max_attempts)');
+SELECT is((SELECT prokind::text FROM pg_proc WHERE oid = 'geoetl.run_jobs(int, int)'::regprocedure), 'p',
+          'run_jobs is a procedure (it commits)');
+SELECT is((SELECT proconfig FROM pg_proc WHERE oid = 'geoetl.run_jobs(int, int)'::regprocedure), NULL,
+          '... without SET clauses, which would forbid its COMMITs');
+SELECT has_view('geoetl', 'job_summary', 'view geoetl.job_summary');
+SELECT has_view('geoetl', 'running_jobs', 'view geoetl.running_jobs');
 -- what users put in the tables survives pg_dump / restore
 SELECT is_empty($$SELECT c.oid::regclass::text FROM pg_class c
                   WHERE c.relnamespace = 'geoetl'::regnamespace AND c.relkind = 'r'
