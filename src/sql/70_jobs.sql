@@ -47,12 +47,14 @@ COMMENT ON FUNCTION geoetl._check_job_kind() IS 'Trigger: a job kind''s handler 
 CREATE TRIGGER job_kind_handler BEFORE INSERT OR UPDATE OF handler ON geoetl.job_kind
   FOR EACH ROW EXECUTE FUNCTION geoetl._check_job_kind();
 
+CREATE TYPE geoetl.job_state AS ENUM ('pending', 'running', 'completed', 'failed', 'cancelled');
+COMMENT ON TYPE geoetl.job_state IS 'The states of a job: pending, running, then completed, failed or cancelled';
+
 CREATE TABLE geoetl.job (
   job_id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
   kind text NOT NULL REFERENCES geoetl.job_kind ON UPDATE CASCADE,
   args jsonb NOT NULL CHECK (jsonb_typeof(args) = 'object'),
-  state text NOT NULL DEFAULT 'pending'
-    CHECK (state IN ('pending', 'running', 'completed', 'failed', 'cancelled')),
+  state geoetl.job_state NOT NULL DEFAULT 'pending',
   priority int NOT NULL DEFAULT 0,
   attempt int NOT NULL DEFAULT 0,
   max_attempts int NOT NULL,
@@ -277,7 +279,7 @@ BEGIN
                            coalesce(k.backoff_max, '1 hour'));
   END IF;
   UPDATE geoetl.job x
-     SET state = CASE WHEN retry IS NULL THEN 'failed' ELSE 'pending' END,
+     SET state = CASE WHEN retry IS NULL THEN 'failed' ELSE 'pending' END::geoetl.job_state,
          run_after = coalesce(retry, x.run_after), finished_at = CASE WHEN retry IS NULL THEN now() END,
          worker = NULL, lease_until = NULL,
          errors = x.errors || jsonb_build_object('at', now(), 'attempt', j.attempt, 'sqlstate', code,
@@ -382,9 +384,10 @@ DECLARE
   ok boolean;
   err_code text;
   err_message text;
-  cancelled boolean;
-  worker_role text;
+  cancelled_job bigint;
+  worker_role text := pg_catalog.current_setting('role');
   job_role text;
+  handler_kind text;
 BEGIN
   IF max_jobs IS NULL OR max_seconds IS NULL OR max_jobs < 1 OR max_seconds < 0 THEN
     RAISE EXCEPTION 'max_jobs must be at least 1 and max_seconds at least 0, not % and %', max_jobs, max_seconds
@@ -393,25 +396,36 @@ BEGIN
   deadline := pg_catalog.clock_timestamp() + pg_catalog.make_interval(secs => max_seconds);
   PERFORM geoetl._recover_jobs();
   COMMIT;
-  WHILE done < max_jobs AND pg_catalog.clock_timestamp() < deadline LOOP
+  LOOP
     -- a claim or an outcome lost in a crash only makes the job run again: no fsync wait
     PERFORM pg_catalog.set_config('synchronous_commit', 'off', true);
-    j := geoetl._claim_job();
-    EXIT WHEN j.job_id IS NULL;
+    IF j.job_id IS NOT NULL THEN  -- the job just run: its outcome commits with the next claim
+      PERFORM geoetl._finish_job(j.job_id, ok, outcome, err_code, err_message);
+      done := done + 1;
+      j := NULL;
+    END IF;
+    IF cancelled_job IS NULL AND done < max_jobs AND pg_catalog.clock_timestamp() < deadline THEN
+      j := geoetl._claim_job();
+    END IF;
     COMMIT;
+    EXIT WHEN j.job_id IS NULL;
     PERFORM pg_catalog.set_config('synchronous_commit', 'off', true);
-    CONTINUE WHEN NOT geoetl._hold_job(j.job_id);
-    SELECT pg_catalog.format('%I.%I', n.nspname, p.proname) INTO fn
-      FROM geoetl.job_kind k
-      JOIN pg_catalog.pg_proc p ON p.oid = k.handler
-      JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
-     WHERE k.kind = j.kind;
+    IF NOT geoetl._hold_job(j.job_id) THEN
+      j := NULL;
+      CONTINUE;
+    END IF;
+    IF handler_kind IS DISTINCT FROM j.kind THEN
+      SELECT pg_catalog.format('%I.%I', n.nspname, p.proname) INTO fn
+        FROM geoetl.job_kind k
+        JOIN pg_catalog.pg_proc p ON p.oid = k.handler
+        JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
+       WHERE k.kind = j.kind;
+      handler_kind := j.kind;
+    END IF;
     PERFORM pg_catalog.set_config('geoetl.job_id', j.job_id::text, true);
     PERFORM pg_catalog.set_config('geoetl.job_progress', '', true);
     PERFORM pg_catalog.set_config('application_name', pg_catalog.format('geoetl job %s', j.job_id), true);
-    worker_role := pg_catalog.current_setting('role');
     SELECT r.rolname INTO job_role FROM pg_catalog.pg_roles r WHERE r.oid = j.enqueued_by;
-    cancelled := false;
     BEGIN
       IF fn IS NULL THEN
         RAISE EXCEPTION 'the handler of job kind "%" no longer exists', j.kind USING ERRCODE = 'undefined_function';
@@ -427,22 +441,20 @@ BEGIN
       WHEN query_canceled THEN  -- recorded as a failed attempt; then the worker stops
         GET STACKED DIAGNOSTICS err_code = RETURNED_SQLSTATE, err_message = MESSAGE_TEXT;
         ok := false;
-        cancelled := true;
+        cancelled_job := j.job_id;
       WHEN OTHERS THEN
         GET STACKED DIAGNOSTICS err_code = RETURNED_SQLSTATE, err_message = MESSAGE_TEXT;
         ok := false;
     END;
-    PERFORM geoetl._finish_job(j.job_id, ok, outcome, err_code, err_message);
-    COMMIT;
-    done := done + 1;
-    IF cancelled THEN
-      RAISE EXCEPTION 'run_jobs stopped: job % was cancelled while it ran', j.job_id USING ERRCODE = 'query_canceled';
-    END IF;
   END LOOP;
+  IF cancelled_job IS NOT NULL THEN
+    RAISE EXCEPTION 'run_jobs stopped: job % was cancelled while it ran', cancelled_job USING ERRCODE = 'query_canceled';
+  END IF;
 END
 $$;
 COMMENT ON PROCEDURE geoetl.run_jobs(int, int) IS
-  'Runs pending jobs, one per transaction, until none is runnable, max_jobs ran or max_seconds passed; '
+  'Runs pending jobs, one transaction each (its outcome commits with the next claim), until none is '
+  'runnable, max_jobs ran or max_seconds passed; '
   'puts back jobs whose worker died first. Schedule it with geoetl.schedule_worker (pg_cron)';
 
 CREATE FUNCTION geoetl.cancel_job(job_id bigint) RETURNS boolean LANGUAGE plpgsql SECURITY DEFINER AS $$

@@ -83,7 +83,7 @@ SELECT is((SELECT array_agg(attname::text ORDER BY attnum) FROM pg_attribute
 SELECT has_index('geoetl', 'job', 'job_claim', ARRAY['priority', 'run_after', 'job_id'],
                  'the claim query has its index');
 SELECT is((SELECT pg_get_expr(indpred, indrelid) FROM pg_index WHERE indexrelid = 'geoetl.job_claim'::regclass),
-          '(state = ''pending''::text)', '... over pending jobs only');
+          '(state = ''pending''::geoetl.job_state)', '... over pending jobs only');
 SELECT is((SELECT indisunique FROM pg_index WHERE indexrelid = 'geoetl.job_dedupe'::regclass), true,
           'dedupe keys are unique among pending and running jobs');
 SELECT has_function('geoetl', 'enqueue', ARRAY['text', 'jsonb', 'integer', 'timestamp with time zone', 'text', 'integer'],
