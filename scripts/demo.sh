@@ -2,9 +2,10 @@
 # `make demo`: install dependencies, build and install geoetl, start the throwaway cluster
 # in .pgdata/, load the sample areas, show them, compute night-light statistics for them from a
 # bundled (generated) raster, then run the night-light job: a year of generated daily Black
-# Marble granules (VNP46A2) registered, composited per month and kept in
-# geoetl.nightlight_monthly. No network. Safe to run again: it updates in place, and months
-# whose granules did not change are skipped.
+# Marble granules (VNP46A2) registered, then one job per area and month in geoetl's queue, run
+# by the worker pg_cron calls every minute, composited and kept in geoetl.nightlight_monthly.
+# No network. Safe to run again: it updates in place, and months whose granules did not change
+# are skipped.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -38,11 +39,22 @@ if [[ ! -f $MARKER ]]; then
   touch "$MARKER"
 fi
 
-psql -X -q -v ON_ERROR_STOP=1 -v areas="$(cat "$AREAS")" -v raster="$DATA/demo_lights.tif" <<'SQL'
+# Before 1.0 there are no upgrade scripts: a demo cluster whose extension was created from
+# another build of the same version gets it created afresh (the demo reloads everything).
+BUILD=$(md5sum "$(/usr/lib/postgresql/15/bin/pg_config --sharedir)/extension/geoetl--$(sed -n 's/^EXTVERSION *= *//p' Makefile).sql" | cut -c1-32)
+psql -X -q -v ON_ERROR_STOP=1 -v areas="$(cat "$AREAS")" -v raster="$DATA/demo_lights.tif" -v build="$BUILD" <<'SQL'
 SET client_min_messages = warning;
-CREATE EXTENSION IF NOT EXISTS geoetl CASCADE;
-ALTER EXTENSION geoetl UPDATE;
 CREATE EXTENSION IF NOT EXISTS pg_cron;
+CREATE TABLE IF NOT EXISTS public.demo_build (build text);
+SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'geoetl')
+       AND NOT EXISTS (SELECT 1 FROM public.demo_build WHERE build = :'build') AS stale \gset
+\if :stale
+\echo 'demo: this cluster has geoetl from another build: creating it afresh'
+DROP EXTENSION geoetl CASCADE;
+\endif
+CREATE EXTENSION IF NOT EXISTS geoetl CASCADE;
+TRUNCATE public.demo_build;
+INSERT INTO public.demo_build VALUES (:'build');
 
 -- load the sample areas: new names are added, existing ones updated in place (ids stay)
 BEGIN;
@@ -70,23 +82,52 @@ SELECT name, round(sum::numeric, 1) AS sum_of_lights, round(mean::numeric, 2) AS
  ORDER BY area_id;
 SQL
 
-# The night-light job, month by month as pg_cron would run it.
 echo
 psql -X -q -A -t -v ON_ERROR_STOP=1 -v dir="$GRANULES" <<'SQL'
 SELECT 'registered ' || geoetl.register_rasters('VNP46A2', :'dir') || ' new or changed granules';
 SELECT count(*) || ' VNP46A2 granules in the catalog, ' || count(DISTINCT (tile_h, tile_v)) || ' tiles, '
        || min(date) || ' to ' || max(date) FROM geoetl.raster WHERE product = 'VNP46A2';
 SQL
-for month in $(seq 1 12); do
-  m=$(printf '%s-%02d-01' "$YEAR" "$month")
-  start=$(date +%s%N)
-  changed=$(psql -X -q -A -t -v ON_ERROR_STOP=1 -v m="$m" \
-    <<<"SELECT sum(geoetl.refresh_nightlights(area_id, :'m', :'m')) FROM geoetl.area")
-  ms=$(( ($(date +%s%N) - start) / 1000000 ))
-  printf 'night lights %s: %s area-months computed, the rest unchanged (%d.%01d s)\n' \
-    "${m%-01}" "$changed" $((ms / 1000)) $((ms % 1000 / 100))
+# The night-light job through the queue, run by pg_cron: one job per area and month (a month
+# already pending is not enqueued twice), and the worker that pg_cron calls every minute.
+ids=$(psql -X -q -A -t -v ON_ERROR_STOP=1 -v year="$YEAR" <<'SQL'
+SELECT geoetl.schedule_worker() \g /dev/null
+SELECT string_agg(id::text, ',') FROM geoetl.area a,
+       geoetl.enqueue_nightlights(a.area_id, make_date(:year, 1, 1), make_date(:year, 12, 1)) id;
+SQL
+)
+total=$(tr ',' '\n' <<<"$ids" | wc -l)
+echo "enqueued $total nightlight_month jobs; pg_cron's geoetl-worker runs them (it starts every minute)"
+start=$(date +%s)
+while :; do
+  read -r finished failed < <(psql -X -q -A -t -F ' ' -c "SELECT count(*) FILTER (WHERE state IN ('completed', 'failed', 'cancelled')),
+      count(*) FILTER (WHERE state <> 'completed' AND state IN ('failed', 'cancelled'))
+      FROM geoetl.job WHERE job_id = ANY ('{$ids}'::bigint[])")
+  [[ $finished == "$total" ]] && break
+  if (( $(date +%s) - start > 300 )); then
+    echo "demo: pg_cron's worker did not finish the jobs within 5 minutes; its last runs:" >&2
+    psql -X -q -c "SELECT start_time, status, return_message FROM cron.job_run_details ORDER BY runid DESC LIMIT 5" >&2
+    exit 1
+  fi
+  if [[ $finished != "${shown:-}" ]] || (( $(date +%s) - ${shown_at:-0} >= 15 )); then
+    echo "  $(date +%T) $finished of $total jobs done$(psql -X -q -A -t -c "SELECT ', running: ' || string_agg(progress, '; ') FROM geoetl.running_jobs")"
+    shown=$finished shown_at=$(date +%s)
+  fi
+  sleep 1
 done
-
+echo "all $total jobs finished in $(($(date +%s) - start)) s of waiting for and running pg_cron's worker"
+psql -X -q -A -t -v ON_ERROR_STOP=1 <<SQL
+SELECT format('night lights %s: %s area-months computed, the rest unchanged (jobs ran %s s)',
+              to_char((args->>'month')::date, 'YYYY-MM'), sum((result->>'rows_changed')::int),
+              round(extract(epoch FROM sum(finished_at - started_at))::numeric, 1))
+  FROM geoetl.job WHERE job_id = ANY ('{$ids}'::bigint[]) AND state = 'completed'
+ GROUP BY args->>'month' ORDER BY args->>'month';
+SELECT format('failed: job %s (%s): %s', job_id, args, errors->-1->>'message')
+  FROM geoetl.job WHERE job_id = ANY ('{$ids}'::bigint[]) AND state <> 'completed';
+SELECT format('pg_cron ran the worker %s times (%s succeeded)', count(*), count(*) FILTER (WHERE status = 'succeeded'))
+  FROM cron.job_run_details d JOIN cron.job j USING (jobid) WHERE j.jobname = 'geoetl-worker';
+SQL
+[[ $failed == 0 ]] || { echo "demo: $failed night-light jobs failed" >&2; exit 1; }
 psql -X -q -v ON_ERROR_STOP=1 -v year="$YEAR" <<'SQL'
 \echo
 \echo 'Night lights per area over the year (geoetl.nightlight_monthly; generated granules):'
@@ -109,8 +150,8 @@ SQL
 
 cat <<MSG
 
-The demo cluster keeps running:
-  scripts/pgcluster.sh psql            # psql into it
+The demo cluster keeps running, and pg_cron keeps calling its job worker every minute:
+  scripts/pgcluster.sh psql            # psql into it (SELECT * FROM geoetl.job_summary;)
   $(scripts/pgcluster.sh url)   # for QGIS, Metabase, Grafana, ...
   scripts/pgcluster.sh stop            # stop it (data stays in .pgdata/)
 MSG

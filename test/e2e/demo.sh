@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # `make demo` as a new user runs it, on a cluster of its own: the night-light job over a year of
-# generated daily granules, run twice (the second run computes nothing), then again after a
-# granule was damaged (only the months and areas that read it are recomputed, and the damaged
-# file is reported). Prints TAP ("ok N - ...", "not ok N - ...").
+# generated daily granules, run by pg_cron's worker through the job queue, run twice (the second
+# run computes nothing), then again after a granule was damaged (only the months and areas that
+# read it are recomputed, and the damaged file is reported). Prints TAP ("ok N - ...").
 set -uo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 export GEOETL_PGDIR=${TMPDIR:-/tmp}/geoetl-demo-test-$$
@@ -30,6 +30,11 @@ check "the area across the equator reads two tiles" is \
 check "electrification shows: every area's December is over twice as bright as its January" is \
   "SELECT count(*) FROM geoetl.nightlight_monthly j JOIN geoetl.nightlight_monthly d USING (area_id, product)
     WHERE j.month = '2024-01-01' AND d.month = '2024-12-01' AND NOT d.sum_of_lights > 2 * j.sum_of_lights" 0
+check "pg_cron's worker ran the jobs (cron.job_run_details)" is \
+  "SELECT count(*) > 0 FROM cron.job_run_details d JOIN cron.job j USING (jobid) WHERE j.jobname = 'geoetl-worker' AND d.status = 'succeeded'" t
+check "every night-light job of the demo completed, one per area and month" is \
+  "SELECT count(*), count(DISTINCT (args->>'area_id', args->>'month')) FROM geoetl.job WHERE kind = 'nightlight_month' AND state = 'completed'" "60|60"
+check "no job failed or is left running" is "SELECT count(*) FROM geoetl.job WHERE state NOT IN ('completed')" 0
 check "the output shows progress month by month" test "$(grep -c '^night lights 2024-[01][0-9]: 5 area-months computed' "$LOG")" = 12
 
 before=$(q "SELECT max(computed_at) FROM geoetl.nightlight_monthly")
