@@ -78,6 +78,22 @@ $$;
 COMMENT ON FUNCTION geoetl._nightlight_inputs(bigint, date, text, float8, jsonb) IS
   'Internal: fingerprint of what a month''s night-light result depends on';
 
+-- The area exists and to_month is not before from_month (any day means its month).
+CREATE FUNCTION geoetl._check_area_months(area_id bigint, from_month date, to_month date)
+RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM geoetl.area a WHERE a.area_id = _check_area_months.area_id) THEN
+    RAISE EXCEPTION 'area % does not exist', area_id USING ERRCODE = 'no_data_found';
+  END IF;
+  IF date_trunc('month', to_month) < date_trunc('month', from_month) THEN
+    RAISE EXCEPTION 'to_month % is before from_month %', to_month, from_month
+      USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+END
+$$;
+COMMENT ON FUNCTION geoetl._check_area_months(bigint, date, date) IS
+  'Raises when the area does not exist or to_month is before from_month';
+
 CREATE FUNCTION geoetl.refresh_nightlights(area_id bigint, from_month date, to_month date,
                                            product text DEFAULT 'VNP46A2', threshold float8 DEFAULT 0.5,
                                            options jsonb DEFAULT '{}')
@@ -95,13 +111,7 @@ BEGIN
     RAISE EXCEPTION 'area_id, from_month, to_month, product, threshold and options must not be NULL'
       USING ERRCODE = 'null_value_not_allowed';
   END IF;
-  IF NOT EXISTS (SELECT 1 FROM geoetl.area a WHERE a.area_id = refresh_nightlights.area_id) THEN
-    RAISE EXCEPTION 'area % does not exist', area_id USING ERRCODE = 'no_data_found';
-  END IF;
-  IF date_trunc('month', to_month) < date_trunc('month', from_month) THEN
-    RAISE EXCEPTION 'to_month % is before from_month %', to_month, from_month
-      USING ERRCODE = 'invalid_parameter_value';
-  END IF;
+  PERFORM geoetl._check_area_months(area_id, from_month, to_month);
   months := (extract(year FROM age(date_trunc('month', to_month), date_trunc('month', from_month))) * 12
              + extract(month FROM age(date_trunc('month', to_month), date_trunc('month', from_month))) + 1)::int;
   FOR m IN SELECT g::date FROM generate_series(date_trunc('month', from_month), date_trunc('month', to_month), interval '1 month') g LOOP

@@ -55,16 +55,10 @@ BEGIN
     RAISE EXCEPTION 'area_id, from_month, to_month, product and priority must not be NULL'
       USING ERRCODE = 'null_value_not_allowed';
   END IF;
-  IF NOT EXISTS (SELECT 1 FROM geoetl.area a WHERE a.area_id = enqueue_nightlights.area_id) THEN
-    RAISE EXCEPTION 'area % does not exist', area_id USING ERRCODE = 'no_data_found';
-  END IF;
+  PERFORM geoetl._check_area_months(area_id, from_month, to_month);
   IF NOT EXISTS (SELECT 1 FROM geoetl.dataset d WHERE d.product = enqueue_nightlights.product) THEN
     RAISE EXCEPTION 'unknown product "%"', product USING ERRCODE = 'invalid_parameter_value',
       HINT = 'Known: ' || (SELECT string_agg(d.product, ', ' ORDER BY d.product) FROM geoetl.dataset d) || '.';
-  END IF;
-  IF date_trunc('month', to_month) < date_trunc('month', from_month) THEN
-    RAISE EXCEPTION 'to_month % is before from_month %', to_month, from_month
-      USING ERRCODE = 'invalid_parameter_value';
   END IF;
   m := date_trunc('month', from_month);
   WHILE m <= to_month LOOP

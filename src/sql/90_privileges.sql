@@ -17,6 +17,7 @@ GRANT INSERT, UPDATE, DELETE ON geoetl.job_kind TO geoetl_admin;
 GRANT EXECUTE ON FUNCTION
   geoetl.refresh_nightlights(bigint, date, date, text, float8, jsonb),
   geoetl._nightlight_inputs(bigint, date, text, float8, jsonb),
+  geoetl._check_area_months(bigint, date, date),
   geoetl.nightlight_metrics(geometry, date, text, float8, jsonb),
   geoetl.nightlight_metrics(bigint, date, text, float8, jsonb),
   geoetl._tiles_of(geometry),

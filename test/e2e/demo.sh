@@ -58,4 +58,7 @@ check "the area on two tiles still has every night of March from the other tile"
   "SELECT days_with_data, array_length(files_invalid, 1) FROM geoetl.nightlight_monthly JOIN geoetl.area USING (area_id)
     WHERE name = 'Busia corridor' AND month = '2024-03-01'" "31|1"
 
+check "no backend crashed, and HDF5 files were closed before backends exited (no H5Tclose errors)" \
+  test "$(grep -c -e 'terminated by signal' -e 'H5Tclose' "$GEOETL_PGDIR/server.log")" = 0
+
 finish
