@@ -12,20 +12,42 @@ extern "C" {
 
 namespace geoetl::pg {
 
-bool check_read_access(const std::string& raster) {
+namespace {
+
+// Superuser: true. geoetl_admin member: false. Anyone else: Error(permission_denied).
+bool superuser_or_admin(const char* what) {
   if (pg_guard([] { return superuser(); })) return true;
   const bool admin = pg_guard([] {
     const Oid role = get_role_oid("geoetl_admin", true);
     return OidIsValid(role) && has_privs_of_role(GetUserId(), role);
   });
   if (!admin)
-    throw Error(ErrorKind::permission_denied, "reading rasters requires the geoetl_admin role", {},
-                "A superuser can grant it: GRANT geoetl_admin TO your_role;");
+    throw Error(ErrorKind::permission_denied, std::string(what) + " requires the geoetl_admin role",
+                {}, "A superuser can grant it: GRANT geoetl_admin TO your_role;");
+  return false;
+}
+
+const char* const allow_hint =
+    "A superuser can allow a folder or URL prefix: ALTER SYSTEM SET "
+    "geoetl.allowed_sources = '/data/rasters/'; SELECT pg_reload_conf();";
+
+}  // namespace
+
+bool check_read_access(const std::string& raster) {
+  if (superuser_or_admin("reading rasters")) return true;
   if (!source_allowed(raster, allowed_sources()))
     throw Error(ErrorKind::permission_denied, "raster source \"" + raster + "\" is not allowed",
                 "Only superusers read outside the prefixes listed in geoetl.allowed_sources.",
-                "A superuser can allow a folder or URL prefix: ALTER SYSTEM SET "
-                "geoetl.allowed_sources = '/data/rasters/'; SELECT pg_reload_conf();");
+                allow_hint);
+  return false;
+}
+
+bool check_fetch_access(const std::string& url) {
+  if (superuser_or_admin("fetching URLs")) return true;
+  if (!source_allowed(url, allowed_sources()))
+    throw Error(ErrorKind::permission_denied, "URL \"" + url + "\" is not allowed",
+                "Only superusers fetch outside the prefixes listed in geoetl.allowed_sources.",
+                allow_hint);
   return false;
 }
 

@@ -9,4 +9,7 @@ namespace geoetl::pg {
 // Anyone else gets Error(permission_denied). Returns whether the user is a superuser.
 bool check_read_access(const std::string& raster);
 
+// The same for fetching a URL (geoetl.http_get and downloads); the error names the URL.
+bool check_fetch_access(const std::string& url);
+
 }  // namespace geoetl::pg

@@ -17,6 +17,7 @@ int raster_cache = 16;
 int quantile_memory_mb = 128;
 int http_timeout = 60;
 int http_connect_timeout = 10;
+int http_max_body = 64;  // MB
 char* s3_endpoint = nullptr;
 char* s3_region = nullptr;
 char* s3_access_key = nullptr;
@@ -69,6 +70,9 @@ void define_settings() {
   DefineCustomBoolVariable("geoetl.s3_virtual_hosting",
                            "Address buckets as bucket.host (true) or host/bucket (false).", nullptr,
                            &s3_virtual_hosting, false, PGC_SUSET, 0, nullptr, nullptr, nullptr);
+  DefineCustomIntVariable(
+      "geoetl.http_max_body_mb", "Largest response body geoetl.http_get keeps in memory, in MB.",
+      nullptr, &http_max_body, 64, 1, 1023, PGC_USERSET, GUC_UNIT_MB, nullptr, nullptr, nullptr);
   // Set by geoetl.run_jobs (the job) and geoetl.report_progress while a job runs.
   DefineCustomStringVariable("geoetl.job_id", "The job this session is running (set by run_jobs).",
                              nullptr, &job_id, "", PGC_USERSET, GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE,
@@ -101,6 +105,10 @@ size_t raster_cache_size() {
 }
 size_t quantile_cells() {
   return static_cast<size_t>(quantile_memory_mb) * 1024 * 1024 / 16;
+}
+
+int http_max_body_mb() {
+  return http_max_body;
 }
 
 }  // namespace geoetl::pg

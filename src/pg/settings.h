@@ -14,5 +14,6 @@ GdalSettings gdal_settings();
 std::vector<std::string> allowed_sources();
 size_t raster_cache_size();
 size_t quantile_cells();
+int http_max_body_mb();  // geoetl.http_get's limit
 
 }  // namespace geoetl::pg

@@ -1,0 +1,109 @@
+// geoetl._http_get(): one GET through the core's HTTP client, for SQL pipelines that call JSON
+// and XML APIs (geoetl.http_get checks the headers argument and calls it).
+extern "C" {
+#include "postgres.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "lib/stringinfo.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/json.h"
+#include "utils/jsonb.h"
+#include "utils/tuplestore.h"
+}
+
+#include <cstring>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "access.h"
+#include "boundary.h"
+#include "http.h"
+#include "settings.h"
+#include "sources.h"
+
+namespace {
+
+// The strings of a text[] (NULLs as ""), palloc'd: read before call_core, as it may ereport.
+char** text_array(ArrayType* a, int* count) {
+  Datum* items;
+  bool* nulls;
+  deconstruct_array(a, TEXTOID, -1, false, TYPALIGN_INT, &items, &nulls, count);
+  char** out = static_cast<char**>(palloc(sizeof(char*) * static_cast<size_t>(*count + 1)));
+  for (int i = 0; i < *count; i++)
+    out[i] = nulls[i] ? pstrdup("") : text_to_cstring(DatumGetTextPP(items[i]));
+  return out;
+}
+
+// Header names and values as JSON text; a repeated name's values are joined with ", ", and
+// bytes outside ASCII become '?'.
+char* headers_json(const std::vector<std::pair<std::string, std::string>>& headers) {
+  std::vector<std::pair<std::string, std::string>> merged;
+  for (const auto& [name, value] : headers) {
+    auto it = merged.begin();
+    while (it != merged.end() && it->first != name) ++it;
+    if (it == merged.end())
+      merged.emplace_back(name, value);
+    else
+      it->second += ", " + value;
+  }
+  StringInfoData buf;
+  initStringInfo(&buf);
+  appendStringInfoChar(&buf, '{');
+  for (size_t i = 0; i < merged.size(); i++) {
+    std::string name = merged[i].first, value = merged[i].second;
+    for (std::string* s : {&name, &value})
+      for (char& c : *s)
+        if (static_cast<unsigned char>(c) >= 0x80) c = '?';
+    if (i > 0) appendStringInfoString(&buf, ", ");
+    escape_json(&buf, name.c_str());
+    appendStringInfoString(&buf, ": ");
+    escape_json(&buf, value.c_str());
+  }
+  appendStringInfoChar(&buf, '}');
+  return buf.data;
+}
+
+}  // namespace
+
+extern "C" {
+
+PG_FUNCTION_INFO_V1(geoetl_http_get);
+Datum geoetl_http_get(PG_FUNCTION_ARGS) {
+  InitMaterializedSRF(fcinfo, 0);
+  if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2)) return (Datum)0;
+  const char* url = text_to_cstring(PG_GETARG_TEXT_PP(0));
+  int n_names = 0, n_values = 0;
+  char** names = text_array(PG_GETARG_ARRAYTYPE_P(1), &n_names);
+  char** values = text_array(PG_GETARG_ARRAYTYPE_P(2), &n_values);
+  auto* rsi = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
+  geoetl::pg::call_core([&] {
+    const bool superuser = geoetl::pg::check_fetch_access(url);
+    const std::vector<std::string> prefixes = geoetl::pg::allowed_sources();
+    const geoetl::GdalSettings settings = geoetl::pg::gdal_settings();
+    geoetl::HttpOptions o;
+    o.connect_timeout_s = settings.http_connect_timeout_s;
+    o.timeout_s = settings.http_timeout_s;
+    o.low_speed_time_s = settings.http_timeout_s;
+    o.max_body_bytes = static_cast<uint64_t>(geoetl::pg::http_max_body_mb()) << 20;
+    for (int i = 0; i < n_names && i < n_values; i++) o.headers.emplace_back(names[i], values[i]);
+    if (!superuser)  // every redirect target too
+      o.allowed = [&](const std::string& u) { return geoetl::source_allowed(u, prefixes); };
+    const geoetl::HttpResponse r = geoetl::http_get(url, o, geoetl::pg::interrupt_token());
+    geoetl::pg::pg_guard([&] {
+      Datum v[3];
+      bool n[3] = {false, false, false};
+      v[0] = Int32GetDatum(static_cast<int32>(r.status));
+      v[1] = DirectFunctionCall1(jsonb_in, CStringGetDatum(headers_json(r.headers)));
+      bytea* body = static_cast<bytea*>(palloc(VARHDRSZ + r.body.size()));
+      SET_VARSIZE(body, VARHDRSZ + r.body.size());
+      memcpy(VARDATA(body), r.body.data(), r.body.size());
+      v[2] = PointerGetDatum(body);
+      tuplestore_putvalues(rsi->setResult, rsi->setDesc, v, n);
+    });
+  });
+  return (Datum)0;
+}
+
+}  // extern "C"
