@@ -55,6 +55,11 @@ step "build"
 make -j "$(nproc)" || { record build 0 1; finish; }
 mkdir -p "$LOGS"
 
+# s3rver (an S3-compatible server, from the npm registry, pinned by a lockfile): unit tests of the
+# store start their own; the SQL tests share one started below.
+(cd test/s3 && npm ci --no-audit --no-fund --silent >"$LOGS/npm.log" 2>&1) || { cat "$LOGS/npm.log"; record s3-server 0 1; finish; }
+export GEOETL_S3RVER=$ROOT/test/s3/node_modules/.bin/s3rver
+
 step "unit tests (ctest)"
 cmake --build build -j "$(nproc)" >"$LOGS/unit-build.log" 2>&1 \
   || { cat "$LOGS/unit-build.log"; record unit 0 1; finish; }
@@ -118,7 +123,6 @@ export GEOETL_HTTP=http://127.0.0.1:$(cat "$GEOETL_FIXTURES/http.port")
 
 # An S3-compatible server on 127.0.0.1 (s3rver, from the npm registry, pinned by a lockfile).
 S3_BUCKET=geoetl-test
-(cd test/s3 && npm ci --no-audit --no-fund --silent >"$LOGS/npm.log" 2>&1) || { cat "$LOGS/npm.log"; record s3-server 0 1; finish; }
 S3_PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 mkdir -p "$GEOETL_FIXTURES/s3"
 node test/s3/node_modules/.bin/s3rver -d "$GEOETL_FIXTURES/s3" -a 127.0.0.1 -p "$S3_PORT" \

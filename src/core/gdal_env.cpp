@@ -73,6 +73,13 @@ void ensure_gdal(const GdalSettings& settings) {
   set("AWS_VIRTUAL_HOSTING", settings.s3_virtual_hosting ? "TRUE" : "FALSE");
 }
 
+std::string scrub_secrets(std::string message, const GdalSettings& gdal) {
+  for (const std::string* secret : {&gdal.s3_access_key, &gdal.s3_secret_key})
+    for (size_t at; !secret->empty() && (at = message.find(*secret)) != std::string::npos;)
+      message.replace(at, secret->size(), "***");
+  return message;
+}
+
 void gdal_error_handler(int level, int, const char* message) {
   auto* self = static_cast<GdalErrors*>(CPLGetErrorHandlerUserData());
   if (self != nullptr && level >= CE_Failure && message != nullptr) self->last_ = message;

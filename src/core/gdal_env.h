@@ -33,6 +33,9 @@ struct GdalSettings {
 
 void ensure_gdal(const GdalSettings& settings);
 
+// `message` with the S3 keys of `settings` replaced by ***: for anything shown to users or logged.
+std::string scrub_secrets(std::string message, const GdalSettings& settings);
+
 // Called (once per loss) when GDAL's driver manager was destroyed behind our back.
 void on_gdal_manager_lost(std::function<void()> callback);
 

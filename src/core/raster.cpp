@@ -118,13 +118,6 @@ void explain_remote_failure(const std::string& url, const std::string& shown,
 }
 
 // Credentials never appear in an error, whatever the server echoed.
-std::string scrubbed(std::string message, const GdalSettings& gdal) {
-  for (const std::string* secret : {&gdal.s3_access_key, &gdal.s3_secret_key})
-    for (size_t at; !secret->empty() && (at = message.find(*secret)) != std::string::npos;)
-      message.replace(at, secret->size(), "***");
-  return message;
-}
-
 // Throws the error that explains why an s3:// object could not be read, from GDAL's own report.
 void explain_s3_failure(const std::string& path, const std::string& shown,
                         const GdalSettings& gdal) {
@@ -133,7 +126,7 @@ void explain_s3_failure(const std::string& path, const std::string& shown,
     VSIFCloseL(f);
     return;
   }
-  const std::string why = scrubbed(VSIGetLastErrorMsg(), gdal);
+  const std::string why = scrub_secrets(VSIGetLastErrorMsg(), gdal);
   switch (VSIGetLastErrorNo()) {
     case VSIE_AWSObjectNotFound:
     case VSIE_AWSBucketNotFound:
@@ -174,7 +167,7 @@ GDALDatasetH open_gdal(const std::string& path, const std::string& shown,
     if (remote) VSICurlPartialClearCache(path.c_str());  // GDAL remembers failures per URL
     if (path.rfind("/vsicurl/", 0) == 0) explain_remote_failure(path.substr(9), shown, options);
     if (path.rfind("/vsis3/", 0) == 0) explain_s3_failure(path, shown, options.gdal);
-    const std::string why = scrubbed(errors.last(), options.gdal);
+    const std::string why = scrub_secrets(errors.last(), options.gdal);
     if (why.find("No such file") != std::string::npos ||
         why.find("does not exist") != std::string::npos ||
         why.find("HTTP response code: 404") != std::string::npos)

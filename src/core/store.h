@@ -1,0 +1,61 @@
+// Where geoetl keeps the files it fetches and produces: a local folder (the default) or an
+// S3-compatible bucket (s3://bucket/prefix, through GDAL's /vsis3/, so GDAL reads objects in
+// place). Keys are relative paths ("blackmarble/VNP46A2/2024/032/h21v08.h5"). An object
+// appears whole or not at all: a local put writes a temporary file and renames it; an S3 put
+// is one upload that the server completes or drops. Error messages never hold the S3 keys.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cancel.h"
+#include "gdal_env.h"
+
+namespace geoetl {
+
+struct StoreEntry {
+  std::string key;
+  uint64_t size = 0;
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+  // Copies a local file to `key` (replacing what was there).
+  virtual void put(const std::string& local_file, const std::string& key,
+                   const CancelToken& cancel) = 0;
+  // Copies `key` to a local file (written whole, or not at all).
+  virtual void get(const std::string& key, const std::string& local_file,
+                   const CancelToken& cancel) = 0;
+  // The object's size, or nothing when there is no such object.
+  virtual std::optional<uint64_t> size_of(const std::string& key) = 0;
+  // Objects whose keys start with `prefix` (a folder: "a/b/"), sorted by key.
+  virtual std::vector<StoreEntry> list(const std::string& prefix) = 0;
+  // Removes the object; true if it was there.
+  virtual bool remove(const std::string& key) = 0;
+  // What GDAL opens to read the object in place (a path, or /vsis3/bucket/prefix/key).
+  virtual std::string gdal_path(const std::string& key) const = 0;
+  // How catalog rows name it: the local path, or s3://bucket/prefix/key.
+  virtual std::string uri(const std::string& key) const = 0;
+  // A local folder for files on their way into the store: the store's own folder when it is
+  // local (so a put is a rename), else a temporary folder.
+  virtual std::string staging_dir() const = 0;
+  // Moves a local file from staging_dir() to `key`: a rename for a local store, else put and
+  // delete.
+  virtual void adopt(const std::string& staged_file, const std::string& key,
+                     const CancelToken& cancel) = 0;
+};
+
+// Throws Error(invalid_argument) unless `key` is a relative path of plain names (letters,
+// digits, . _ - and /; no "..", no empty or hidden parts).
+void check_store_key(const std::string& key);
+
+// `setting` is geoetl.store: "" (then `default_dir`), an absolute folder, or s3://bucket[/prefix].
+// Throws Error(invalid_argument) for anything else.
+std::unique_ptr<Store> open_store(const std::string& setting, const std::string& default_dir,
+                                  const GdalSettings& gdal);
+
+}  // namespace geoetl

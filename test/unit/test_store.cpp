@@ -1,0 +1,189 @@
+// The store, local and S3. The S3 cases run against s3rver, a real S3-compatible server that
+// this test starts on 127.0.0.1 (GEOETL_S3RVER names it; scripts/check.sh installs it with npm).
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "error.h"
+#include "store.h"
+#include "tiff_writer.h"
+
+extern char** environ;
+
+using namespace geoetl;
+
+namespace {
+
+std::string read_all(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+int free_port() {
+  const int s = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  socklen_t len = sizeof a;
+  getsockname(s, reinterpret_cast<sockaddr*>(&a), &len);
+  close(s);
+  return ntohs(a.sin_port);
+}
+
+bool listening(int port) {
+  const int s = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  const bool ok = connect(s, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+  close(s);
+  return ok;
+}
+
+// s3rver on 127.0.0.1 with the bucket "geoetl-unit", for the life of the test suite.
+class S3Server {
+ public:
+  explicit S3Server(const std::string& bin, const std::string& dir) : port_(free_port()) {
+    const std::string port = std::to_string(port_);
+    const char* argv[] = {
+        "node",       bin.c_str(),          "-d",          dir.c_str(), "-a",   "127.0.0.1", "-p",
+        port.c_str(), "--configure-bucket", "geoetl-unit", "--silent",  nullptr};
+    if (posix_spawnp(&pid_, "node", nullptr, nullptr, const_cast<char**>(argv), environ) != 0)
+      throw std::runtime_error("cannot start s3rver");
+    for (int i = 0; i < 200 && !listening(port_); i++)
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ~S3Server() {
+    kill(pid_, SIGTERM);
+    waitpid(pid_, nullptr, 0);
+  }
+  int port() const { return port_; }
+
+ private:
+  int port_;
+  pid_t pid_ = 0;
+};
+
+class StoreTest : public testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    if (GetParam() == "s3") {
+      const char* bin = std::getenv("GEOETL_S3RVER");
+      if (bin == nullptr || access(bin, R_OK) != 0)
+        GTEST_SKIP() << "skipped: no S3-compatible server (GEOETL_S3RVER; make check sets it)";
+      s3dir_ = std::make_unique<TempDir>();
+      s3_ = std::make_unique<S3Server>(bin, s3dir_->file(""));
+      gdal_.s3_endpoint = "127.0.0.1:" + std::to_string(s3_->port());
+      gdal_.s3_access_key = "S3RVER";
+      gdal_.s3_secret_key = "S3RVER";
+      gdal_.s3_https = false;
+      store_ = open_store("s3://geoetl-unit/tests", local_.file("default"), gdal_);
+    } else {
+      store_ = open_store("", local_.file("default"), gdal_);
+    }
+    std::ofstream(local_.file("a.bin"), std::ios::binary) << std::string(3000, 'a');
+    std::ofstream(local_.file("b.bin"), std::ios::binary) << "bbb";
+  }
+  TempDir local_;
+  std::unique_ptr<TempDir> s3dir_;
+  std::unique_ptr<S3Server> s3_;
+  GdalSettings gdal_;
+  std::unique_ptr<Store> store_;
+};
+
+TEST_P(StoreTest, PutGetListRemove) {
+  EXPECT_FALSE(store_->size_of("x/a.bin"));
+  store_->put(local_.file("a.bin"), "x/a.bin", CancelToken());
+  store_->put(local_.file("b.bin"), "x/y/b.bin", CancelToken());
+  store_->put(local_.file("b.bin"), "z.bin", CancelToken());
+  EXPECT_EQ(store_->size_of("x/a.bin"), 3000u);
+  const std::vector<StoreEntry> xs = store_->list("x/");
+  ASSERT_EQ(xs.size(), 2u);
+  EXPECT_EQ(xs[0].key, "x/a.bin");
+  EXPECT_EQ(xs[0].size, 3000u);
+  EXPECT_EQ(xs[1].key, "x/y/b.bin");
+  EXPECT_EQ(store_->list("").size(), 3u);
+  store_->get("x/y/b.bin", local_.file("copy.bin"), CancelToken());
+  EXPECT_EQ(read_all(local_.file("copy.bin")), "bbb");
+  store_->put(local_.file("a.bin"), "x/y/b.bin", CancelToken());  // replaced
+  EXPECT_EQ(store_->size_of("x/y/b.bin"), 3000u);
+  EXPECT_TRUE(store_->remove("x/a.bin"));
+  EXPECT_FALSE(store_->remove("x/a.bin"));
+  EXPECT_FALSE(store_->size_of("x/a.bin"));
+  EXPECT_EQ(store_->list("x/").size(), 1u);
+}
+
+TEST_P(StoreTest, GdalReadsObjectsInPlace) {
+  write_tiff(local_.file("r.tif"), TiffSpec{});
+  store_->put(local_.file("r.tif"), "rasters/r.tif", CancelToken());
+  ensure_gdal(gdal_);
+  GDALDatasetH ds = GDALOpen(store_->gdal_path("rasters/r.tif").c_str(), GA_ReadOnly);
+  ASSERT_NE(ds, nullptr) << store_->gdal_path("rasters/r.tif");
+  EXPECT_GT(GDALGetRasterXSize(ds), 0);
+  GDALClose(ds);
+  EXPECT_EQ(store_->uri("rasters/r.tif"), GetParam() == "s3"
+                                              ? "s3://geoetl-unit/tests/rasters/r.tif"
+                                              : local_.file("default/rasters/r.tif"));
+}
+
+TEST_P(StoreTest, StagedFilesAreAdopted) {
+  const std::string staging = store_->staging_dir();
+  std::filesystem::create_directories(staging);
+  std::ofstream(staging + "/incoming") << "staged";
+  store_->adopt(staging + "/incoming", "in/file.txt", CancelToken());
+  EXPECT_EQ(store_->size_of("in/file.txt"), 6u);
+  EXPECT_FALSE(std::filesystem::exists(staging + "/incoming"));
+  EXPECT_EQ(store_->list("").size(), 1u);  // the staging folder is not part of the store
+}
+
+TEST_P(StoreTest, MissingObjectsAndBadKeysAreClearErrors) {
+  EXPECT_THROW(store_->get("nope.bin", local_.file("n"), CancelToken()), Error);
+  EXPECT_FALSE(std::filesystem::exists(local_.file("n")));
+  for (const char* bad : {"../x", "/etc/passwd", "a//b", ".hidden/x", "a/", "", "a b", "a/../b"}) {
+    try {
+      store_->put(local_.file("a.bin"), bad, CancelToken());
+      ADD_FAILURE() << bad;
+    } catch (const Error& e) {
+      EXPECT_EQ(e.kind(), ErrorKind::invalid_argument) << bad;
+    }
+  }
+  EXPECT_TRUE(store_->list("").empty());
+}
+
+INSTANTIATE_TEST_SUITE_P(Store, StoreTest, testing::Values("local", "s3"),
+                         [](const testing::TestParamInfo<std::string>& i) { return i.param; });
+
+TEST(Store, SettingsAreChecked) {
+  TempDir d;
+  for (const char* bad : {"relative/dir", "s3://", "s3://Bad_Bucket", "gs://bucket", "s3://b/../x"})
+    EXPECT_THROW(open_store(bad, d.file(""), {}), Error) << bad;
+  EXPECT_EQ(open_store("/srv/geoetl/", d.file(""), {})->uri("a/b"), "/srv/geoetl/a/b");
+  EXPECT_EQ(open_store("s3://bucket/", d.file(""), {})->uri("a/b"), "s3://bucket/a/b");
+}
+
+TEST(Store, ALocalPutThatFailsLeavesNothing) {
+  TempDir d;
+  auto store = open_store("", d.file("store"), {});
+  EXPECT_THROW(store->put(d.file("missing.bin"), "k/x.bin", CancelToken()), Error);
+  EXPECT_TRUE(store->list("").empty());
+  std::ofstream(d.file("a.bin")) << "aaa";
+  EXPECT_THROW(store->put(d.file("a.bin"), "k/x.bin", CancelToken([] { return true; })), Error);
+  EXPECT_TRUE(store->list("").empty());
+  EXPECT_TRUE(std::filesystem::is_empty(d.file("store/k")));  // no temporary file either
+}
+
+}  // namespace
