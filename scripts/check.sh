@@ -97,6 +97,11 @@ mkdir -p "$GEOETL_FIXTURES/nightlights" && chmod 1777 "$GEOETL_FIXTURES/nightlig
 build/geoetl_blackmarble "$GEOETL_FIXTURES/nightlights" VNP46A2 2 h21v08,h22v08 2024-02-01 29 60 1 \
   && build/geoetl_blackmarble "$GEOETL_FIXTURES/nightlights" VNP46A3 2 h21v08,h22v08 2024-02-01 1 60 1 \
   || { record fixtures 0 1; finish; }
+# the same February laid out as LAADS DAAC serves it (day listings), h22v08 missing on Feb 1
+python3 test/fixtures/laads_layout.py "$GEOETL_FIXTURES/nightlights" "$GEOETL_FIXTURES/laads" 5200 h22v08 \
+  || { record fixtures 0 1; finish; }
+chmod -R a+rwX "$GEOETL_FIXTURES/laads"  # the SQL tests add broken files to it
+mkdir -p "$GEOETL_FIXTURES/store" && chmod 1777 "$GEOETL_FIXTURES/store"  # geoetl.store for the SQL tests
 extra_regress=
 SHARED=$(cd "$ROOT/.." && pwd)/shared
 if [[ -f $SHARED/data/rasterstats/slope.tif ]]; then

@@ -12,10 +12,7 @@ extern "C" {
 
 namespace geoetl::pg {
 
-namespace {
-
-// Superuser: true. geoetl_admin member: false. Anyone else: Error(permission_denied).
-bool superuser_or_admin(const char* what) {
+bool require_admin(const char* what) {
   if (pg_guard([] { return superuser(); })) return true;
   const bool admin = pg_guard([] {
     const Oid role = get_role_oid("geoetl_admin", true);
@@ -27,6 +24,8 @@ bool superuser_or_admin(const char* what) {
   return false;
 }
 
+namespace {
+
 const char* const allow_hint =
     "A superuser can allow a folder or URL prefix: ALTER SYSTEM SET "
     "geoetl.allowed_sources = '/data/rasters/'; SELECT pg_reload_conf();";
@@ -34,7 +33,7 @@ const char* const allow_hint =
 }  // namespace
 
 bool check_read_access(const std::string& raster) {
-  if (superuser_or_admin("reading rasters")) return true;
+  if (require_admin("reading rasters")) return true;
   if (!source_allowed(raster, allowed_sources()))
     throw Error(ErrorKind::permission_denied, "raster source \"" + raster + "\" is not allowed",
                 "Only superusers read outside the prefixes listed in geoetl.allowed_sources.",
@@ -43,7 +42,7 @@ bool check_read_access(const std::string& raster) {
 }
 
 bool check_fetch_access(const std::string& url) {
-  if (superuser_or_admin("fetching URLs")) return true;
+  if (require_admin("fetching URLs")) return true;
   if (!source_allowed(url, allowed_sources()))
     throw Error(ErrorKind::permission_denied, "URL \"" + url + "\" is not allowed",
                 "Only superusers fetch outside the prefixes listed in geoetl.allowed_sources.",

@@ -9,6 +9,10 @@ namespace geoetl::pg {
 // Anyone else gets Error(permission_denied). Returns whether the user is a superuser.
 bool check_read_access(const std::string& raster);
 
+// Superusers: true; geoetl_admin members: false; anyone else: Error(permission_denied) saying
+// that `what` requires the role.
+bool require_admin(const char* what);
+
 // The same for fetching a URL (geoetl.http_get and downloads); the error names the URL.
 bool check_fetch_access(const std::string& url);
 

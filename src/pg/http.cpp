@@ -17,11 +17,10 @@ extern "C" {
 #include <utility>
 #include <vector>
 
-#include "access.h"
 #include "boundary.h"
+#include "fetch.h"
 #include "http.h"
 #include "settings.h"
-#include "sources.h"
 
 namespace {
 
@@ -79,17 +78,9 @@ Datum geoetl_http_get(PG_FUNCTION_ARGS) {
   char** values = text_array(PG_GETARG_ARRAYTYPE_P(2), &n_values);
   auto* rsi = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
   geoetl::pg::call_core([&] {
-    const bool superuser = geoetl::pg::check_fetch_access(url);
-    const std::vector<std::string> prefixes = geoetl::pg::allowed_sources();
-    const geoetl::GdalSettings settings = geoetl::pg::gdal_settings();
-    geoetl::HttpOptions o;
-    o.connect_timeout_s = settings.http_connect_timeout_s;
-    o.timeout_s = settings.http_timeout_s;
-    o.low_speed_time_s = settings.http_timeout_s;
+    geoetl::HttpOptions o = geoetl::pg::fetch_options(url);
     o.max_body_bytes = static_cast<uint64_t>(geoetl::pg::http_max_body_mb()) << 20;
     for (int i = 0; i < n_names && i < n_values; i++) o.headers.emplace_back(names[i], values[i]);
-    if (!superuser)  // every redirect target too
-      o.allowed = [&](const std::string& u) { return geoetl::source_allowed(u, prefixes); };
     const geoetl::HttpResponse r = geoetl::http_get(url, o, geoetl::pg::interrupt_token());
     geoetl::pg::pg_guard([&] {
       Datum v[3];

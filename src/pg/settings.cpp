@@ -24,6 +24,9 @@ char* s3_access_key = nullptr;
 char* s3_secret_key = nullptr;
 bool s3_https = true;
 bool s3_virtual_hosting = false;
+char* store_setting = nullptr;
+char* laads_url = nullptr;
+char* laads_token = nullptr;
 char* job_id = nullptr;
 char* job_progress = nullptr;
 
@@ -73,6 +76,15 @@ void define_settings() {
   DefineCustomIntVariable(
       "geoetl.http_max_body_mb", "Largest response body geoetl.http_get keeps in memory, in MB.",
       nullptr, &http_max_body, 64, 1, 1023, PGC_USERSET, GUC_UNIT_MB, nullptr, nullptr, nullptr);
+  define_string("geoetl.store",
+                "Where fetched files go: an absolute folder, or s3://bucket/prefix (empty: "
+                "geoetl_store in the data directory).",
+                &store_setting, 0);
+  DefineCustomStringVariable("geoetl.laads_url", "Base URL of NASA's LAADS DAAC archive.", nullptr,
+                             &laads_url, "https://ladsweb.modaps.eosdis.nasa.gov/archive/allData",
+                             PGC_SUSET, 0, nullptr, nullptr, nullptr);
+  define_string("geoetl.laads_token", "Earthdata bearer token for LAADS DAAC downloads.",
+                &laads_token, GUC_SUPERUSER_ONLY | GUC_NO_SHOW_ALL);
   // Set by geoetl.run_jobs (the job) and geoetl.report_progress while a job runs.
   DefineCustomStringVariable("geoetl.job_id", "The job this session is running (set by run_jobs).",
                              nullptr, &job_id, "", PGC_USERSET, GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE,
@@ -109,6 +121,16 @@ size_t quantile_cells() {
 
 int http_max_body_mb() {
   return http_max_body;
+}
+
+std::string store_setting_value() {
+  return str(store_setting);
+}
+std::string laads_base_url() {
+  return str(laads_url);
+}
+std::string laads_bearer_token() {
+  return str(laads_token);
 }
 
 }  // namespace geoetl::pg

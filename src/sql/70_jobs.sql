@@ -20,7 +20,8 @@ COMMENT ON TABLE geoetl.job_kind IS
   'with jitter)';
 
 -- users' kinds survive pg_dump / restore; the built-in ones come with the extension
-SELECT pg_catalog.pg_extension_config_dump('geoetl.job_kind', 'WHERE kind NOT IN (''nightlight_month'', ''register_rasters'')');
+SELECT pg_catalog.pg_extension_config_dump('geoetl.job_kind',
+  'WHERE kind NOT IN (''nightlight_month'', ''register_rasters'', ''fetch_blackmarble'')');
 COMMENT ON COLUMN geoetl.job_kind.kind IS 'Name of the kind (lower-case letters, digits, _)';
 COMMENT ON COLUMN geoetl.job_kind.handler IS 'The function (args jsonb) RETURNS jsonb that runs a job of the kind';
 COMMENT ON COLUMN geoetl.job_kind.lease IS 'The longest a job may run: past it, the next run_jobs cancels it and retries it';
@@ -81,7 +82,7 @@ CREATE TABLE geoetl.job (
 );
 COMMENT ON TABLE geoetl.job IS
   'Jobs of the queue: enqueued by geoetl.enqueue, run by CALL geoetl.run_jobs(); errors holds one entry '
-  'per failed attempt (at, attempt, sqlstate, message, retry_at)';
+  'per failed attempt (at, attempt, sqlstate, message, detail, retry_at)';
 SELECT pg_catalog.pg_extension_config_dump('geoetl.job', '');
 SELECT pg_catalog.pg_extension_config_dump('geoetl.job_job_id_seq', '');
 COMMENT ON COLUMN geoetl.job.job_id IS 'The job';
@@ -97,7 +98,7 @@ COMMENT ON COLUMN geoetl.job.worker IS 'While running: the process id of the bac
 COMMENT ON COLUMN geoetl.job.dedupe_key IS 'At most one pending or running job has a given key';
 COMMENT ON COLUMN geoetl.job.progress IS 'The last progress the handler reported (live: geoetl.running_jobs)';
 COMMENT ON COLUMN geoetl.job.result IS 'What the handler returned (completed jobs)';
-COMMENT ON COLUMN geoetl.job.errors IS 'One entry per failed attempt: at, attempt, sqlstate, message, retry_at';
+COMMENT ON COLUMN geoetl.job.errors IS 'One entry per failed attempt: at, attempt, sqlstate, message, detail (if any), retry_at';
 COMMENT ON COLUMN geoetl.job.enqueued_by IS 'The role that enqueued the job: its handler runs with this role''s privileges';
 COMMENT ON COLUMN geoetl.job.created_at IS 'When it was enqueued';
 COMMENT ON COLUMN geoetl.job.started_at IS 'When its latest attempt started';
@@ -268,7 +269,7 @@ COMMENT ON FUNCTION geoetl._backend_alive(int, timestamptz) IS 'Whether a backen
 
 -- An error entry, and the state a job goes to after a failed attempt: pending again after
 -- backoff * 2^(attempt - 1) (at most backoff_max) with +-25% jitter, or failed.
-CREATE FUNCTION geoetl._fail_attempt(j geoetl.job, code text, message text) RETURNS void LANGUAGE plpgsql AS $$
+CREATE FUNCTION geoetl._fail_attempt(j geoetl.job, code text, message text, detail text DEFAULT NULL) RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
   k geoetl.job_kind;
   retry timestamptz;
@@ -282,12 +283,13 @@ BEGIN
      SET state = CASE WHEN retry IS NULL THEN 'failed' ELSE 'pending' END::geoetl.job_state,
          run_after = coalesce(retry, x.run_after), finished_at = CASE WHEN retry IS NULL THEN now() END,
          worker = NULL, lease_until = NULL,
-         errors = x.errors || jsonb_build_object('at', now(), 'attempt', j.attempt, 'sqlstate', code,
-                                                 'message', message, 'retry_at', retry)
+         errors = x.errors || (jsonb_strip_nulls(jsonb_build_object('at', now(), 'attempt', j.attempt, 'sqlstate', code,
+                                                                    'message', message, 'detail', nullif(detail, '')))
+                               || jsonb_build_object('retry_at', retry))
    WHERE x.job_id = j.job_id;
 END
 $$;
-COMMENT ON FUNCTION geoetl._fail_attempt(geoetl.job, text, text) IS 'run_jobs: records a failed attempt; pending after backoff, or failed';
+COMMENT ON FUNCTION geoetl._fail_attempt(geoetl.job, text, text, text) IS 'run_jobs: records a failed attempt; pending after backoff, or failed';
 
 -- Puts back running jobs whose worker is gone, or whose lease expired while nobody holds them
 -- (the attempt counts); cancels the worker of a job still held past its lease (the job comes
@@ -352,7 +354,7 @@ $$;
 COMMENT ON FUNCTION geoetl._hold_job(bigint) IS 'run_jobs: locks the claimed job while it runs';
 
 -- Records a job's outcome: completed with the handler's result, or a failed attempt.
-CREATE FUNCTION geoetl._finish_job(job_id bigint, ok boolean, result jsonb, code text, message text)
+CREATE FUNCTION geoetl._finish_job(job_id bigint, ok boolean, result jsonb, code text, message text, detail text)
 RETURNS void LANGUAGE plpgsql SECURITY DEFINER AS $$
 DECLARE
   j geoetl.job;
@@ -366,11 +368,11 @@ BEGIN
      WHERE x.job_id = _finish_job.job_id;
   ELSE
     UPDATE geoetl.job x SET progress = last_progress WHERE x.job_id = _finish_job.job_id;
-    PERFORM geoetl._fail_attempt(j, code, message);
+    PERFORM geoetl._fail_attempt(j, code, message, detail);
   END IF;
 END
 $$;
-COMMENT ON FUNCTION geoetl._finish_job(bigint, boolean, jsonb, text, text) IS 'run_jobs: records a job''s outcome';
+COMMENT ON FUNCTION geoetl._finish_job(bigint, boolean, jsonb, text, text, text) IS 'run_jobs: records a job''s outcome';
 
 -- The worker. A procedure (it commits), so it has no SET search_path: every name is qualified.
 CREATE PROCEDURE geoetl.run_jobs(max_jobs int DEFAULT 100, max_seconds int DEFAULT 50)
@@ -384,6 +386,7 @@ DECLARE
   ok boolean;
   err_code text;
   err_message text;
+  err_detail text;
   cancelled_job bigint;
   worker_role text := pg_catalog.current_setting('role');
   job_role text;
@@ -400,7 +403,7 @@ BEGIN
     -- a claim or an outcome lost in a crash only makes the job run again: no fsync wait
     PERFORM pg_catalog.set_config('synchronous_commit', 'off', true);
     IF j.job_id IS NOT NULL THEN  -- the job just run: its outcome commits with the next claim
-      PERFORM geoetl._finish_job(j.job_id, ok, outcome, err_code, err_message);
+      PERFORM geoetl._finish_job(j.job_id, ok, outcome, err_code, err_message, err_detail);
       done := done + 1;
       j := NULL;
     END IF;
@@ -439,11 +442,13 @@ BEGIN
       ok := true;
     EXCEPTION
       WHEN query_canceled THEN  -- recorded as a failed attempt; then the worker stops
-        GET STACKED DIAGNOSTICS err_code = RETURNED_SQLSTATE, err_message = MESSAGE_TEXT;
+        GET STACKED DIAGNOSTICS err_code = RETURNED_SQLSTATE, err_message = MESSAGE_TEXT,
+                                err_detail = PG_EXCEPTION_DETAIL;
         ok := false;
         cancelled_job := j.job_id;
       WHEN OTHERS THEN
-        GET STACKED DIAGNOSTICS err_code = RETURNED_SQLSTATE, err_message = MESSAGE_TEXT;
+        GET STACKED DIAGNOSTICS err_code = RETURNED_SQLSTATE, err_message = MESSAGE_TEXT,
+                                err_detail = PG_EXCEPTION_DETAIL;
         ok := false;
     END;
   END LOOP;
