@@ -103,8 +103,7 @@ TEST_F(Download, LoginPagesAndWrongFilesNeverLandAndLeaveNothing) {
       message,
       "authentication failed or licence not accepted: an HTML page came instead of an HDF5 file");
   EXPECT_EQ(fails("/tiny.h5", FileKind::hdf5, &message), ErrorKind::permission_denied);
-  EXPECT_EQ(fails("/bearer/granule.h5", FileKind::hdf5, &message),
-            ErrorKind::permission_denied);
+  EXPECT_EQ(fails("/bearer/granule.h5", FileKind::hdf5, &message), ErrorKind::permission_denied);
   EXPECT_NE(message.find("authentication failed or licence not accepted"), std::string::npos);
   EXPECT_EQ(fails("/garbage.h5", FileKind::hdf5), ErrorKind::data_corrupted);
   EXPECT_EQ(fails("/garbage.h5", FileKind::tiff), ErrorKind::data_corrupted);
