@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Fetching Black Marble granules into an S3 store (s3rver on 127.0.0.1) from a local server laid
+# out like LAADS DAAC that wants a bearer token, on a cluster of its own; then the S3 keys and
+# the token must appear nowhere: not in job rows, not in error messages, not in the server log.
+# Prints TAP.
+set -uo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+export GEOETL_PGDIR=${TMPDIR:-/tmp}/geoetl-secrets-test-$$
+PGC=$ROOT/scripts/pgcluster.sh
+WORK=$GEOETL_PGDIR.work
+. "$ROOT/test/e2e/lib/tap.sh"
+cleanup() {
+  kill "${HTTP_PID:-}" "${S3_PID:-}" 2>/dev/null
+  "$PGC" destroy >/dev/null 2>&1
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+q() { "$PGC" psql -XAtqc "$1"; }
+is() { local got; got=$(q "$1"); [[ $got == "$2" ]] || { echo "  got: $got, want: $2" >&2; return 1; }; }
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
+TOKEN=e2e-bearer-$$-token
+S3RVER=${GEOETL_S3RVER:-$ROOT/test/s3/node_modules/.bin/s3rver}
+[[ -x $S3RVER ]] || { echo "ok 1 # skip no s3rver (make check installs it)"; echo "1..1"; exit 0; }
+
+mkdir -p "$WORK/granules" "$WORK/served" "$WORK/s3"
+"$ROOT/build/geoetl_blackmarble" "$WORK/granules" VNP46A2 2 h21v08 2024-02-01 2 60 5 >/dev/null 2>&1
+python3 "$ROOT/test/fixtures/laads_layout.py" "$WORK/granules" "$WORK/served/laads"
+GEOETL_TEST_BEARER=$TOKEN python3 "$ROOT/test/fixtures/http_server.py" "$WORK/served" "$WORK/http.port" &
+HTTP_PID=$!
+S3_PORT=$(free_port)
+node "$S3RVER" -d "$WORK/s3" -a 127.0.0.1 -p "$S3_PORT" --configure-bucket geoetl-e2e --silent &
+S3_PID=$!
+for _ in $(seq 100); do [[ -f $WORK/http.port ]] && (exec 3<>"/dev/tcp/127.0.0.1/$S3_PORT") 2>/dev/null && break; sleep 0.1; done
+HTTP=http://127.0.0.1:$(cat "$WORK/http.port")
+
+"$PGC" start >/dev/null || { echo "not ok 1 - cluster starts"; exit 1; }
+q "SET client_min_messages = warning; CREATE EXTENSION geoetl CASCADE" >/dev/null
+q "ALTER SYSTEM SET geoetl.store = 's3://geoetl-e2e/store';
+   ALTER SYSTEM SET geoetl.s3_endpoint = '127.0.0.1:$S3_PORT';
+   ALTER SYSTEM SET geoetl.s3_https = off;
+   ALTER SYSTEM SET geoetl.s3_access_key = 'S3RVER';
+   ALTER SYSTEM SET geoetl.s3_secret_key = 'S3RVER';
+   ALTER SYSTEM SET geoetl.laads_url = '$HTTP/bearer/laads';
+   ALTER SYSTEM SET geoetl.laads_token = '$TOKEN';
+   ALTER SYSTEM SET log_min_messages = info;
+   SELECT pg_reload_conf()" >/dev/null
+area=$(q "SELECT geoetl.add_area('s3', '{\"type\":\"Polygon\",\"coordinates\":[[[31,1],[33,1],[33,3],[31,3],[31,1]]]}')")
+
+check "fetch_blackmarble enqueues 2 days x 1 tile" is "SELECT geoetl.fetch_blackmarble('VNP46A2', $area, '2024-02-01', '2024-02-02')" 2
+q "CALL geoetl.run_jobs()" >/dev/null 2>&1
+check "both granules are fetched into the S3 store" is \
+  "SELECT count(*), bool_and(uri LIKE 's3://geoetl-e2e/store/blackmarble/VNP46A2/2024/03_/%') FROM geoetl.granule_fetch WHERE state = 'fetched'" "2|t"
+check "the store lists them with the sizes recorded" is \
+  "SELECT count(*) FROM geoetl.store_list('blackmarble/') s JOIN geoetl.granule_fetch g ON g.uri = s.uri AND g.bytes = s.size" 2
+check "s3rver holds them" test "$(find "$WORK/s3" -name '*.h5*' | wc -l)" -ge 2
+
+# failures with the secrets in play: a wrong S3 secret, a wrong token
+q "ALTER SYSTEM SET geoetl.s3_secret_key = 'wrong-secret-$$'; SELECT pg_reload_conf()" >/dev/null
+sleep 0.5
+check "a store that refuses the keys is a clear error" bash -c "'$PGC' psql -XAtqc \"SELECT * FROM geoetl.store_list('blackmarble/')\" 2>&1 | grep -q -i 'error'"
+q "SELECT geoetl.enqueue('fetch_blackmarble', '{\"product\": \"VNP46A2\", \"date\": \"2024-02-03\", \"tile\": \"h21v08\"}', max_attempts => 1)" >/dev/null
+q "ALTER SYSTEM SET geoetl.s3_secret_key = 'S3RVER'; ALTER SYSTEM SET geoetl.laads_token = 'not-the-$$-token'; SELECT pg_reload_conf()" >/dev/null
+sleep 0.5
+q "SELECT geoetl.enqueue('fetch_blackmarble', '{\"product\": \"VNP46A2\", \"date\": \"2024-02-04\", \"tile\": \"h21v08\"}', max_attempts => 1)" >/dev/null
+q "CALL geoetl.run_jobs()" >/dev/null 2>&1
+check "the job with the refused token failed, saying so" is \
+  "SELECT count(*) FROM geoetl.job WHERE state = 'failed' AND errors->0->>'message' LIKE 'LAADS DAAC answered 401%'" 1
+
+secrets=("$TOKEN" "not-the-$$-token" "wrong-secret-$$" "S3RVER")
+check "no secret in any job row" is \
+  "SELECT count(*) FROM geoetl.job WHERE (args || coalesce(result, '{}') || errors)::text ~ '$(IFS='|'; echo "${secrets[*]}")'" 0
+check "no secret in geoetl.granule_fetch" is \
+  "SELECT count(*) FROM geoetl.granule_fetch WHERE (uri || coalesce(detail, ''))::text ~ '$(IFS='|'; echo "${secrets[*]}")'" 0
+"$PGC" stop >/dev/null
+check "the server log has errors in it (the test looked at something)" grep -q "ERROR" "$GEOETL_PGDIR/server.log"
+for s in "${secrets[@]}"; do
+  check "the server log never shows ${s:0:8}..." not grep -q -- "$s" "$GEOETL_PGDIR/server.log"
+done
+
+finish
