@@ -233,9 +233,17 @@ class S3Store : public Store {
   std::vector<StoreEntry> list(const std::string& prefix) override {
     ensure_gdal(gdal_);
     const std::string base = root();
-    VSICurlPartialClearCache(base.c_str());
+    VSICurlClearCache();  // a listing is always asked again: objects come and go, keys change
     std::vector<StoreEntry> out;
+    VSIErrorReset();
     char** names = VSIReadDirRecursive(base.c_str());
+    if (names == nullptr) {  // an empty prefix, or a store that cannot be read: ask the bucket
+      const std::string bucket = "/vsis3/" + bucket_;
+      VSICurlPartialClearCache(bucket.c_str());
+      VSIStatBufL st;
+      if (VSIStatExL(bucket.c_str(), &st, VSI_STAT_EXISTS_FLAG | VSI_STAT_SET_ERROR_FLAG) != 0)
+        throw failure("cannot list \"" + uri(prefix.empty() ? "" : prefix) + "\"");
+    }
     for (char** n = names; n != nullptr && *n != nullptr; n++) {
       const std::string key = *n;
       if (key.empty() || key.back() == '/' || key.rfind(prefix, 0) != 0) continue;

@@ -2,10 +2,18 @@
 // secrets are also hidden from SHOW ALL and from non-superusers (GUC_SUPERUSER_ONLY).
 extern "C" {
 #include "postgres.h"
+#include "catalog/pg_authid.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "storage/proc.h"
 #include "utils/guc.h"
 }
 
 #include "settings.h"
+
+#include <cstring>
+
+#include "boundary.h"
 #include "sources.h"
 
 namespace geoetl::pg {
@@ -37,6 +45,66 @@ std::string str(const char* s) {
 void define_string(const char* name, const char* desc, char** var, int flags) {
   DefineCustomStringVariable(name, desc, nullptr, var, "", PGC_SUSET, flags, nullptr, nullptr,
                              nullptr);
+}
+
+// geoetl.secret, read once per transaction as the bootstrap superuser (nobody else may read it).
+struct StoredSecrets {
+  LocalTransactionId lxid = InvalidLocalTransactionId;
+  std::string laads_token, s3_access_key, s3_secret_key;
+};
+
+// Runs under pg_guard. The values are copied into the caller's memory context.
+void read_secret_table(char** names, char** values, int* n) {
+  Oid user;
+  int context;
+  GetUserIdAndSecContext(&user, &context);
+  SetUserIdAndSecContext(BOOTSTRAP_SUPERUSERID, context | SECURITY_LOCAL_USERID_CHANGE);
+  PG_TRY();
+  {
+    if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "geoetl: SPI_connect failed");
+    if (SPI_execute("SELECT name, value FROM geoetl.secret", true, 3) != SPI_OK_SELECT)
+      elog(ERROR, "geoetl: cannot read geoetl.secret");
+    *n = static_cast<int>(SPI_processed);
+    for (int i = 0; i < *n; i++) {
+      for (int c = 0; c < 2; c++) {
+        const char* v = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, c + 1);
+        char* copy = static_cast<char*>(SPI_palloc(strlen(v != nullptr ? v : "") + 1));
+        strcpy(copy, v != nullptr ? v : "");
+        (c == 0 ? names : values)[i] = copy;
+      }
+    }
+    SPI_finish();
+  }
+  PG_FINALLY();
+  { SetUserIdAndSecContext(user, context); }
+  PG_END_TRY();
+}
+
+const StoredSecrets& stored_secrets() {
+  static StoredSecrets s;
+  const LocalTransactionId now = MyProc->lxid;
+  if (s.lxid == now && now != InvalidLocalTransactionId) return s;
+  char* names[3];
+  char* values[3];
+  int n = 0;
+  pg_guard([&] { read_secret_table(names, values, &n); });
+  s = StoredSecrets();
+  for (int i = 0; i < n; i++) {
+    const std::string name = names[i];
+    std::string* field = name == "laads_token"     ? &s.laads_token
+                         : name == "s3_access_key" ? &s.s3_access_key
+                         : name == "s3_secret_key" ? &s.s3_secret_key
+                                                   : nullptr;
+    if (field != nullptr) *field = values[i];
+  }
+  s.lxid = now;
+  return s;
+}
+
+// The setting when it is set, else the stored secret.
+std::string secret(const char* setting, std::string StoredSecrets::*stored) {
+  const std::string value = str(setting);
+  return value.empty() ? stored_secrets().*stored : value;
 }
 
 }  // namespace
@@ -102,8 +170,8 @@ GdalSettings gdal_settings() {
   s.http_connect_timeout_s = http_connect_timeout;
   s.s3_endpoint = str(s3_endpoint);
   s.s3_region = str(s3_region);
-  s.s3_access_key = str(s3_access_key);
-  s.s3_secret_key = str(s3_secret_key);
+  s.s3_access_key = secret(s3_access_key, &StoredSecrets::s3_access_key);
+  s.s3_secret_key = secret(s3_secret_key, &StoredSecrets::s3_secret_key);
   s.s3_https = s3_https;
   s.s3_virtual_hosting = s3_virtual_hosting;
   return s;
@@ -130,7 +198,7 @@ std::string laads_base_url() {
   return str(laads_url);
 }
 std::string laads_bearer_token() {
-  return str(laads_token);
+  return secret(laads_token, &StoredSecrets::laads_token);
 }
 
 }  // namespace geoetl::pg

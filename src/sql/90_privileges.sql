@@ -7,6 +7,7 @@ REVOKE ALL ON ALL TABLES IN SCHEMA geoetl FROM PUBLIC;
 
 GRANT USAGE ON SCHEMA geoetl TO geoetl_reader;
 GRANT SELECT ON ALL TABLES IN SCHEMA geoetl TO geoetl_reader;
+REVOKE ALL ON geoetl.secret FROM geoetl_reader;  -- superusers only; read by the C code as one
 GRANT EXECUTE ON FUNCTION geoetl.version() TO geoetl_reader;
 
 GRANT INSERT, UPDATE, DELETE ON geoetl.area TO geoetl_writer;

@@ -1,6 +1,6 @@
 -- Who may do what: PUBLIC nothing, readers read, writers manage areas, admins run diagnostics.
 BEGIN;
-SELECT plan(33);
+SELECT plan(36);
 
 -- runs stmt as role r (with search_path sp if given); an error comes back as it was, with
 -- role and search_path already restored by the rollback of the block's subtransaction
@@ -120,6 +120,15 @@ SELECT ok(has_function_privilege('geoetl_tap_admin', 'geoetl.register_job_kind(t
           AND has_function_privilege('geoetl_tap_admin', 'geoetl.run_jobs(int, int)', 'EXECUTE')
           AND has_function_privilege('geoetl_tap_admin', 'geoetl.schedule_worker(text, text, int)', 'EXECUTE'),
           'an admin registers kinds, runs and schedules workers');
+
+-- credentials: superusers only
+SELECT ok(NOT has_table_privilege('geoetl_tap_admin', 'geoetl.secret', 'SELECT')
+          AND NOT has_table_privilege('geoetl_tap_reader', 'geoetl.secret', 'SELECT'),
+          'not even an admin reads geoetl.secret');
+SELECT throws_ok($$SELECT pg_temp.as_role('geoetl_tap_admin', 'SELECT geoetl.set_secret(''laads_token'', ''x'')')$$,
+                 '42501', NULL, '... nor sets a secret');
+SELECT lives_ok($$SELECT geoetl.set_secret('laads_token', 'x'), geoetl.set_secret('laads_token', NULL)$$,
+                'a superuser sets and removes one');
 
 -- a caller's search_path cannot break or hijack the functions
 SELECT lives_ok($$SELECT pg_temp.as_role('geoetl_tap_writer',
