@@ -21,9 +21,10 @@ record() {  # suite passed failed
   summary+=("$(printf '  %-8s %4d passed, %d failed' "$1" "$2" "$3")")
 }
 HTTP_PID=
+STAC_PID=
 S3_PID=
 stop_servers() {
-  for pid in $HTTP_PID $S3_PID; do kill "$pid" 2>/dev/null; done
+  for pid in $HTTP_PID $STAC_PID $S3_PID; do kill "$pid" 2>/dev/null; done
   true
 }
 finish() {
@@ -125,6 +126,14 @@ HTTP_PID=$!
 for _ in $(seq 50); do [[ -f $GEOETL_FIXTURES/http.port ]] && break; sleep 0.1; done
 [[ -f $GEOETL_FIXTURES/http.port ]] || { record http-server 0 1; finish; }
 export GEOETL_HTTP=http://127.0.0.1:$(cat "$GEOETL_FIXTURES/http.port")
+
+# A STAC API on 127.0.0.1 (items shaped like EarthSearch's, paged with next links).
+rm -f "$GEOETL_FIXTURES/stac.port"
+python3 test/fixtures/stac_server.py "$GEOETL_FIXTURES/stac.port" "$GEOETL_FIXTURES" &
+STAC_PID=$!
+for _ in $(seq 50); do [[ -f $GEOETL_FIXTURES/stac.port ]] && break; sleep 0.1; done
+[[ -f $GEOETL_FIXTURES/stac.port ]] || { record stac-server 0 1; finish; }
+export GEOETL_STAC=http://127.0.0.1:$(cat "$GEOETL_FIXTURES/stac.port")
 
 # An S3-compatible server on 127.0.0.1 (s3rver, from the npm registry, pinned by a lockfile).
 S3_BUCKET=geoetl-test

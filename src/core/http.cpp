@@ -138,7 +138,7 @@ struct SlistDeleter {
 };
 
 // One request, no redirects followed: fills `r` (status, headers, redirect target).
-CURLcode perform_once(const std::string& url, const HttpOptions& o, curl_slist* headers,
+CURLcode perform_once(const std::string& url, const HttpOptions& o, bool post, curl_slist* headers,
                       Transfer* t, HttpResponse* r, std::string* location, std::string* reason) {
   static const bool initialised = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
   std::unique_ptr<CURL, CurlDeleter> curl(initialised ? curl_easy_init() : nullptr);
@@ -154,6 +154,10 @@ CURLcode perform_once(const std::string& url, const HttpOptions& o, curl_slist* 
   curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, static_cast<long>(o.low_speed_time_s));
   curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);  // each target is checked first
   curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
+  if (post) {
+    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(o.body.size()));
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, o.body.c_str());
+  }
   curl_easy_setopt(c, CURLOPT_USERAGENT, "geoetl");
   curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");  // gzip/deflate when the server offers it
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
@@ -192,6 +196,10 @@ HttpResponse http_get(const std::string& url, const HttpOptions& o, HttpSink* si
   }
   static thread_local std::mt19937 random{std::random_device{}()};
   std::uniform_real_distribution<double> unit(0.0, 1.0);
+  if (o.method != "GET" && o.method != "POST")
+    throw Error(ErrorKind::invalid_argument, "unsupported HTTP method \"" + o.method + "\"", {},
+                "Use GET or POST.");
+  bool post = o.method == "POST";
   std::string current = url;
   int redirects = 0;
   HttpResponse r;
@@ -209,7 +217,7 @@ HttpResponse http_get(const std::string& url, const HttpOptions& o, HttpSink* si
     sink->begin();
     r = HttpResponse();
     std::string location, reason;
-    const CURLcode rc = perform_once(current, o, headers.get(), &t, &r, &location, &reason);
+    const CURLcode rc = perform_once(current, o, post, headers.get(), &t, &r, &location, &reason);
     r.headers = std::move(t.headers);
     r.final_url = current;
     r.attempts = attempt;
@@ -228,6 +236,7 @@ HttpResponse http_get(const std::string& url, const HttpOptions& o, HttpSink* si
                         std::to_string(o.max_redirects) + ")",
                     "last: " + location);
       current = location;
+      if (r.status != 307 && r.status != 308) post = false;  // what browsers and curl do
       attempt--;  // a redirect is not a failed attempt
       continue;
     }

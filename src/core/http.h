@@ -15,6 +15,8 @@
 namespace geoetl {
 
 struct HttpOptions {
+  std::string method = "GET";  // GET or POST
+  std::string body;            // POST: sent as is (say its Content-Type in headers)
   std::vector<std::pair<std::string, std::string>> headers;  // sent with every request
   int connect_timeout_s = 10;
   int timeout_s = 60;         // one attempt, from connect to the last byte
@@ -49,7 +51,8 @@ class HttpSink {
   virtual bool write(const char* data, size_t size) = 0;
 };
 
-// GET url. Returns the final response, whatever its status, once no retry is left or needed.
+// GET (or POST) url. A 301, 302 or 303 after a POST is followed with a GET, a 307 or 308 with the
+// same POST. Returns the final response, whatever its status, once no retry is left or needed.
 // Throws Error: permission_denied (url or a redirect not allowed), invalid_argument (not
 // http/https), network_error (no response: with libcurl's reason, after the retries),
 // limit_exceeded (too many redirects or a body over max_body_bytes), cancelled.

@@ -1,5 +1,5 @@
-// geoetl._http_get(): one GET through the core's HTTP client, for SQL pipelines that call JSON
-// and XML APIs (geoetl.http_get checks the headers argument and calls it).
+// geoetl._http(): one GET or POST through the core's HTTP client, for SQL pipelines that call
+// JSON and XML APIs (geoetl.http_get and geoetl.http_post check their arguments and call it).
 extern "C" {
 #include "postgres.h"
 #include "fmgr.h"
@@ -68,17 +68,24 @@ char* headers_json(const std::vector<std::pair<std::string, std::string>>& heade
 
 extern "C" {
 
-PG_FUNCTION_INFO_V1(geoetl_http_get);
-Datum geoetl_http_get(PG_FUNCTION_ARGS) {
+PG_FUNCTION_INFO_V1(geoetl_http);
+Datum geoetl_http(PG_FUNCTION_ARGS) {
   InitMaterializedSRF(fcinfo, 0);
-  if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2)) return (Datum)0;
-  const char* url = text_to_cstring(PG_GETARG_TEXT_PP(0));
+  for (int i = 0; i < 5; i++)
+    if (PG_ARGISNULL(i)) return (Datum)0;
+  const char* method = text_to_cstring(PG_GETARG_TEXT_PP(0));
+  const char* url = text_to_cstring(PG_GETARG_TEXT_PP(1));
   int n_names = 0, n_values = 0;
-  char** names = text_array(PG_GETARG_ARRAYTYPE_P(1), &n_names);
-  char** values = text_array(PG_GETARG_ARRAYTYPE_P(2), &n_values);
+  char** names = text_array(PG_GETARG_ARRAYTYPE_P(2), &n_names);
+  char** values = text_array(PG_GETARG_ARRAYTYPE_P(3), &n_values);
+  text* body_text = PG_GETARG_TEXT_PP(4);
+  const char* body = VARDATA_ANY(body_text);
+  const size_t body_size = VARSIZE_ANY_EXHDR(body_text);
   auto* rsi = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
   geoetl::pg::call_core([&] {
     geoetl::HttpOptions o = geoetl::pg::fetch_options(url);
+    o.method = method;
+    o.body.assign(body, body_size);
     o.max_body_bytes = static_cast<uint64_t>(geoetl::pg::http_max_body_mb()) << 20;
     for (int i = 0; i < n_names && i < n_values; i++) o.headers.emplace_back(names[i], values[i]);
     const geoetl::HttpResponse r = geoetl::http_get(url, o, geoetl::pg::interrupt_token());

@@ -1,11 +1,11 @@
 -- HTTP for SQL pipelines: one GET through the core's client (timeouts, retries with backoff on
 -- connection errors, 429 and 5xx, redirects each checked against geoetl.allowed_sources).
 
-CREATE FUNCTION geoetl._http_get(url text, header_names text[], header_values text[])
+CREATE FUNCTION geoetl._http(method text, url text, header_names text[], header_values text[], body text)
 RETURNS TABLE (status int, headers jsonb, body bytea)
-AS 'MODULE_PATHNAME', 'geoetl_http_get' LANGUAGE C VOLATILE STRICT;
-COMMENT ON FUNCTION geoetl._http_get(text, text[], text[]) IS
-  'geoetl.http_get after its arguments were checked';
+AS 'MODULE_PATHNAME', 'geoetl_http' LANGUAGE C VOLATILE STRICT;
+COMMENT ON FUNCTION geoetl._http(text, text, text[], text[], text) IS
+  'geoetl.http_get and geoetl.http_post after their arguments were checked';
 
 -- http_get's arguments checked, its headers as two arrays.
 CREATE FUNCTION geoetl._http_request(url text, headers jsonb, OUT names text[], OUT "values" text[])
@@ -32,8 +32,17 @@ COMMENT ON FUNCTION geoetl._http_request(text, jsonb) IS 'Checks the arguments o
 
 CREATE FUNCTION geoetl.http_get(url text, headers jsonb DEFAULT '{}')
 RETURNS TABLE (status int, headers jsonb, body bytea) LANGUAGE sql AS $$
-  SELECT r.* FROM geoetl._http_request($1, $2) q, geoetl._http_get($1, q.names, q."values") r
+  SELECT r.* FROM geoetl._http_request($1, $2) q, geoetl._http('GET', $1, q.names, q."values", '') r
 $$;
 COMMENT ON FUNCTION geoetl.http_get(text, jsonb) IS
   'GET url with the given headers: the final status (after redirects and retries), the response '
   'headers (lower-case names) and the body. Admins, below geoetl.allowed_sources';
+
+CREATE FUNCTION geoetl.http_post(url text, body text, headers jsonb DEFAULT '{}')
+RETURNS TABLE (status int, headers jsonb, body bytea) LANGUAGE sql AS $$
+  SELECT r.* FROM geoetl._http_request($1, $3) q,
+         geoetl._http('POST', $1, q.names, q."values", coalesce($2, '')) r
+$$;
+COMMENT ON FUNCTION geoetl.http_post(text, text, jsonb) IS
+  'POST body to url with the given headers (say the Content-Type): like geoetl.http_get; a 303 '
+  'is followed with a GET, a 307 or 308 with the same POST';

@@ -70,6 +70,23 @@ TEST_F(Http, SendsTheGivenHeaders) {
   EXPECT_EQ(kind_of(url("/echo"), o), ErrorKind::invalid_argument);
 }
 
+TEST_F(Http, PostsABodyAndFollowsRedirectsAsBrowsersDo) {
+  HttpOptions o = quick();
+  o.method = "POST";
+  o.body = "{\"limit\": 3}";
+  o.headers = {{"Content-Type", "application/json"}};
+  const HttpResponse r = http_get(url("/echo"), o, CancelToken());
+  EXPECT_NE(r.body.find("\"method\": \"POST\""), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find("\"body\": \"{\\\"limit\\\": 3}\""), std::string::npos) << r.body;
+  const HttpResponse kept = http_get(url("/post-redirect/307"), o, CancelToken());
+  EXPECT_NE(kept.body.find("\"method\": \"POST\""), std::string::npos) << kept.body;
+  const HttpResponse changed = http_get(url("/post-redirect/303"), o, CancelToken());
+  EXPECT_NE(changed.body.find("\"method\": \"GET\""), std::string::npos) << changed.body;
+  EXPECT_EQ(http_get(url("/flaky/2/echo"), o, CancelToken()).attempts, 3);  // retried like a GET
+  o.method = "PUT";
+  EXPECT_EQ(kind_of(url("/echo"), o), ErrorKind::invalid_argument);
+}
+
 TEST_F(Http, ClientErrorsAreAnsweredNotRetried) {
   const HttpResponse r = http_get(url("/status/404/x"), quick(), CancelToken());
   EXPECT_EQ(r.status, 404);
