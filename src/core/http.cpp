@@ -6,6 +6,7 @@
 #include <cctype>
 #include <chrono>
 #include <cmath>
+#include <cstring>
 #include <ctime>
 #include <memory>
 #include <random>
@@ -123,6 +124,16 @@ void cancellable_sleep(double seconds, const CancelToken& cancel) {
   cancel.check();
 }
 
+// "scheme://host:port" of a URL, in lower case.
+std::string origin_of(const std::string& url) {
+  const size_t start = url.find("://");
+  const size_t end = start == std::string::npos ? url.size() : url.find_first_of("/?#", start + 3);
+  std::string o = url.substr(0, end == std::string::npos ? url.size() : end);
+  std::transform(o.begin(), o.end(), o.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return o;
+}
+
 bool http_scheme(const std::string& url) {
   std::string head = url.substr(0, 8);
   std::transform(head.begin(), head.end(), head.begin(),
@@ -159,7 +170,6 @@ CURLcode perform_once(const std::string& url, const HttpOptions& o, bool post, c
     curl_easy_setopt(c, CURLOPT_POSTFIELDS, o.body.c_str());
   }
   curl_easy_setopt(c, CURLOPT_USERAGENT, "geoetl");
-  curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");  // gzip/deflate when the server offers it
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
   curl_easy_setopt(c, CURLOPT_WRITEDATA, t);
   curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
@@ -235,9 +245,22 @@ HttpResponse http_get(const std::string& url, const HttpOptions& o, HttpSink* si
                     "too many redirects from \"" + url + "\" (more than " +
                         std::to_string(o.max_redirects) + ")",
                     "last: " + location);
+      if (origin_of(location) != origin_of(current)) {  // credentials stay with their origin
+        std::unique_ptr<curl_slist, SlistDeleter> kept;
+        for (curl_slist* h = headers.get(); h != nullptr; h = h->next) {
+          std::string name(h->data, std::min(std::strlen(h->data), std::strcspn(h->data, ":")));
+          std::transform(name.begin(), name.end(), name.begin(),
+                         [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+          if (name == "authorization" || name == "cookie") continue;
+          curl_slist* l = curl_slist_append(kept.release(), h->data);
+          if (l == nullptr) throw std::bad_alloc();
+          kept.reset(l);
+        }
+        headers = std::move(kept);
+      }
       current = location;
       if (r.status != 307 && r.status != 308) post = false;  // what browsers and curl do
-      attempt--;  // a redirect is not a failed attempt
+      attempt--;                                             // a redirect is not a failed attempt
       continue;
     }
     const bool retry = failed ? transient(rc) : retry_status(r.status);

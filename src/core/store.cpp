@@ -195,8 +195,13 @@ class S3Store : public Store {
     }
     close(in);
     ok = VSIFCloseL(out) == 0 && ok;
+    if (!ok) {
+      Error e = failure("cannot write \"" + uri(key) + "\"");
+      VSIUnlink(dest.c_str());  // closing completed the upload of whatever had been written
+      VSICurlPartialClearCache(dest.c_str());
+      throw e;
+    }
     VSICurlPartialClearCache(dest.c_str());
-    if (!ok) throw failure("cannot write \"" + uri(key) + "\"");
   }
   void get(const std::string& key, const std::string& local_file,
            const CancelToken& cancel) override {

@@ -4,10 +4,8 @@ extern "C" {
 #include "postgres.h"
 #include "fmgr.h"
 #include "funcapi.h"
-#include "lib/stringinfo.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
-#include "utils/json.h"
 #include "utils/jsonb.h"
 #include "utils/tuplestore.h"
 }
@@ -35,9 +33,28 @@ char** text_array(ArrayType* a, int* count) {
   return out;
 }
 
-// Header names and values as JSON text; a repeated name's values are joined with ", ", and
-// bytes outside ASCII become '?'.
-char* headers_json(const std::vector<std::pair<std::string, std::string>>& headers) {
+// A JSON string of `s`; bytes outside ASCII become '?' (header values are ASCII by the RFC).
+void append_json_string(std::string* out, const std::string& s) {
+  static const char hex[] = "0123456789abcdef";
+  *out += '"';
+  for (const char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c == '"' || c == '\\') {
+      *out += '\\';
+      *out += ch;
+    } else if (c < 0x20) {
+      *out += "\\u00";
+      *out += hex[c >> 4];
+      *out += hex[c & 15];
+    } else {
+      *out += c >= 0x80 ? '?' : ch;
+    }
+  }
+  *out += '"';
+}
+
+// Header names and values as JSON text; a repeated name's values are joined with ", ".
+std::string headers_json(const std::vector<std::pair<std::string, std::string>>& headers) {
   std::vector<std::pair<std::string, std::string>> merged;
   for (const auto& [name, value] : headers) {
     auto it = merged.begin();
@@ -47,21 +64,14 @@ char* headers_json(const std::vector<std::pair<std::string, std::string>>& heade
     else
       it->second += ", " + value;
   }
-  StringInfoData buf;
-  initStringInfo(&buf);
-  appendStringInfoChar(&buf, '{');
+  std::string json = "{";
   for (size_t i = 0; i < merged.size(); i++) {
-    std::string name = merged[i].first, value = merged[i].second;
-    for (std::string* s : {&name, &value})
-      for (char& c : *s)
-        if (static_cast<unsigned char>(c) >= 0x80) c = '?';
-    if (i > 0) appendStringInfoString(&buf, ", ");
-    escape_json(&buf, name.c_str());
-    appendStringInfoString(&buf, ": ");
-    escape_json(&buf, value.c_str());
+    if (i > 0) json += ", ";
+    append_json_string(&json, merged[i].first);
+    json += ": ";
+    append_json_string(&json, merged[i].second);
   }
-  appendStringInfoChar(&buf, '}');
-  return buf.data;
+  return json + "}";
 }
 
 }  // namespace
@@ -89,11 +99,12 @@ Datum geoetl_http(PG_FUNCTION_ARGS) {
     o.max_body_bytes = static_cast<uint64_t>(geoetl::pg::http_max_body_mb()) << 20;
     for (int i = 0; i < n_names && i < n_values; i++) o.headers.emplace_back(names[i], values[i]);
     const geoetl::HttpResponse r = geoetl::http_get(url, o, geoetl::pg::interrupt_token());
+    const std::string headers = headers_json(r.headers);
     geoetl::pg::pg_guard([&] {
       Datum v[3];
       bool n[3] = {false, false, false};
       v[0] = Int32GetDatum(static_cast<int32>(r.status));
-      v[1] = DirectFunctionCall1(jsonb_in, CStringGetDatum(headers_json(r.headers)));
+      v[1] = DirectFunctionCall1(jsonb_in, CStringGetDatum(headers.c_str()));
       bytea* body = static_cast<bytea*>(palloc(VARHDRSZ + r.body.size()));
       SET_VARSIZE(body, VARHDRSZ + r.body.size());
       memcpy(VARDATA(body), r.body.data(), r.body.size());

@@ -32,9 +32,14 @@ geoetl::FileKind file_kind(const std::string& name) {
                       "Use hdf5, tiff, json or any.");
 }
 
-// Options for a LAADS request: the bearer token when one is set.
+// Options for a LAADS request: the bearer token when one is set (and the URL is LAADS DAAC's;
+// http_get drops it if a redirect leaves that origin).
 geoetl::HttpOptions laads_options(const std::string& url) {
   geoetl::HttpOptions o = geoetl::pg::fetch_options(url);
+  const std::string base = geoetl::pg::laads_base_url() + "/";
+  if (url.compare(0, base.size(), base) != 0)  // the token goes to LAADS DAAC only
+    throw geoetl::Error(geoetl::ErrorKind::permission_denied,
+                        "\"" + url + "\" is not below geoetl.laads_url");
   const std::string token = geoetl::pg::laads_bearer_token();
   if (!token.empty()) o.headers.emplace_back("Authorization", "Bearer " + token);
   return o;

@@ -2,7 +2,7 @@
 -- FOR UPDATE SKIP LOCKED, commits each claim (state running, a lease) before it runs the job's
 -- handler, and commits the outcome with the handler's own changes, so that a job's effects and
 -- its `completed` commit together or not at all. A handler runs with the privileges of the role
--- that enqueued the job, never those of the worker.
+-- that enqueued the job, never those of the worker, and cannot SET ROLE back.
 
 CREATE TABLE geoetl.job_kind (
   kind text PRIMARY KEY CHECK (kind ~ '^[a-z][a-z0-9_]*$'),
@@ -19,9 +19,8 @@ COMMENT ON TABLE geoetl.job_kind IS
   '(lease), its attempts and the retry delay (backoff doubling per attempt up to backoff_max, '
   'with jitter)';
 
--- users' kinds survive pg_dump / restore; the built-in ones come with the extension
-SELECT pg_catalog.pg_extension_config_dump('geoetl.job_kind',
-  'WHERE kind NOT IN (''nightlight_month'', ''register_rasters'', ''fetch_blackmarble'')');
+-- users' kinds survive pg_dump (the built-in ones have their handlers in the geoetl schema)
+SELECT pg_catalog.pg_extension_config_dump('geoetl.job_kind', 'WHERE handler::regproc::text NOT LIKE ''geoetl.%''');
 COMMENT ON COLUMN geoetl.job_kind.kind IS 'Name of the kind (lower-case letters, digits, _)';
 COMMENT ON COLUMN geoetl.job_kind.handler IS 'The function (args jsonb) RETURNS jsonb that runs a job of the kind';
 COMMENT ON COLUMN geoetl.job_kind.lease IS 'The longest a job may run: past it, the next run_jobs cancels it and retries it';
@@ -261,6 +260,12 @@ COMMENT ON COLUMN geoetl.job_summary.mean_run_time IS 'Completed: mean time from
 -- Internal steps of run_jobs (SECURITY DEFINER: workers never write geoetl.job directly).
 
 -- Whether backend `pid` still exists and is the one that started at or before `since`.
+CREATE FUNCTION geoetl._run_handler(handler regprocedure, args jsonb, role regrole) RETURNS jsonb
+AS 'MODULE_PATHNAME', 'geoetl_run_handler' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION geoetl._run_handler(regprocedure, jsonb, regrole) IS
+  'run_jobs: calls a handler as the role that enqueued the job (which must be one the caller could '
+  'become; a superuser''s job only runs superuser-owned handlers); the handler cannot SET ROLE';
+
 CREATE FUNCTION geoetl._backend_alive(pid int, since timestamptz) RETURNS boolean LANGUAGE sql STABLE AS $$
   SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_stat_activity a
                   WHERE a.pid = _backend_alive.pid AND (a.backend_start IS NULL OR a.backend_start <= since))
@@ -276,14 +281,14 @@ DECLARE
 BEGIN
   SELECT * INTO k FROM geoetl.job_kind WHERE kind = j.kind;
   IF j.attempt < j.max_attempts THEN
-    retry := now() + least(coalesce(k.backoff, '10 seconds') * power(2, j.attempt - 1) * (0.75 + random() / 2),
+    retry := clock_timestamp() + least(coalesce(k.backoff, '10 seconds') * power(2, j.attempt - 1) * (0.75 + random() / 2),
                            coalesce(k.backoff_max, '1 hour'));
   END IF;
   UPDATE geoetl.job x
      SET state = CASE WHEN retry IS NULL THEN 'failed' ELSE 'pending' END::geoetl.job_state,
-         run_after = coalesce(retry, x.run_after), finished_at = CASE WHEN retry IS NULL THEN now() END,
+         run_after = coalesce(retry, x.run_after), finished_at = CASE WHEN retry IS NULL THEN clock_timestamp() END,
          worker = NULL, lease_until = NULL,
-         errors = x.errors || (jsonb_strip_nulls(jsonb_build_object('at', now(), 'attempt', j.attempt, 'sqlstate', code,
+         errors = x.errors || (jsonb_strip_nulls(jsonb_build_object('at', clock_timestamp(), 'attempt', j.attempt, 'sqlstate', code,
                                                                     'message', message, 'detail', nullif(detail, '')))
                                || jsonb_build_object('retry_at', retry))
    WHERE x.job_id = j.job_id;
@@ -304,16 +309,17 @@ BEGIN
     IF j.worker = pg_catalog.pg_backend_pid() OR NOT geoetl._backend_alive(j.worker, j.started_at) THEN
       PERFORM geoetl._fail_attempt(j, '08006', format('its worker (pid %s) ended before the job did', j.worker));
       n := n + 1;
-    ELSIF j.lease_until < now() THEN
+    ELSIF j.lease_until < clock_timestamp() THEN
       PERFORM geoetl._fail_attempt(j, '57014', format('its lease expired (%s) and its worker (pid %s) no longer holds it',
                                                       j.lease_until, j.worker));
       n := n + 1;
     END IF;
   END LOOP;
   -- held past the lease: the handler is still running
-  FOR j IN SELECT * FROM geoetl.job WHERE state = 'running' AND lease_until < now() LOOP
+  FOR j IN SELECT * FROM geoetl.job WHERE state = 'running' AND lease_until < clock_timestamp() LOOP
     IF EXISTS (SELECT 1 FROM pg_catalog.pg_stat_activity a
-                WHERE a.pid = j.worker AND a.application_name LIKE format('geoetl job %s%%', j.job_id)) THEN
+                WHERE a.pid = j.worker AND (a.application_name = format('geoetl job %s', j.job_id)
+                                            OR a.application_name LIKE format('geoetl job %s: %%', j.job_id))) THEN
       RAISE WARNING 'job % (%) ran past its lease: cancelling its worker (pid %)', j.job_id, j.kind, j.worker;
       PERFORM pg_catalog.pg_cancel_backend(j.worker);
     END IF;
@@ -329,10 +335,10 @@ DECLARE
   j geoetl.job;
 BEGIN
   UPDATE geoetl.job x
-     SET state = 'running', attempt = x.attempt + 1, started_at = now(), worker = pg_catalog.pg_backend_pid(),
-         lease_until = now() + (SELECT k.lease FROM geoetl.job_kind k WHERE k.kind = x.kind), progress = NULL
+     SET state = 'running', attempt = x.attempt + 1, started_at = clock_timestamp(), worker = pg_catalog.pg_backend_pid(),
+         lease_until = clock_timestamp() + (SELECT k.lease FROM geoetl.job_kind k WHERE k.kind = x.kind), progress = NULL
    WHERE x.job_id = (SELECT c.job_id FROM geoetl.job c
-                      WHERE c.state = 'pending' AND c.run_after <= now()
+                      WHERE c.state = 'pending' AND c.run_after <= clock_timestamp()
                       ORDER BY c.priority DESC, c.run_after, c.job_id
                       LIMIT 1 FOR UPDATE SKIP LOCKED)
   RETURNING * INTO j;
@@ -363,7 +369,7 @@ BEGIN
   SELECT * INTO j FROM geoetl.job x WHERE x.job_id = _finish_job.job_id;
   IF ok THEN
     UPDATE geoetl.job x
-       SET state = 'completed', result = coalesce(_finish_job.result, 'null'::jsonb), finished_at = now(),
+       SET state = 'completed', result = coalesce(_finish_job.result, 'null'::jsonb), finished_at = clock_timestamp(),
            worker = NULL, lease_until = NULL, progress = last_progress
      WHERE x.job_id = _finish_job.job_id;
   ELSE
@@ -381,15 +387,13 @@ DECLARE
   deadline timestamptz;
   done int := 0;
   j geoetl.job;
-  fn text;
+  handler regprocedure;
   outcome jsonb;
   ok boolean;
   err_code text;
   err_message text;
   err_detail text;
   cancelled_job bigint;
-  worker_role text := pg_catalog.current_setting('role');
-  job_role text;
   handler_kind text;
 BEGIN
   IF max_jobs IS NULL OR max_seconds IS NULL OR max_jobs < 1 OR max_seconds < 0 THEN
@@ -418,27 +422,15 @@ BEGIN
       CONTINUE;
     END IF;
     IF handler_kind IS DISTINCT FROM j.kind THEN
-      SELECT pg_catalog.format('%I.%I', n.nspname, p.proname) INTO fn
-        FROM geoetl.job_kind k
-        JOIN pg_catalog.pg_proc p ON p.oid = k.handler
-        JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
-       WHERE k.kind = j.kind;
+      SELECT k.handler INTO handler FROM geoetl.job_kind k WHERE k.kind = j.kind;
       handler_kind := j.kind;
     END IF;
     PERFORM pg_catalog.set_config('geoetl.job_id', j.job_id::text, true);
     PERFORM pg_catalog.set_config('geoetl.job_progress', '', true);
     PERFORM pg_catalog.set_config('application_name', pg_catalog.format('geoetl job %s', j.job_id), true);
-    SELECT r.rolname INTO job_role FROM pg_catalog.pg_roles r WHERE r.oid = j.enqueued_by;
     BEGIN
-      IF fn IS NULL THEN
-        RAISE EXCEPTION 'the handler of job kind "%" no longer exists', j.kind USING ERRCODE = 'undefined_function';
-      END IF;
-      IF job_role IS NULL THEN
-        RAISE EXCEPTION 'the role that enqueued job % no longer exists', j.job_id USING ERRCODE = 'undefined_object';
-      END IF;
-      PERFORM pg_catalog.set_config('role', job_role, true);  -- the handler runs as the enqueuer
-      EXECUTE pg_catalog.format('SELECT %s($1)', fn) INTO outcome USING j.args;
-      PERFORM pg_catalog.set_config('role', worker_role, true);
+      -- as the enqueuer, who cannot SET ROLE back to the worker (see geoetl._run_handler)
+      outcome := geoetl._run_handler(handler, j.args, j.enqueued_by);
       ok := true;
     EXCEPTION
       WHEN query_canceled THEN  -- recorded as a failed attempt; then the worker stops
@@ -462,6 +454,20 @@ COMMENT ON PROCEDURE geoetl.run_jobs(int, int) IS
   'runnable, max_jobs ran or max_seconds passed; '
   'puts back jobs whose worker died first. Schedule it with geoetl.schedule_worker (pg_cron)';
 
+-- Whoever cancels or retries a job is its enqueuer (or a member of that role) or an admin. The
+-- session user is asked, as these run as their owner: SET ROLE can only narrow what it may do.
+CREATE FUNCTION geoetl._check_job_owner(j geoetl.job) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+  IF NOT (pg_catalog.pg_has_role(session_user, j.enqueued_by, 'MEMBER')
+          OR pg_catalog.pg_has_role(session_user, 'geoetl_admin', 'MEMBER')) THEN
+    RAISE EXCEPTION 'job % belongs to %', j.job_id, j.enqueued_by USING ERRCODE = 'insufficient_privilege',
+      HINT = 'Only its enqueuer (or a member of that role) and geoetl_admin members may change it.';
+  END IF;
+END
+$$;
+COMMENT ON FUNCTION geoetl._check_job_owner(geoetl.job) IS
+  'Raises unless the session user enqueued the job (or is a member of that role) or is an admin';
+
 CREATE FUNCTION geoetl.cancel_job(job_id bigint) RETURNS boolean LANGUAGE plpgsql SECURITY DEFINER AS $$
 DECLARE
   j geoetl.job;
@@ -474,8 +480,10 @@ BEGIN
   IF NOT FOUND THEN
     RAISE EXCEPTION 'job % does not exist', job_id USING ERRCODE = 'no_data_found';
   END IF;
+  PERFORM geoetl._check_job_owner(j);
   IF j.state = 'running' AND EXISTS (SELECT 1 FROM pg_catalog.pg_stat_activity a
-                                      WHERE a.pid = j.worker AND a.application_name LIKE format('geoetl job %s%%', j.job_id)) THEN
+                                      WHERE a.pid = j.worker AND (a.application_name = format('geoetl job %s', j.job_id)
+                                            OR a.application_name LIKE format('geoetl job %s: %%', j.job_id))) THEN
     -- its handler stops, its changes roll back, and run_jobs records the attempt and stops
     signalled := pg_catalog.pg_cancel_backend(j.worker);
   END IF;
@@ -485,7 +493,7 @@ BEGIN
     RAISE NOTICE 'job % is already %', job_id, j.state;
     RETURN false;
   END IF;
-  UPDATE geoetl.job x SET state = 'cancelled', finished_at = now(), worker = NULL, lease_until = NULL
+  UPDATE geoetl.job x SET state = 'cancelled', finished_at = clock_timestamp(), worker = NULL, lease_until = NULL
    WHERE x.job_id = cancel_job.job_id;
   RETURN true;
 END
@@ -505,6 +513,7 @@ BEGIN
   IF NOT FOUND THEN
     RAISE EXCEPTION 'job % does not exist', job_id USING ERRCODE = 'no_data_found';
   END IF;
+  PERFORM geoetl._check_job_owner(j);
   IF j.state NOT IN ('failed', 'cancelled') THEN
     RAISE EXCEPTION 'job % is %, not failed or cancelled', job_id, j.state
       USING ERRCODE = 'object_not_in_prerequisite_state';

@@ -1,12 +1,13 @@
 -- Credentials in a table nobody but superusers can read: unlike settings changed with
--- ALTER SYSTEM, they are never written to the server log ("parameter ... changed to ...").
+-- ALTER SYSTEM, they are never written to the server log ("parameter ... changed to ..."), and
+-- pg_dump leaves them out.
 
 CREATE TABLE geoetl.secret (
   name text PRIMARY KEY CHECK (name IN ('laads_token', 's3_access_key', 's3_secret_key')),
   value text NOT NULL,
   updated_at timestamptz NOT NULL DEFAULT now()
 );
-SELECT pg_catalog.pg_extension_config_dump('geoetl.secret', '');
+-- not in pg_dump's output: set them again after a restore
 COMMENT ON TABLE geoetl.secret IS
   'Credentials (superusers only): the LAADS DAAC token and the S3 keys, used when the settings of '
   'the same name are empty';

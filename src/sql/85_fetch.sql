@@ -133,7 +133,7 @@ DECLARE
   got record;
   outcome jsonb;
 BEGIN
-  IF product IS NULL OR day IS NULL OR tile !~ '^h[0-9]{2}v[0-9]{2}$' THEN
+  IF product IS NULL OR day IS NULL OR tile IS NULL OR tile !~ '^h([0-2][0-9]|3[0-5])v(0[0-9]|1[0-7])$' THEN
     RAISE EXCEPTION 'a fetch_blackmarble job needs product, date and tile (hHHvVV)' USING ERRCODE = 'invalid_parameter_value';
   END IF;
   folder := format('%s/%s/%s/%s', collection, product, to_char(day, 'YYYY'), to_char(day, 'DDD'));
@@ -207,6 +207,8 @@ DECLARE
   r record;
   n int := 0;
 BEGIN
+  -- the last two fetches of a month, committing at once, would each miss the other's row
+  PERFORM pg_advisory_xact_lock(hashtext(format('geoetl chain %s %s', product, m)));
   FOR r IN SELECT DISTINCT q.area_id, q.tiles FROM geoetl.fetch_request q
             WHERE q.product = _chain_nightlights.product AND m BETWEEN date_trunc('month', q.from_date) AND q.to_date LOOP
     CONTINUE WHEN EXISTS (

@@ -32,6 +32,7 @@ GRANT EXECUTE ON FUNCTION
   geoetl.report_progress(text),
   geoetl.cancel_job(bigint),
   geoetl.retry_job(bigint),
+  geoetl._check_job_owner(geoetl.job),
   geoetl._job_nightlight_month(jsonb)
 TO geoetl_writer;
 
@@ -45,6 +46,7 @@ GRANT EXECUTE ON FUNCTION
   geoetl.selftest_wait(float8),
   geoetl.selftest_live_objects(),
   geoetl.register_job_kind(text, regprocedure, interval, int, interval, interval, text),
+  geoetl._run_handler(regprocedure, jsonb, regrole),
   geoetl.http_get(text, jsonb),
   geoetl._http(text, text, text[], text[], text),
   geoetl.http_post(text, text, jsonb),
@@ -84,7 +86,8 @@ BEGIN
             JOIN pg_catalog.pg_language l ON l.oid = p.prolang
             WHERE p.pronamespace = 'geoetl'::regnamespace AND l.lanname IN ('sql', 'plpgsql')
               AND p.prokind = 'f' LOOP  -- not run_jobs: a procedure with SET cannot COMMIT
-    EXECUTE format('ALTER FUNCTION %s SET search_path = geoetl, %I, pg_catalog, pg_temp',
+    -- pg_catalog first: nothing in a writable schema may stand in for a built-in function
+    EXECUTE format('ALTER FUNCTION %s SET search_path = pg_catalog, geoetl, %I, pg_temp',
                    fn, postgis_schema);
   END LOOP;
 END

@@ -72,6 +72,31 @@ q "CALL geoetl.run_jobs()"
 check "a writer's job runs as the writer" is "SELECT ran_as FROM ran WHERE job_id = ${mine:-0}" queue_writer
 check "a writer's job cannot do what the writer may not, though a superuser runs the worker" is \
   "SELECT state, errors->0->>'sqlstate', (SELECT count(*) FROM secret) FROM geoetl.job WHERE job_id = ${sneaky:-0}" "failed|42501|0"
+# a handler that tries to become the worker again
+q "CREATE FUNCTION escape_role(args jsonb) RETURNS jsonb LANGUAGE plpgsql AS \$\$
+   BEGIN PERFORM set_config('role', 'none', true); INSERT INTO secret VALUES (2); RETURN '{}'; END \$\$;
+   GRANT EXECUTE ON FUNCTION escape_role(jsonb) TO queue_writer;
+   SELECT geoetl.register_job_kind('escape', 'escape_role(jsonb)', max_attempts => 1)" >/dev/null
+escape=$(as_writer "SELECT geoetl.enqueue('escape', '{}')")
+q "CALL geoetl.run_jobs()"
+check "a handler cannot SET ROLE back to the worker" is \
+  "SELECT state, errors->0->>'sqlstate', (SELECT count(*) FROM secret) FROM geoetl.job WHERE job_id = ${escape:-0}" "failed|42501|0"
+# a superuser's job does not run someone else's code
+q "CREATE FUNCTION writers_code(args jsonb) RETURNS jsonb LANGUAGE sql AS 'SELECT args';
+   ALTER FUNCTION writers_code(jsonb) OWNER TO queue_writer;
+   SELECT geoetl.register_job_kind('writers', 'writers_code(jsonb)', max_attempts => 1)" >/dev/null
+theirs=$(q "SELECT geoetl.enqueue('writers', '{}')")
+q "CALL geoetl.run_jobs()"
+check "a superuser's job refuses a handler owned by a non-superuser" is \
+  "SELECT state, errors->0->>'message' FROM geoetl.job WHERE job_id = ${theirs:-0}" \
+  "failed|a superuser's job does not run a handler owned by \"queue_writer\", who is not one"
+# only a job's enqueuer (or an admin) changes it
+q "CREATE ROLE queue_other LOGIN IN ROLE geoetl_writer" >/dev/null
+waiting=$(as_writer "SELECT geoetl.enqueue('log', '{}', run_after => now() + interval '1 day')")
+check "another writer cannot cancel someone else's job (42501)" bash -c \
+  "'$PGC' psql -XAtq -U queue_other -c 'SELECT geoetl.cancel_job(${waiting:-0})' 2>&1 | grep -q 'belongs to queue_writer'"
+as_writer "SELECT geoetl.cancel_job(${waiting:-0})" >/dev/null
+check "its enqueuer can cancel it" is "SELECT state FROM geoetl.job WHERE job_id = ${waiting:-0}" cancelled
 q "TRUNCATE ran"
 
 # progress is visible from another session while the job runs, before it commits

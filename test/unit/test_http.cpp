@@ -153,6 +153,19 @@ TEST_F(Http, RedirectsAreFollowedAndEachIsChecked) {
   EXPECT_EQ(kind_of(url("/redirect-to/file:///etc/passwd"), quick()), ErrorKind::invalid_argument);
 }
 
+TEST_F(Http, CredentialsDoNotFollowARedirectToAnotherOrigin) {
+  HttpOptions o = quick();
+  o.allowed = nullptr;
+  o.headers = {{"Authorization", "Bearer secret"}, {"X-Kept", "1"}};
+  const std::string port = url("").substr(url("").rfind(':') + 1);
+  const HttpResponse same = http_get(url("/redirect-to/" + url("/echo")), o, CancelToken());
+  EXPECT_NE(same.body.find("Bearer secret"), std::string::npos) << same.body;
+  const HttpResponse other =
+      http_get(url("/redirect-to/http://localhost:" + port + "/echo"), o, CancelToken());
+  EXPECT_EQ(other.body.find("Bearer secret"), std::string::npos) << other.body;
+  EXPECT_NE(other.body.find("\"x-kept\": \"1\""), std::string::npos) << other.body;
+}
+
 TEST_F(Http, OnlyAllowedHttpUrlsAreFetched) {
   EXPECT_EQ(kind_of("file:///etc/passwd", quick()), ErrorKind::invalid_argument);
   EXPECT_EQ(kind_of("ftp://127.0.0.1/x", quick()), ErrorKind::invalid_argument);

@@ -1,0 +1,78 @@
+// geoetl._run_handler(): runs a job's handler as the role that enqueued the job, the way a
+// SECURITY DEFINER function runs as its owner: the handler cannot SET ROLE back to the worker.
+extern "C" {
+#include "postgres.h"
+#include "access/htup_details.h"
+#include "catalog/pg_proc.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/regproc.h"
+#include "utils/lsyscache.h"
+#include "utils/syscache.h"
+}
+
+extern "C" {
+
+PG_FUNCTION_INFO_V1(geoetl_run_handler);
+Datum geoetl_run_handler(PG_FUNCTION_ARGS) {
+  if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
+    ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+                    errmsg("handler, args and role must not be NULL")));
+  const Oid handler = PG_GETARG_OID(0);
+  const Datum args = PG_GETARG_DATUM(1);
+  const Oid role = PG_GETARG_OID(2);
+  HeapTuple proc = SearchSysCache1(PROCOID, ObjectIdGetDatum(handler));
+  if (!HeapTupleIsValid(proc))
+    ereport(ERROR, (errcode(ERRCODE_UNDEFINED_FUNCTION),
+                    errmsg("the handler of this job's kind no longer exists"),
+                    errhint("Register the kind again with geoetl.register_job_kind.")));
+  const Oid owner = reinterpret_cast<Form_pg_proc>(GETSTRUCT(proc))->proowner;
+  ReleaseSysCache(proc);
+  if (!OidIsValid(role) || !SearchSysCacheExists1(AUTHOID, ObjectIdGetDatum(role)))
+    ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT),
+                    errmsg("the role that enqueued this job no longer exists")));
+  // A worker runs the jobs of roles it could become itself.
+  if (!has_privs_of_role(GetUserId(), role))
+    ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+                    errmsg("role \"%s\" may not run jobs of role \"%s\"",
+                           GetUserNameFromId(GetUserId(), false), GetUserNameFromId(role, false)),
+                    errhint("Run the worker as a superuser (as pg_cron does for a superuser's "
+                            "jobs) or as a member of the roles that enqueue.")));
+  // A superuser's job runs only handlers a superuser owns: no one else's code as superuser.
+  if (superuser_arg(role) && !superuser_arg(owner))
+    ereport(ERROR,
+            (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+             errmsg("a superuser's job does not run a handler owned by \"%s\", who is not one",
+                    GetUserNameFromId(owner, false)),
+             errhint("Have a superuser own the handler, or enqueue the job as another role.")));
+  if (pg_proc_aclcheck(handler, role, ACL_EXECUTE) != ACLCHECK_OK)
+    ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+                    errmsg("role \"%s\" may not execute %s", GetUserNameFromId(role, false),
+                           format_procedure(handler))));
+  Oid saved_user;
+  int saved_context;
+  GetUserIdAndSecContext(&saved_user, &saved_context);
+  SetUserIdAndSecContext(role, saved_context | SECURITY_LOCAL_USERID_CHANGE);
+  Datum result = (Datum)0;
+  bool isnull = true;
+  PG_TRY();
+  {
+    LOCAL_FCINFO(call, 1);
+    FmgrInfo flinfo;
+    fmgr_info(handler, &flinfo);
+    InitFunctionCallInfoData(*call, &flinfo, 1, InvalidOid, nullptr, nullptr);
+    call->args[0].value = args;
+    call->args[0].isnull = false;
+    result = FunctionCallInvoke(call);
+    isnull = call->isnull;
+  }
+  PG_FINALLY();
+  { SetUserIdAndSecContext(saved_user, saved_context); }
+  PG_END_TRY();
+  if (isnull) PG_RETURN_NULL();
+  PG_RETURN_DATUM(result);
+}
+
+}  // extern "C"
