@@ -1,6 +1,6 @@
 -- The extension's objects exist, have the shape the README documents, and are all commented.
 BEGIN;
-SELECT plan(55);
+SELECT plan(56);
 
 SELECT has_schema('geoetl');
 SELECT has_extension('geoetl');
@@ -97,8 +97,11 @@ SELECT has_view('geoetl', 'running_jobs', 'view geoetl.running_jobs');
 -- what users put in the tables survives pg_dump / restore
 SELECT is_empty($$SELECT c.oid::regclass::text FROM pg_class c
                   WHERE c.relnamespace = 'geoetl'::regnamespace AND c.relkind = 'r'
+                    AND c.oid <> 'geoetl.secret'::regclass
                     AND c.oid <> ALL ((SELECT extconfig FROM pg_extension WHERE extname = 'geoetl')::oid[])$$,
-                'pg_dump includes the data of every geoetl table');
+                'pg_dump includes the data of every geoetl table but the credentials');
+SELECT ok(NOT 'geoetl.secret'::regclass = ANY ((SELECT extconfig FROM pg_extension WHERE extname = 'geoetl')::oid[]),
+          '... which it leaves out');
 
 SELECT * FROM finish();
 ROLLBACK;
