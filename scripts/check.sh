@@ -127,7 +127,9 @@ for _ in $(seq 50); do [[ -f $GEOETL_FIXTURES/http.port ]] && break; sleep 0.1; 
 [[ -f $GEOETL_FIXTURES/http.port ]] || { record http-server 0 1; finish; }
 export GEOETL_HTTP=http://127.0.0.1:$(cat "$GEOETL_FIXTURES/http.port")
 
-# A STAC API on 127.0.0.1 (items shaped like EarthSearch's, paged with next links).
+# A STAC API on 127.0.0.1 (items shaped like EarthSearch's, paged with next links); every item's
+# red, nir and scl assets are served from copies of lights.tif.
+for band in red nir scl; do cp "$GEOETL_FIXTURES/lights.tif" "$GEOETL_FIXTURES/$band.tif"; done
 rm -f "$GEOETL_FIXTURES/stac.port"
 python3 test/fixtures/stac_server.py "$GEOETL_FIXTURES/stac.port" "$GEOETL_FIXTURES" &
 STAC_PID=$!

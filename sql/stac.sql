@@ -65,5 +65,41 @@ SELECT status, jsonb_array_length(convert_from(body, 'UTF8')::jsonb->'features')
   FROM geoetl.http_post(:'stac' || '/search', '{"collections": ["landsat-c2-l2"], "limit": 2}',
                         '{"Content-Type": "application/json"}');
 
-TRUNCATE geoetl.stac_item, geoetl.stac_skipped;
+-- ingest: January's items over the northern square, assets red and nir
+TRUNCATE geoetl.stac_item CASCADE;
+\getenv fixtures GEOETL_FIXTURES
+SELECT set_config('geoetl.store', :'fixtures' || '/store', false) IS NOT NULL AS store;
+SELECT geoetl.stac_search(:'stac', '{sentinel-2-l2a}', :aoi, '[2024-01-01, 2024-01-31]') AS items;
+\set north 'ST_MakeEnvelope(34.1, 0.2, 34.3, 0.4, 4326)'
+SELECT geoetl.stac_ingest('sentinel-2-l2a', '{red,nir}', :north, '[2024-01-01, 2024-01-31]') AS referenced;
+SELECT item_id, asset_key, mode, uri = href AS in_place, bytes IS NULL AS no_copy FROM geoetl.stac_asset ORDER BY 1, 2;
+SELECT geoetl.stac_ingest('sentinel-2-l2a', '{red}', :north, '[2024-01-01, 2024-01-31]', 'copy') AS copied;
+SELECT item_id, asset_key, mode, uri LIKE '%/store/stac/sentinel-2-l2a/' || item_id || '/red.tif' AS in_store,
+       bytes = (pg_stat_file(uri)).size AS size_ok, length(sha256) AS sha_length
+  FROM geoetl.stac_asset WHERE asset_key = 'red' ORDER BY 1;
+-- read in place and read from the copy: the same statistics
+SELECT a.item_id, z_remote.count = z_copy.count AND z_remote.sum = z_copy.sum AND z_remote.mean = z_copy.mean AS same_stats,
+       z_copy.count > 0 AS cells
+  FROM geoetl.stac_asset a,
+       LATERAL geoetl.zonal_stats(a.href, ST_MakeEnvelope(31, 0.5, 32, 1.5, 4326)) z_remote,
+       LATERAL geoetl.zonal_stats(a.uri, ST_MakeEnvelope(31, 0.5, 32, 1.5, 4326)) z_copy
+ WHERE a.asset_key = 'red' ORDER BY 1;
+-- verify: all agree; then a copy goes missing, another changes, stray objects appear
+SELECT * FROM geoetl.stac_verify();
+SELECT uri AS first_copy FROM geoetl.stac_asset WHERE mode = 'copy' ORDER BY item_id LIMIT 1 \gset
+SELECT uri AS second_copy FROM geoetl.stac_asset WHERE mode = 'copy' ORDER BY item_id OFFSET 1 LIMIT 1 \gset
+\i sql/include/write_file.psql
+-- the second copy rewritten with as many bytes, the first one's row pointing at nothing
+SELECT pg_temp.write_file(:'second_copy', repeat('x', (pg_stat_file(:'second_copy')).size::int));
+UPDATE geoetl.stac_asset SET uri = replace(uri, '/red.tif', '/gone.tif') WHERE uri = :'first_copy';
+SELECT pg_temp.write_file(:'fixtures' || '/store/stac/sentinel-2-l2a/stray.tif', 'nobody''s');
+SELECT problem, item_id, asset, regexp_replace(detail, '^.*/store/', '<store>/') AS detail FROM geoetl.stac_verify();
+-- bad input
+SELECT pg_temp.e($$SELECT geoetl.stac_ingest('sentinel-2-l2a', '{B04}', ST_MakeEnvelope(33, -1, 35, 1, 4326), NULL)$$);
+SELECT pg_temp.e($$SELECT geoetl.stac_ingest('sentinel-2-l2a', '{red}', ST_MakeEnvelope(33, -1, 35, 1, 4326), NULL, 'move')$$);
+SELECT pg_temp.e($$SELECT geoetl.stac_ingest('sentinel-2-l2a', '{}', ST_MakeEnvelope(33, -1, 35, 1, 4326), NULL)$$);
+SELECT pg_temp.e($$SELECT geoetl.stac_ingest(NULL, '{red}', ST_MakeEnvelope(33, -1, 35, 1, 4326), NULL)$$);
+SELECT geoetl.stac_ingest('sentinel-2-l2a', '{red}', ST_MakeEnvelope(100, 10, 101, 11, 4326), NULL) AS outside_every_item;
+
+TRUNCATE geoetl.stac_item, geoetl.stac_skipped CASCADE;
 TRUNCATE geoetl.job RESTART IDENTITY;

@@ -12,6 +12,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include "download.h"
 #include "error.h"
 
 namespace geoetl {
@@ -319,6 +320,22 @@ std::unique_ptr<Store> open_store(const std::string& setting, const std::string&
   throw Error(ErrorKind::invalid_argument, "invalid geoetl.store \"" + setting + "\"", {},
               "Use an absolute folder, or s3://bucket/prefix; empty means a folder in the data "
               "directory.");
+}
+
+std::string store_sha256(Store& store, const std::string& key, const CancelToken& cancel) {
+  const std::string path = store.gdal_path(key);
+  if (path.rfind("/vsi", 0) != 0) return sha256_file(path);
+  make_dirs(store.staging_dir());
+  const std::string copy = store.staging_dir() + "/sha256." + std::to_string(getpid());
+  store.get(key, copy, cancel);
+  try {
+    const std::string hash = sha256_file(copy);
+    unlink(copy.c_str());
+    return hash;
+  } catch (...) {
+    unlink(copy.c_str());
+    throw;
+  }
 }
 
 }  // namespace geoetl

@@ -49,6 +49,9 @@ class Store {
                      const CancelToken& cancel) = 0;
 };
 
+// SHA-256 of an object (lower-case hex): read in place when local, else through staging_dir().
+std::string store_sha256(Store& store, const std::string& key, const CancelToken& cancel);
+
 // Throws Error(invalid_argument) unless `key` is a relative path of plain names (letters,
 // digits, . _ - and /; no "..", no empty or hidden parts).
 void check_store_key(const std::string& key);

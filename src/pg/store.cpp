@@ -139,4 +139,15 @@ Datum geoetl_laads_get(PG_FUNCTION_ARGS) {
   return (Datum)0;
 }
 
+PG_FUNCTION_INFO_V1(geoetl_store_sha256);
+Datum geoetl_store_sha256(PG_FUNCTION_ARGS) {
+  const char* key = text_to_cstring(PG_GETARG_TEXT_PP(0));
+  const std::string hash = geoetl::pg::call_core([&] {
+    geoetl::pg::require_admin("reading the store");
+    const std::unique_ptr<geoetl::Store> store = geoetl::pg::current_store();
+    return geoetl::store_sha256(*store, key, geoetl::pg::interrupt_token());
+  });
+  PG_RETURN_TEXT_P(cstring_to_text(hash.c_str()));
+}
+
 }  // extern "C"

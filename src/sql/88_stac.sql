@@ -110,18 +110,10 @@ BEGIN
     RAISE EXCEPTION 'collections must name at least one collection and max_items be at least 1'
       USING ERRCODE = 'invalid_parameter_value';
   END IF;
-  IF ST_SRID(aoi) = 0 THEN
-    RAISE EXCEPTION 'aoi has no SRID' USING ERRCODE = 'invalid_parameter_value',
-      HINT = 'Give it one, e.g. ST_SetSRID(geom, 4326).';
-  END IF;
-  IF NOT ST_IsValid(aoi) OR ST_IsEmpty(aoi) THEN
-    RAISE EXCEPTION 'aoi is not a valid, non-empty geometry' USING ERRCODE = 'invalid_parameter_value',
-      DETAIL = ST_IsValidReason(aoi), HINT = 'Repair it first, e.g. with ST_MakeValid(geom).';
-  END IF;
   IF query IS NOT NULL AND jsonb_typeof(query) <> 'object' THEN
     RAISE EXCEPTION 'query must be a JSON object (STAC query extension)' USING ERRCODE = 'invalid_parameter_value';
   END IF;
-  area := ST_Transform(aoi, 4326);
+  area := geoetl._stac_area(aoi);
   body := jsonb_strip_nulls(jsonb_build_object(
     'collections', to_jsonb(collections),
     'intersects', ST_AsGeoJSON(area)::jsonb,
@@ -184,3 +176,145 @@ COMMENT ON FUNCTION geoetl._job_stac_search(jsonb) IS 'Handler of job kind stac_
 INSERT INTO geoetl.job_kind (kind, handler, lease, max_attempts, backoff, description) VALUES
   ('stac_search', 'geoetl._job_stac_search(jsonb)', '1 hour', 3, '1 minute',
    'A STAC Item Search into geoetl.stac_item (geoetl.stac_search); admins only');
+
+-- Assets: referenced in place (GDAL reads them by range requests) or copied into the store.
+CREATE TABLE geoetl.stac_asset (
+  collection text NOT NULL,
+  item_id text NOT NULL,
+  asset_key text NOT NULL,
+  href text NOT NULL,
+  mode text NOT NULL CHECK (mode IN ('reference', 'copy')),
+  uri text NOT NULL,
+  bytes bigint,
+  sha256 text,
+  ingested_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (collection, item_id, asset_key),
+  FOREIGN KEY (collection, item_id) REFERENCES geoetl.stac_item ON DELETE CASCADE,
+  CONSTRAINT stac_asset_copy CHECK ((mode = 'copy') = (bytes IS NOT NULL AND sha256 IS NOT NULL))
+);
+SELECT pg_catalog.pg_extension_config_dump('geoetl.stac_asset', '');
+COMMENT ON TABLE geoetl.stac_asset IS 'Assets of STAC items made readable: in place (reference) or copied into the store';
+COMMENT ON COLUMN geoetl.stac_asset.collection IS 'The item''s collection';
+COMMENT ON COLUMN geoetl.stac_asset.item_id IS 'The item';
+COMMENT ON COLUMN geoetl.stac_asset.asset_key IS 'The collection''s own asset key (red, nir, scl, ...)';
+COMMENT ON COLUMN geoetl.stac_asset.href IS 'Where the STAC item says the asset is';
+COMMENT ON COLUMN geoetl.stac_asset.mode IS 'reference (read in place) or copy (in the store)';
+COMMENT ON COLUMN geoetl.stac_asset.uri IS 'What geoetl reads: the href, or the store''s copy';
+COMMENT ON COLUMN geoetl.stac_asset.bytes IS 'Size of the copy';
+COMMENT ON COLUMN geoetl.stac_asset.sha256 IS 'SHA-256 of the copy, computed while it downloaded';
+COMMENT ON COLUMN geoetl.stac_asset.ingested_at IS 'When it was ingested';
+COMMENT ON INDEX geoetl.stac_asset_pkey IS 'One row per item and asset';
+
+-- The area of a STAC call in WGS 84, checked.
+CREATE FUNCTION geoetl._stac_area(aoi geometry) RETURNS geometry LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+  IF ST_SRID(aoi) = 0 THEN
+    RAISE EXCEPTION 'aoi has no SRID' USING ERRCODE = 'invalid_parameter_value',
+      HINT = 'Give it one, e.g. ST_SetSRID(geom, 4326).';
+  END IF;
+  IF NOT ST_IsValid(aoi) OR ST_IsEmpty(aoi) THEN
+    RAISE EXCEPTION 'aoi is not a valid, non-empty geometry' USING ERRCODE = 'invalid_parameter_value',
+      DETAIL = ST_IsValidReason(aoi), HINT = 'Repair it first, e.g. with ST_MakeValid(geom).';
+  END IF;
+  RETURN ST_Transform(aoi, 4326);
+END
+$$;
+COMMENT ON FUNCTION geoetl._stac_area(geometry) IS 'A STAC area of interest, checked and in WGS 84';
+
+CREATE FUNCTION geoetl.stac_ingest(collection text, asset_keys text[], aoi geometry, period tstzrange,
+                                   mode text DEFAULT 'reference')
+RETURNS int LANGUAGE plpgsql AS $$
+DECLARE
+  area geometry;
+  unknown text;
+  a record;
+  got record;
+  n int := 0;
+BEGIN
+  IF collection IS NULL OR asset_keys IS NULL OR aoi IS NULL OR mode IS NULL THEN
+    RAISE EXCEPTION 'collection, asset_keys, aoi and mode must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+  END IF;
+  IF mode NOT IN ('reference', 'copy') THEN
+    RAISE EXCEPTION 'mode must be reference or copy, not "%"', mode USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+  IF cardinality(asset_keys) = 0 THEN
+    RAISE EXCEPTION 'asset_keys must name at least one asset' USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+  area := geoetl._stac_area(aoi);
+  CREATE TEMP TABLE IF NOT EXISTS pg_temp.geoetl_stac_pick (collection text, item_id text, assets jsonb) ON COMMIT DROP;
+  TRUNCATE pg_temp.geoetl_stac_pick;
+  INSERT INTO pg_temp.geoetl_stac_pick
+  SELECT i.collection, i.item_id, i.assets FROM geoetl.stac_item i
+   WHERE i.collection = stac_ingest.collection AND ST_Intersects(i.geometry, area)
+     AND (period IS NULL OR i.datetime <@ period);
+  SELECT string_agg(k, ', ') INTO unknown FROM unnest(asset_keys) k
+   WHERE EXISTS (SELECT 1 FROM pg_temp.geoetl_stac_pick)
+     AND NOT EXISTS (SELECT 1 FROM pg_temp.geoetl_stac_pick p WHERE p.assets ? k);
+  IF unknown IS NOT NULL THEN
+    RAISE EXCEPTION 'no item of % in the area and period has the asset(s) %', collection, unknown
+      USING ERRCODE = 'invalid_parameter_value',
+            HINT = 'This collection''s asset keys: ' || (SELECT string_agg(DISTINCT k, ', ' ORDER BY k)
+                                                         FROM pg_temp.geoetl_stac_pick p, jsonb_object_keys(p.assets) k) || '.';
+  END IF;
+  FOR a IN SELECT p.collection, p.item_id, k AS asset_key, p.assets->k->>'href' AS href, p.assets->k->>'type' AS type
+             FROM pg_temp.geoetl_stac_pick p, unnest(asset_keys) k
+            WHERE p.assets->k->>'href' IS NOT NULL ORDER BY p.item_id, k LOOP
+    IF mode = 'reference' THEN
+      got := NULL;
+      INSERT INTO geoetl.stac_asset AS s (collection, item_id, asset_key, href, mode, uri)
+      VALUES (a.collection, a.item_id, a.asset_key, a.href, 'reference', a.href)
+      ON CONFLICT ON CONSTRAINT stac_asset_pkey DO UPDATE
+         SET href = EXCLUDED.href, mode = 'reference', uri = EXCLUDED.uri, bytes = NULL, sha256 = NULL, ingested_at = now();
+    ELSE
+      SELECT * INTO got FROM geoetl._store_fetch(a.href,
+        format('stac/%s/%s/%s%s', a.collection, a.item_id, a.asset_key,
+               CASE WHEN a.type ILIKE '%tiff%' OR a.href ~* '\.tiff?$' THEN '.tif' ELSE '' END),
+        CASE WHEN a.type ILIKE '%tiff%' OR a.href ~* '\.tiff?$' THEN 'tiff' ELSE 'any' END, false);
+      INSERT INTO geoetl.stac_asset AS s (collection, item_id, asset_key, href, mode, uri, bytes, sha256)
+      VALUES (a.collection, a.item_id, a.asset_key, a.href, 'copy', got.uri, got.bytes, got.sha256)
+      ON CONFLICT ON CONSTRAINT stac_asset_pkey DO UPDATE
+         SET href = EXCLUDED.href, mode = 'copy', uri = EXCLUDED.uri, bytes = EXCLUDED.bytes,
+             sha256 = EXCLUDED.sha256, ingested_at = now();
+    END IF;
+    n := n + 1;
+    PERFORM geoetl.report_progress(format('%s assets', n));
+  END LOOP;
+  RETURN n;
+END
+$$;
+COMMENT ON FUNCTION geoetl.stac_ingest(text, text[], geometry, tstzrange, text) IS
+  'Makes the given assets of a collection''s items (in geoetl.stac_item, in the area and period) '
+  'readable: reference keeps the href (read in place), copy downloads into the store (checked, hashed)';
+
+CREATE FUNCTION geoetl._store_sha256(key text) RETURNS text
+AS 'MODULE_PATHNAME', 'geoetl_store_sha256' LANGUAGE C VOLATILE STRICT;
+COMMENT ON FUNCTION geoetl._store_sha256(text) IS 'SHA-256 of a store object, read again';
+
+CREATE FUNCTION geoetl.stac_verify()
+RETURNS TABLE (problem text, collection text, item_id text, asset text, detail text) LANGUAGE plpgsql AS $$
+BEGIN
+  CREATE TEMP TABLE IF NOT EXISTS pg_temp.geoetl_stac_store (key text, size bigint, uri text) ON COMMIT DROP;
+  TRUNCATE pg_temp.geoetl_stac_store;
+  INSERT INTO pg_temp.geoetl_stac_store SELECT * FROM geoetl.store_list('stac/');
+  RETURN QUERY
+  SELECT 'missing from the store', a.collection, a.item_id, a.asset_key, a.uri
+    FROM geoetl.stac_asset a
+   WHERE a.mode = 'copy' AND NOT EXISTS (SELECT 1 FROM pg_temp.geoetl_stac_store s WHERE s.uri = a.uri)
+  UNION ALL
+  SELECT 'size mismatch', a.collection, a.item_id, a.asset_key, format('%s bytes recorded, %s in the store', a.bytes, s.size)
+    FROM geoetl.stac_asset a JOIN pg_temp.geoetl_stac_store s ON s.uri = a.uri
+   WHERE a.mode = 'copy' AND s.size <> a.bytes
+  UNION ALL
+  SELECT 'checksum mismatch', a.collection, a.item_id, a.asset_key, 'the copy''s SHA-256 is not the one recorded'
+    FROM geoetl.stac_asset a JOIN pg_temp.geoetl_stac_store s ON s.uri = a.uri
+   WHERE a.mode = 'copy' AND s.size = a.bytes AND geoetl._store_sha256(s.key) <> a.sha256
+  UNION ALL
+  SELECT 'object without item', NULL, NULL, NULL, s.uri
+    FROM pg_temp.geoetl_stac_store s
+   WHERE NOT EXISTS (SELECT 1 FROM geoetl.stac_asset a WHERE a.uri = s.uri)
+  ORDER BY 1, 2, 3, 4, 5;
+END
+$$;
+COMMENT ON FUNCTION geoetl.stac_verify() IS
+  'Where geoetl.stac_asset and the store disagree: copies missing from the store, size or checksum '
+  'mismatches, and store objects under stac/ that no asset row names';
