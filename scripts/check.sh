@@ -103,6 +103,7 @@ python3 test/fixtures/laads_layout.py "$GEOETL_FIXTURES/nightlights" "$GEOETL_FI
   || { record fixtures 0 1; finish; }
 chmod -R a+rwX "$GEOETL_FIXTURES/laads"  # the SQL tests add broken files to it
 mkdir -p "$GEOETL_FIXTURES/store" && chmod 1777 "$GEOETL_FIXTURES/store"  # geoetl.store for the SQL tests
+mkdir -p "$GEOETL_FIXTURES/readonly-store" && chmod 0555 "$GEOETL_FIXTURES/readonly-store"  # as a full disk
 extra_regress=
 SHARED=$(cd "$ROOT/.." && pwd)/shared
 if [[ -f $SHARED/data/rasterstats/slope.tif ]]; then
@@ -128,8 +129,11 @@ for _ in $(seq 50); do [[ -f $GEOETL_FIXTURES/http.port ]] && break; sleep 0.1; 
 export GEOETL_HTTP=http://127.0.0.1:$(cat "$GEOETL_FIXTURES/http.port")
 
 # A STAC API on 127.0.0.1 (items shaped like EarthSearch's, paged with next links); every item's
-# red, nir and scl assets are served from copies of lights.tif.
-for band in red nir scl; do cp "$GEOETL_FIXTURES/lights.tif" "$GEOETL_FIXTURES/$band.tif"; done
+# red, nir and scl assets are served from cloud-optimized copies of lights.tif.
+for band in red nir scl; do
+  gdal_translate -q -of COG -co COMPRESS=DEFLATE "$GEOETL_FIXTURES/lights.tif" "$GEOETL_FIXTURES/$band.tif" \
+    || { record fixtures 0 1; finish; }
+done
 rm -f "$GEOETL_FIXTURES/stac.port"
 python3 test/fixtures/stac_server.py "$GEOETL_FIXTURES/stac.port" "$GEOETL_FIXTURES" &
 STAC_PID=$!

@@ -105,6 +105,26 @@ CALL geoetl.run_jobs();
 SELECT state, errors->0->>'sqlstate' AS sqlstate, errors->0->>'message' AS message FROM geoetl.job WHERE job_id = :html;
 SELECT count(*) AS stored FROM geoetl.store_list('blackmarble/VNP46A3/');
 SELECT count(*) AS staged_leftovers FROM pg_ls_dir(:'fixtures' || '/store/.staging') f;
+-- a download cancelled by statement_timeout, and a store the server cannot write (read-only
+-- folder: as a full disk would): clear errors, no file, no row
+SELECT set_config('geoetl.laads_url', :'http' || '/h5faults/slow-5/bearer/laads', false) IS NOT NULL AS laads_url;
+SELECT regexp_replace(key, '^.*/', '') AS slow_name FROM geoetl.store_list('blackmarble/VNP46A2/2024/036/') LIMIT 1 \gset
+SET statement_timeout = 1000;
+SELECT * FROM geoetl._store_fetch(current_setting('geoetl.laads_url') || '/5200/VNP46A2/2024/036/' || :'slow_name',
+                                  'blackmarble/cancelled.h5', 'hdf5', true);
+RESET statement_timeout;
+SELECT count(*) AS cancelled_in_store FROM geoetl.store_list('blackmarble/cancelled');
+SELECT set_config('geoetl.laads_url', :'http' || '/bearer/laads', false) IS NOT NULL AS laads_url;
+SELECT count(*) AS staged_leftovers FROM pg_ls_dir(:'fixtures' || '/store/.staging') f;
+SELECT set_config('geoetl.store', :'fixtures' || '/readonly-store', false) IS NOT NULL AS store;
+SELECT geoetl.enqueue('fetch_blackmarble', '{"product": "VNP46A2", "date": "2024-02-16", "tile": "h21v08"}', max_attempts => 1) AS ro \gset
+CALL geoetl.run_jobs();
+SELECT state, errors->0->>'sqlstate' AS sqlstate, replace(errors->0->>'message', :'fixtures', '<fixtures>') AS message,
+       (SELECT count(*) FROM geoetl.granule_fetch WHERE date = '2024-02-16') AS recorded,
+       (SELECT count(*) FROM pg_ls_dir(:'fixtures' || '/readonly-store') f) AS files
+  FROM geoetl.job WHERE job_id = :ro;
+SELECT set_config('geoetl.store', :'fixtures' || '/store', false) IS NOT NULL AS store;
+
 -- a day the archive does not have: missing, and the rest goes on
 SELECT geoetl.enqueue('fetch_blackmarble', '{"product": "VNP46A2", "date": "2023-07-01", "tile": "h21v08"}') AS absent \gset
 CALL geoetl.run_jobs();
