@@ -148,6 +148,7 @@ class LocalStore : public Store {
   std::string gdal_path(const std::string& key) const override { return path(key); }
   std::string uri(const std::string& key) const override { return path(key); }
   std::string staging_dir() const override { return root_ + "/.staging"; }
+  std::string local_copy(const std::string& key) const override { return path(key); }
   void adopt(const std::string& staged_file, const std::string& key, const CancelToken&) override {
     const std::string dest = path(key);
     make_dirs(parent_of(dest));
@@ -281,7 +282,13 @@ class S3Store : public Store {
   void adopt(const std::string& staged_file, const std::string& key,
              const CancelToken& cancel) override {
     put(staged_file, key, cancel);
-    unlink(staged_file.c_str());
+    const std::string copy = local_copy(key);
+    make_dirs(parent_of(copy));
+    if (rename(staged_file.c_str(), copy.c_str()) != 0) unlink(staged_file.c_str());
+  }
+  std::string local_copy(const std::string& key) const override {
+    check_store_key(key);
+    return staging_.substr(0, staging_.rfind('/')) + "/.cache/" + key;
   }
 
  private:

@@ -43,10 +43,13 @@ class Store {
   // A local folder for files on their way into the store: the store's own folder when it is
   // local (so a put is a rename), else a temporary folder.
   virtual std::string staging_dir() const = 0;
-  // Moves a local file from staging_dir() to `key`: a rename for a local store, else put and
-  // delete.
+  // Moves a local file from staging_dir() to `key`: a rename for a local store; else a put, the
+  // file then kept as the object's local copy (local_copy()).
   virtual void adopt(const std::string& staged_file, const std::string& key,
                      const CancelToken& cancel) = 0;
+  // A local file with the object's bytes, for readers that need one (GDAL 3.6 reads HDF5 only
+  // from local files): the object itself when the store is local, else the copy adopt() kept.
+  virtual std::string local_copy(const std::string& key) const = 0;
 };
 
 // SHA-256 of an object (lower-case hex): read in place when local, else through staging_dir().

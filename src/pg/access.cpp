@@ -32,9 +32,18 @@ const char* const allow_hint =
 
 }  // namespace
 
+std::vector<std::string> readable_sources() {
+  std::vector<std::string> prefixes = allowed_sources();
+  const std::string data_dir = pg_guard([] { return std::string(DataDir); });
+  const std::string store = store_setting_value();
+  prefixes.push_back(store.empty() ? data_dir + "/geoetl_store/" : store + "/");
+  prefixes.push_back(data_dir + "/geoetl_store/.cache/");
+  return prefixes;
+}
+
 bool check_read_access(const std::string& raster) {
   if (require_admin("reading rasters")) return true;
-  if (!source_allowed(raster, allowed_sources()))
+  if (!source_allowed(raster, readable_sources()))
     throw Error(ErrorKind::permission_denied, "raster source \"" + raster + "\" is not allowed",
                 "Only superusers read outside the prefixes listed in geoetl.allowed_sources.",
                 allow_hint);

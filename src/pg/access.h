@@ -2,6 +2,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 namespace geoetl::pg {
 
@@ -12,6 +13,10 @@ bool check_read_access(const std::string& raster);
 // Superusers: true; geoetl_admin members: false; anyone else: Error(permission_denied) saying
 // that `what` requires the role.
 bool require_admin(const char* what);
+
+// What admins may read: geoetl.allowed_sources, plus the store's own local files (a local
+// store's folder, and the local copies kept of an S3 store's objects).
+std::vector<std::string> readable_sources();
 
 // The same for fetching a URL (geoetl.http_get and downloads); the error names the URL.
 bool check_fetch_access(const std::string& url);

@@ -31,7 +31,7 @@ Datum geoetl_scan_granules(PG_FUNCTION_ARGS) {
   auto* rsi = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
   geoetl::pg::call_core([&] {
     const bool superuser = geoetl::pg::check_read_access(location);
-    const std::vector<std::string> prefixes = geoetl::pg::allowed_sources();
+    const std::vector<std::string> prefixes = geoetl::pg::readable_sources();
     geoetl::RasterOpenOptions ro;
     ro.restrict_drivers = !superuser;
     ro.gdal = geoetl::pg::gdal_settings();

@@ -110,10 +110,11 @@ Datum geoetl_store_fetch(PG_FUNCTION_ARGS) {
       throw;
     }
     const std::string uri = store->uri(key);
+    const std::string local = store->local_copy(key);
     geoetl::pg::pg_guard([&] {
-      Datum v[3] = {CStringGetTextDatum(uri.c_str()), Int64GetDatum(static_cast<int64>(d.bytes)),
-                    CStringGetTextDatum(d.sha256.c_str())};
-      bool n[3] = {false, false, false};
+      Datum v[4] = {CStringGetTextDatum(uri.c_str()), Int64GetDatum(static_cast<int64>(d.bytes)),
+                    CStringGetTextDatum(d.sha256.c_str()), CStringGetTextDatum(local.c_str())};
+      bool n[4] = {false, false, false, false};
       tuplestore_putvalues(rsi->setResult, rsi->setDesc, v, n);
     });
   });

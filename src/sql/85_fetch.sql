@@ -8,11 +8,12 @@ COMMENT ON FUNCTION geoetl.store_list(text) IS
   'catalog rows use';
 
 CREATE FUNCTION geoetl._store_fetch(url text, key text, kind text, laads boolean)
-RETURNS TABLE (uri text, bytes bigint, sha256 text)
+RETURNS TABLE (uri text, bytes bigint, sha256 text, local_path text)
 AS 'MODULE_PATHNAME', 'geoetl_store_fetch' LANGUAGE C VOLATILE STRICT;
 COMMENT ON FUNCTION geoetl._store_fetch(text, text, text, boolean) IS
   'Downloads url into the store as key, checked (kind: hdf5, tiff, json or any), with the LAADS '
-  'bearer token when laads';
+  'bearer token when laads; local_path is a local file with its bytes (the object itself, or the '
+  'copy kept of an S3 object)';
 
 CREATE FUNCTION geoetl._laads_get(path text) RETURNS TABLE (status int, body bytea)
 AS 'MODULE_PATHNAME', 'geoetl_laads_get' LANGUAGE C VOLATILE STRICT;
@@ -30,6 +31,7 @@ CREATE TABLE geoetl.granule_fetch (
   uri text,
   bytes bigint,
   sha256 text,
+  local_path text,
   detail text,
   updated_at timestamptz NOT NULL DEFAULT now(),
   PRIMARY KEY (product, date, tile_h, tile_v),
@@ -47,6 +49,7 @@ COMMENT ON COLUMN geoetl.granule_fetch.name IS 'The file name in the archive';
 COMMENT ON COLUMN geoetl.granule_fetch.uri IS 'Where the store keeps it';
 COMMENT ON COLUMN geoetl.granule_fetch.bytes IS 'Its size';
 COMMENT ON COLUMN geoetl.granule_fetch.sha256 IS 'SHA-256 of the file, computed while it downloaded';
+COMMENT ON COLUMN geoetl.granule_fetch.local_path IS 'The local file it is registered from (with an S3 store: the copy kept in the data directory)';
 COMMENT ON COLUMN geoetl.granule_fetch.detail IS 'Why it is missing, or how it was registered';
 COMMENT ON COLUMN geoetl.granule_fetch.updated_at IS 'When the row last changed';
 COMMENT ON INDEX geoetl.granule_fetch_pkey IS 'One row per product, day and tile';
@@ -142,7 +145,8 @@ BEGIN
    WHERE s.key LIKE format('%%.A%s.%s.%%', to_char(day, 'YYYYDDD'), tile)
    ORDER BY s.key DESC LIMIT 1;
   IF got.key IS NOT NULL AND EXISTS (SELECT 1 FROM geoetl.granule_fetch g WHERE g.uri = got.uri AND g.bytes = got.size) THEN
-    outcome := jsonb_build_object('state', 'already', 'uri', got.uri);
+    outcome := jsonb_build_object('state', 'already', 'uri', got.uri,
+                                  'local_path', (SELECT g.local_path FROM geoetl.granule_fetch g WHERE g.uri = got.uri));
   ELSE
     SELECT * INTO listing FROM geoetl._laads_get(folder || '.json');
     IF listing.status = 404 THEN
@@ -179,17 +183,17 @@ BEGIN
       SELECT * INTO got FROM geoetl._store_fetch(
         format('%s/%s/%s', current_setting('geoetl.laads_url'), folder, name),
         format('blackmarble/%s/%s/%s', product, to_char(day, 'YYYY/DDD'), name), 'hdf5', true);
-      INSERT INTO geoetl.granule_fetch AS g (product, date, tile_h, tile_v, state, name, uri, bytes, sha256, detail)
+      INSERT INTO geoetl.granule_fetch AS g (product, date, tile_h, tile_v, state, name, uri, bytes, sha256, local_path, detail)
       VALUES (product, day, substr(tile, 2, 2)::int, substr(tile, 5, 2)::int, 'fetched', name, got.uri, got.bytes,
-              got.sha256, NULL)
+              got.sha256, got.local_path, NULL)
       ON CONFLICT ON CONSTRAINT granule_fetch_pkey DO UPDATE
          SET state = 'fetched', name = EXCLUDED.name, uri = EXCLUDED.uri, bytes = EXCLUDED.bytes,
-             sha256 = EXCLUDED.sha256, detail = NULL, updated_at = now();
-      outcome := jsonb_build_object('state', 'fetched', 'uri', got.uri, 'bytes', got.bytes);
+             sha256 = EXCLUDED.sha256, local_path = EXCLUDED.local_path, detail = NULL, updated_at = now();
+      outcome := jsonb_build_object('state', 'fetched', 'uri', got.uri, 'bytes', got.bytes, 'local_path', got.local_path);
     END IF;
   END IF;
-  IF outcome->>'uri' LIKE '/%' THEN  -- a local store: register the day's files (HDF5 needs a local file)
-    PERFORM geoetl.register_rasters(product, regexp_replace(outcome->>'uri', '/[^/]+$', ''));
+  IF outcome->>'local_path' IS NOT NULL THEN  -- the day's local files (GDAL 3.6 reads HDF5 only from those)
+    PERFORM geoetl.register_rasters(product, regexp_replace(outcome->>'local_path', '/[^/]+$', ''));
   END IF;
   PERFORM geoetl._chain_nightlights(product, day);
   RETURN outcome;

@@ -60,6 +60,10 @@ check "both granules are fetched into the S3 store" is \
 check "the store lists them with the sizes recorded" is \
   "SELECT count(*) FROM geoetl.store_list('blackmarble/') s JOIN geoetl.granule_fetch g ON g.uri = s.uri AND g.bytes = s.size" 2
 check "s3rver holds them" test "$(find "$WORK/s3" -name '*.h5*' | wc -l)" -ge 2
+check "they are registered from the local copies kept for GDAL (HDF5 needs a local file)" is \
+  "SELECT count(*), bool_and(r.uri LIKE '%/geoetl_store/.cache/blackmarble/VNP46A2/2024/%') FROM geoetl.raster r JOIN geoetl.granule_fetch g ON g.local_path = r.uri" "2|t"
+check "so the month's metrics read them" is \
+  "SELECT days_with_data FROM geoetl.nightlight_metrics($area::bigint, '2024-02-01')" 2
 
 # failures with the secrets in play: wrong S3 keys (s3rver checks the key id, not v4
 # signatures), a wrong token

@@ -147,6 +147,7 @@ TEST_P(StoreTest, StagedFilesAreAdopted) {
   store_->adopt(staging + "/incoming", "in/file.txt", CancelToken());
   EXPECT_EQ(store_->size_of("in/file.txt"), 6u);
   EXPECT_FALSE(std::filesystem::exists(staging + "/incoming"));
+  EXPECT_EQ(read_all(store_->local_copy("in/file.txt")), "staged");  // S3: the copy kept locally
   EXPECT_EQ(store_->list("").size(), 1u);  // the staging folder is not part of the store
 }
 
