@@ -15,15 +15,9 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 DAYS=${1:-30}
 SIZE=${2:-2400}
-export GEOETL_PGDIR=${GEOETL_BENCH_PGDIR:-$ROOT/.pgdata-bench}
-
-scripts/install-deps.sh >/dev/null
-cmake -S . -B build -DGEOETL_BUILD_BENCH=ON >/dev/null
-cmake --build build -j "$(nproc)" --target bench_nightlights geoetl_blackmarble >/dev/null
-make -j "$(nproc)" >/dev/null && make install >/dev/null
-scripts/pgcluster.sh start
-trap 'scripts/pgcluster.sh stop >/dev/null' EXIT
-eval "$(scripts/pgcluster.sh env)"
+. bench/lib/setup.sh
+bench_build bench_nightlights geoetl_blackmarble
+bench_cluster
 DATA=$(readlink -f "$GEOETL_PGDIR")/nightlights-$DAYS-$SIZE
 if [[ ! -f $DATA/.complete ]]; then
   echo "writing $DAYS daily granules of $SIZE x $SIZE pixels into $DATA ..."

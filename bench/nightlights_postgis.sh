@@ -14,12 +14,10 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 DAYS=${1:-30}
 SIZE=${2:-2400}
-export GEOETL_PGDIR=${GEOETL_BENCH_PGDIR:-$ROOT/.pgdata-bench}
+. bench/lib/setup.sh
 DATA=$(readlink -f "$GEOETL_PGDIR")/nightlights-$DAYS-$SIZE
 [[ -f $DATA/.complete ]] || { echo "run bench/nightlights.sh $DAYS $SIZE first" >&2; exit 2; }
-scripts/pgcluster.sh start >/dev/null
-trap 'scripts/pgcluster.sh stop >/dev/null' EXIT
-eval "$(scripts/pgcluster.sh env)"
+bench_cluster
 
 TIFS=$DATA/postgis-tifs
 if [[ ! -f $TIFS/.complete ]]; then

@@ -18,13 +18,9 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 JOBS=${1:-20000}
-export GEOETL_PGDIR=${GEOETL_BENCH_PGDIR:-$ROOT/.pgdata-bench}
-
-scripts/install-deps.sh >/dev/null
-make -j "$(nproc)" >/dev/null && make install >/dev/null
-scripts/pgcluster.sh start >/dev/null
-trap 'scripts/pgcluster.sh stop >/dev/null' EXIT
-eval "$(scripts/pgcluster.sh env)"
+. bench/lib/setup.sh
+bench_build
+bench_cluster
 
 psql -X -q -v ON_ERROR_STOP=1 <<'SQL'
 SET client_min_messages = warning;

@@ -14,15 +14,9 @@
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
-export GEOETL_PGDIR=${GEOETL_BENCH_PGDIR:-$ROOT/.pgdata-bench}
-
-scripts/install-deps.sh >/dev/null
-cmake -S . -B build -DGEOETL_BUILD_BENCH=ON >/dev/null
-cmake --build build -j "$(nproc)" --target bench_zonal geoetl_fixtures >/dev/null
-make -j "$(nproc)" >/dev/null && make install >/dev/null
-scripts/pgcluster.sh start
-trap 'scripts/pgcluster.sh stop >/dev/null' EXIT
-eval "$(scripts/pgcluster.sh env)"
+. bench/lib/setup.sh
+bench_build bench_zonal geoetl_fixtures
+bench_cluster
 DATA=$GEOETL_PGDIR/bench
 mkdir -p "$DATA"
 [[ -f $DATA/bench_lights.tif && -f $DATA/bench_global.tif ]] || build/geoetl_fixtures --bench "$DATA"
