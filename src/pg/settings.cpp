@@ -25,7 +25,8 @@ int raster_cache = 16;
 int quantile_memory_mb = 128;
 int http_timeout = 60;
 int http_connect_timeout = 10;
-int http_max_body = 64;  // MB
+int http_max_body = 64;   // MB
+int download_max = 4096;  // MB
 char* s3_endpoint = nullptr;
 char* s3_region = nullptr;
 char* s3_access_key = nullptr;
@@ -144,6 +145,9 @@ void define_settings() {
   DefineCustomIntVariable(
       "geoetl.http_max_body_mb", "Largest response body geoetl.http_get keeps in memory, in MB.",
       nullptr, &http_max_body, 64, 1, 1023, PGC_USERSET, GUC_UNIT_MB, nullptr, nullptr, nullptr);
+  DefineCustomIntVariable(
+      "geoetl.download_max_mb", "Largest file a download may write into the store, in MB.", nullptr,
+      &download_max, 4096, 1, INT_MAX / 2, PGC_SUSET, GUC_UNIT_MB, nullptr, nullptr, nullptr);
   define_string("geoetl.store",
                 "Where fetched files go: an absolute folder, or s3://bucket/prefix (empty: "
                 "geoetl_store in the data directory).",
@@ -189,6 +193,9 @@ size_t quantile_cells() {
 
 int http_max_body_mb() {
   return http_max_body;
+}
+int download_max_mb() {
+  return download_max;
 }
 
 std::string store_setting_value() {

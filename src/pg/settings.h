@@ -15,6 +15,7 @@ std::vector<std::string> allowed_sources();
 size_t raster_cache_size();
 size_t quantile_cells();
 int http_max_body_mb();             // geoetl.http_get's limit
+int download_max_mb();              // geoetl.download_max_mb: a download's limit
 std::string store_setting_value();  // geoetl.store
 std::string laads_base_url();       // geoetl.laads_url
 std::string laads_bearer_token();   // geoetl.laads_token (never shown to anyone)

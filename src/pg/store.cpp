@@ -89,7 +89,8 @@ Datum geoetl_store_fetch(PG_FUNCTION_ARGS) {
   geoetl::pg::call_core([&] {
     geoetl::check_store_key(key);
     const geoetl::FileKind expected = file_kind(kind);
-    const geoetl::HttpOptions o = laads ? laads_options(url) : geoetl::pg::fetch_options(url);
+    geoetl::HttpOptions o = laads ? laads_options(url) : geoetl::pg::fetch_options(url);
+    o.max_body_bytes = static_cast<uint64_t>(geoetl::pg::download_max_mb()) << 20;  // the disk
     const std::unique_ptr<geoetl::Store> store = geoetl::pg::current_store();
     const std::string staging = store->staging_dir();
     std::error_code ec;

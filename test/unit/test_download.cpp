@@ -125,6 +125,19 @@ TEST_F(Download, AFailedDownloadLeavesTheFileItWouldReplaceAlone) {
   EXPECT_EQ(read_all(store_->file("out.h5")), read_all(served_->file("granule.h5")));
 }
 
+TEST_F(Download, AFileOverTheLimitStopsAndLeavesNothing) {
+  HttpOptions o = quick();
+  o.max_body_bytes = 1000;  // granule.h5 has 5008 bytes
+  try {
+    download_file(server_->url("/granule.h5"), store_->file("g.h5"), FileKind::hdf5, o,
+                  CancelToken());
+    ADD_FAILURE() << "no error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::limit_exceeded);
+  }
+  EXPECT_TRUE(store_files().empty());
+}
+
 TEST_F(Download, ACancelledDownloadLeavesNothing) {
   const auto start = std::chrono::steady_clock::now();
   const CancelToken soon([start] {
