@@ -1,0 +1,132 @@
+// Time windows: date_bin arithmetic and a streaming aggregator of count/mean/min/max/stddev per
+// (window, group, column), the core of geoetl.aggregate_window.
+//
+// The statistics follow PostgreSQL's float8 aggregates step by step (Youngs-Cramer sums,
+// NaN sorting above every number), so a window fed the same values in the same order gives the
+// same bits as count/avg/min/max/stddev. Memory holds one accumulator per open window and group,
+// never the rows: windows are emitted and their storage reused as they close.
+#pragma once
+
+#include <cmath>
+#include <cstddef>
+#include <limits>
+#include <cstdint>
+#include <map>
+#include <vector>
+
+namespace geoetl::window {
+
+// The start of the window holding t: origin + k * stride with k = floor((t - origin) / stride),
+// as PostgreSQL's date_bin. All values in microseconds. False when the result overflows.
+bool bin_start(int64_t t, int64_t stride, int64_t origin, int64_t* start) noexcept;
+
+// One column's statistics in one window.
+struct Moments {
+  int64_t n = 0;
+  double sx = 0, sxx = 0, min = 0, max = 0;
+  bool overflow = false;  // finite inputs gave an infinite sum (PostgreSQL: "value out of range")
+
+  inline void add(double x) noexcept;
+  bool has_mean() const noexcept { return n > 0; }
+  double mean() const noexcept { return sx / static_cast<double>(n); }
+  bool has_stddev() const noexcept { return n > 1; }
+  double stddev() const noexcept;  // sample standard deviation
+};
+
+// Accumulators keyed by (window start, group). Groups are small dense ids given by the caller.
+class Aggregator {
+ public:
+  // columns: values per row; budget: open (window, group) accumulators, max_windows: open
+  // windows, kept before the oldest windows are emitted early (shed).
+  Aggregator(size_t columns, size_t budget, size_t max_windows = 1024);
+
+  // The column accumulators of (start, group), created when new. nullptr when that window was
+  // already emitted: the input is not in time order beyond the budget.
+  Moments* slot(int64_t start, uint32_t group) {
+    if (last_ != nullptr && last_start_ == start && group < last_->position.size()) {
+      const int32_t p = last_->position[group];  // the common case: the previous row's window
+      if (p >= 0) return &last_->moments[static_cast<size_t>(p) * columns_];
+    }
+    return slot_slow(start, group);
+  }
+
+  size_t open_accumulators() const noexcept { return open_; }
+  size_t open_windows() const noexcept { return windows_.size(); }
+  bool over_budget() const noexcept { return open_ > budget_ || windows_.size() > max_windows_; }
+
+  // emit(start, group, const Moments* columns) for each accumulator of the windows chosen, in
+  // window order (groups in the order first seen); their storage is then reused.
+  template <typename Emit>
+  void close_before(int64_t start, Emit&& emit) {  // every window that starts before `start`
+    while (!windows_.empty() && windows_.begin()->first < start) close_oldest(emit);
+  }
+  template <typename Emit>
+  void shed(Emit&& emit) {  // oldest windows until a quarter of the budget is free again
+    while (!windows_.empty() &&
+           (open_ > budget_ - budget_ / 4 || windows_.size() > max_windows_ - max_windows_ / 4))
+      close_oldest(emit);
+  }
+  template <typename Emit>
+  void close_all(Emit&& emit) {
+    while (!windows_.empty()) close_oldest(emit);
+  }
+
+  // Forgets everything (used before the input is read again, in order).
+  void clear();
+
+ private:
+  struct Window {
+    std::vector<int32_t> position;  // by group id: index into groups/moments, -1 when absent
+    std::vector<uint32_t> groups;   // group ids in the order first seen
+    std::vector<Moments> moments;   // groups.size() * columns
+  };
+
+  template <typename Emit>
+  void close_oldest(Emit& emit) {
+    auto it = windows_.begin();
+    Window& w = it->second;
+    for (size_t i = 0; i < w.groups.size(); i++) emit(it->first, w.groups[i], &w.moments[i * columns_]);
+    emitted_ = true;
+    last_emitted_ = it->first;
+    open_ -= w.groups.size();
+    recycle(it);
+  }
+  void recycle(std::map<int64_t, Window>::iterator it);
+  Moments* slot_slow(int64_t start, uint32_t group);
+  using Windows = std::map<int64_t, Window>;
+
+  size_t columns_, budget_, max_windows_;
+  size_t open_ = 0;
+  Windows windows_;
+  std::vector<Windows::node_type> spare_;  // closed windows' nodes and storage, reused
+  bool emitted_ = false;
+  int64_t last_emitted_ = 0;
+  Window* last_ = nullptr;  // the window of the previous call (rows come in runs)
+  int64_t last_start_ = 0;
+};
+
+// PostgreSQL's float8_accum (Youngs-Cramer), float8smaller and float8larger.
+inline void Moments::add(double x) noexcept {
+  const double n_old = static_cast<double>(n);
+  n++;
+  if (n_old > 0) {
+    const double sx_old = sx;
+    const double nd = n_old + 1;
+    sx += x;
+    const double tmp = x * nd - sx;
+    sxx += tmp * tmp / (nd * n_old);
+    if (__builtin_expect(std::isinf(sx) || std::isinf(sxx), 0)) {
+      if (!std::isinf(sx_old) && !std::isinf(x)) overflow = true;
+      sxx = std::numeric_limits<double>::quiet_NaN();
+    }
+    // NaN sorts above every number
+    if (std::isnan(min) ? !std::isnan(x) : (!std::isnan(x) && x < min)) min = x;
+    if (!std::isnan(max) && (std::isnan(x) || x > max)) max = x;
+  } else {
+    sx = x;
+    if (std::isnan(x) || std::isinf(x)) sxx = std::numeric_limits<double>::quiet_NaN();
+    min = max = x;
+  }
+}
+
+}  // namespace geoetl::window

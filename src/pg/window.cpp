@@ -1,0 +1,520 @@
+// geoetl.aggregate_window(): count/mean/min/max/stddev of value columns per date_bin window
+// (and group), streamed from a table or view into the core's window::Aggregator.
+//
+// Two ways to read. A plain table read over much of its rows is scanned directly (table AM,
+// no executor), keeping windows open until a memory budget (work_mem) is reached and emitting
+// the oldest first; should a row then arrive for a window already emitted, the result so far is
+// dropped and the rows are read again in time order. Everything else (views, row security,
+// inheritance, a narrow range an index serves) runs "SELECT ... ORDER BY time" through the
+// executor, emitting each window as soon as the time passes it. Either way memory holds open
+// windows, never rows.
+extern "C" {
+#include "postgres.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_inherits.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "lib/stringinfo.h"
+#include "miscadmin.h"
+#include "nodes/plannodes.h"
+#include "tcop/dest.h"
+#include "utils/acl.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/datetime.h"
+#include "utils/lsyscache.h"
+#include "utils/plancache.h"
+#include "utils/rel.h"
+#include "utils/rls.h"
+#include "utils/snapmgr.h"
+#include "utils/timestamp.h"
+#include "utils/tuplestore.h"
+}
+
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "boundary.h"
+#include "window.h"
+
+namespace {
+
+using geoetl::window::Aggregator;
+using geoetl::window::Moments;
+
+// What to read, checked against the catalog.
+struct Request {
+  Oid relid;
+  char relkind;
+  char* relname;       // quoted, schema-qualified
+  AttrNumber time_att;
+  Oid time_type;       // TIMESTAMPTZOID or TIMESTAMPOID
+  int ncols;
+  AttrNumber* value_att;
+  Oid* value_type;     // base types: int2, int4, int8, float4, float8, numeric
+  Datum* column_name;  // text, for the result rows
+  AttrNumber group_att;  // 0: no group_by
+  Oid group_type;
+  int64 stride;  // microseconds
+  TimestampTz from, to, origin;
+};
+
+[[noreturn]] void null_argument(const char* name) {
+  ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+                  errmsg("aggregate_window: %s must not be NULL", name)));
+}
+
+AttrNumber column_of(const Request& r, const char* column, Oid* type) {
+  const AttrNumber att = get_attnum(r.relid, column);
+  if (att == InvalidAttrNumber || att < 0)
+    ereport(ERROR, (errcode(ERRCODE_UNDEFINED_COLUMN),
+                    errmsg("column \"%s\" of relation %s does not exist", column, r.relname)));
+  *type = getBaseType(get_atttype(r.relid, att));
+  return att;
+}
+
+bool is_numeric_type(Oid t) {
+  return t == INT2OID || t == INT4OID || t == INT8OID || t == FLOAT4OID || t == FLOAT8OID ||
+         t == NUMERICOID;
+}
+
+// Validates the arguments; errors name the argument or column at fault.
+Request read_request(FunctionCallInfo fcinfo) {
+  const char* names[] = {"source", "time_column", "value_columns", "width", "from_ts", "to_ts",
+                         "origin"};
+  for (int i = 0; i < 7; i++)
+    if (PG_ARGISNULL(i)) null_argument(names[i]);
+  Request r{};
+  r.relid = PG_GETARG_OID(0);
+  r.relkind = get_rel_relkind(r.relid);
+  if (r.relkind == '\0')
+    ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE),
+                    errmsg("relation with OID %u does not exist", r.relid)));
+  r.relname = quote_qualified_identifier(get_namespace_name(get_rel_namespace(r.relid)),
+                                         get_rel_name(r.relid));
+  if (r.relkind != RELKIND_RELATION && r.relkind != RELKIND_PARTITIONED_TABLE &&
+      r.relkind != RELKIND_VIEW && r.relkind != RELKIND_MATVIEW &&
+      r.relkind != RELKIND_FOREIGN_TABLE)
+    ereport(ERROR, (errcode(ERRCODE_WRONG_OBJECT_TYPE),
+                    errmsg("%s is not a table or view", r.relname),
+                    errhint("aggregate_window reads tables, views, materialized views and "
+                            "foreign tables.")));
+
+  const char* time_column = NameStr(*PG_GETARG_NAME(1));
+  r.time_att = column_of(r, time_column, &r.time_type);
+  if (r.time_type != TIMESTAMPTZOID && r.time_type != TIMESTAMPOID)
+    ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH),
+                    errmsg("time column \"%s\" of relation %s is of type %s", time_column,
+                           r.relname, format_type_be(r.time_type)),
+                    errhint("The time column must be timestamptz or timestamp.")));
+
+  ArrayType* cols = PG_GETARG_ARRAYTYPE_P(2);
+  Datum* elems;
+  bool* nulls;
+  deconstruct_array(cols, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &r.ncols);
+  if (r.ncols == 0)
+    ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                    errmsg("aggregate_window: value_columns is empty"),
+                    errhint("Name at least one numeric column.")));
+  r.value_att = static_cast<AttrNumber*>(palloc(sizeof(AttrNumber) * r.ncols));
+  r.value_type = static_cast<Oid*>(palloc(sizeof(Oid) * r.ncols));
+  r.column_name = static_cast<Datum*>(palloc(sizeof(Datum) * r.ncols));
+  for (int i = 0; i < r.ncols; i++) {
+    if (nulls[i]) null_argument("an element of value_columns");
+    const char* name = text_to_cstring(DatumGetTextPP(elems[i]));
+    r.value_att[i] = column_of(r, name, &r.value_type[i]);
+    if (!is_numeric_type(r.value_type[i]))
+      ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH),
+                      errmsg("column \"%s\" of relation %s is not numeric (type %s)", name,
+                             r.relname, format_type_be(r.value_type[i])),
+                      errhint("Value columns must be smallint, integer, bigint, real, double "
+                              "precision or numeric.")));
+    for (int j = 0; j < i; j++)
+      if (r.value_att[j] == r.value_att[i])
+        ereport(ERROR, (errcode(ERRCODE_DUPLICATE_COLUMN),
+                        errmsg("column \"%s\" is listed twice in value_columns", name)));
+    r.column_name[i] = CStringGetTextDatum(name);
+  }
+
+  const Interval* width = PG_GETARG_INTERVAL_P(3);
+  if (width->month != 0)
+    ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                    errmsg("aggregate_window: width must not contain months or years"),
+                    errhint("Windows have a fixed length: use days, e.g. '30 days'.")));
+  if (__builtin_mul_overflow(static_cast<int64>(width->day), USECS_PER_DAY, &r.stride) ||
+      __builtin_add_overflow(r.stride, width->time, &r.stride))
+    ereport(ERROR, (errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+                    errmsg("aggregate_window: width is out of range")));
+  if (r.stride <= 0)
+    ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                    errmsg("aggregate_window: width must be greater than zero")));
+  r.from = PG_GETARG_TIMESTAMPTZ(4);
+  r.to = PG_GETARG_TIMESTAMPTZ(5);
+  r.origin = PG_GETARG_TIMESTAMPTZ(6);
+  if (TIMESTAMP_NOT_FINITE(r.origin))
+    ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                    errmsg("aggregate_window: origin must be finite")));
+  if (!PG_ARGISNULL(7)) {
+    const char* group = NameStr(*PG_GETARG_NAME(7));
+    r.group_att = column_of(r, group, &r.group_type);
+  }
+  return r;
+}
+
+// A timestamptz literal that reads back the same in any DateStyle and TimeZone.
+void append_literal(StringInfo q, TimestampTz t) {
+  if (TIMESTAMP_IS_NOBEGIN(t)) return appendStringInfoString(q, "'-infinity'::timestamptz");
+  if (TIMESTAMP_IS_NOEND(t)) return appendStringInfoString(q, "'infinity'::timestamptz");
+  struct pg_tm tm;
+  fsec_t fsec;
+  char buf[MAXDATELEN + 1];
+  if (timestamp2tm(t, nullptr, &tm, &fsec, nullptr, nullptr) != 0)
+    ereport(ERROR, (errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE), errmsg("timestamp out of range")));
+  EncodeDateTime(&tm, fsec, true, 0, nullptr, USE_ISO_DATES, buf);
+  appendStringInfo(q, "'%s'::timestamptz", buf);
+}
+
+// SELECT time, values..., group FROM source WHERE from <= time < to ORDER BY time.
+char* ordered_query(const Request& r) {
+  auto att = [&](AttrNumber a) { return quote_identifier(get_attname(r.relid, a, false)); };
+  const char* t = att(r.time_att);
+  StringInfoData q;
+  initStringInfo(&q);
+  appendStringInfo(&q, "SELECT %s%s", t, r.time_type == TIMESTAMPOID ? "::timestamptz" : "");
+  for (int i = 0; i < r.ncols; i++) appendStringInfo(&q, ", %s", att(r.value_att[i]));
+  if (r.group_att != 0) appendStringInfo(&q, ", %s", att(r.group_att));
+  appendStringInfo(&q, " FROM %s WHERE %s >= ", r.relname, t);
+  append_literal(&q, r.from);
+  appendStringInfo(&q, " AND %s < ", t);
+  append_literal(&q, r.to);
+  appendStringInfo(&q, " ORDER BY %s", t);
+  return q.data;
+}
+
+double to_double(Datum d, Oid type) {
+  switch (type) {
+    case INT2OID: return DatumGetInt16(d);
+    case INT4OID: return DatumGetInt32(d);
+    case INT8OID: return static_cast<double>(DatumGetInt64(d));
+    case FLOAT4OID: return DatumGetFloat4(d);
+    case FLOAT8OID: return DatumGetFloat8(d);
+    default: return DatumGetFloat8(DirectFunctionCall1(numeric_float8, d));
+  }
+}
+
+// Dense ids for group values, their text for the result, and the rows written. Lives in a C++
+// frame; the functions that run under pg_guard keep only plain data on their own stacks.
+struct State {
+  const Request& r;
+  Aggregator agg;
+  Tuplestorestate* out = nullptr;
+  TupleDesc desc = nullptr;
+  MemoryContext keep = nullptr;        // group texts: until the last window is emitted
+  MemoryContext row_memory = nullptr;  // per-row garbage (detoasting, numeric conversion)
+  bool group_byval = true;
+  int16 group_len = 0;
+  Oid group_output = InvalidOid;
+  std::unordered_map<uint64, uint32> byval_ids;
+  std::unordered_map<std::string, uint32> byref_ids;
+  std::string scratch;            // the key being looked up
+  std::vector<Datum> group_text;  // by id; (Datum)0 for the NULL group
+  int64 null_id = -1;
+  bool have_last_group = false;
+  Datum last_group = 0;
+  uint32 last_id = 0;
+  int64 win_start = 0, win_end = 0;  // the window of the previous row
+  bool have_window = false;
+  bool failed = false;  // a C++ exception in an executor callback
+
+  State(const Request& req, size_t budget) : r(req), agg(static_cast<size_t>(req.ncols), budget) {}
+
+  void reset() {
+    agg.clear();
+    byval_ids.clear();
+    byref_ids.clear();
+    group_text.clear();
+    null_id = -1;
+    have_last_group = have_window = false;
+    tuplestore_clear(out);
+  }
+
+  uint32 new_group(Datum value, bool isnull) {
+    Datum text = (Datum)0;
+    if (!isnull) {
+      MemoryContext old = MemoryContextSwitchTo(keep);
+      text = CStringGetTextDatum(OidOutputFunctionCall(group_output, value));
+      MemoryContextSwitchTo(old);
+    }
+    group_text.push_back(text);
+    return static_cast<uint32>(group_text.size() - 1);
+  }
+
+  // The id of a row's group (0 without group_by).
+  uint32 group_id(Datum value, bool isnull) {
+    if (r.group_att == 0) {
+      if (group_text.empty()) group_text.push_back((Datum)0);
+      return 0;
+    }
+    if (isnull) {
+      if (null_id < 0) null_id = new_group(value, true);
+      return static_cast<uint32>(null_id);
+    }
+    if (have_last_group && group_byval && value == last_group) return last_id;
+    uint32 id;
+    if (group_byval) {
+      auto it = byval_ids.find(static_cast<uint64>(value));
+      id = it != byval_ids.end() ? it->second
+                                 : byval_ids[static_cast<uint64>(value)] = new_group(value, false);
+      have_last_group = true;
+      last_group = value;
+      last_id = id;
+      return id;
+    }
+    if (group_len == -1) {
+      struct varlena* v = PG_DETOAST_DATUM_PACKED(value);
+      scratch.assign(VARDATA_ANY(v), VARSIZE_ANY_EXHDR(v));
+    } else if (group_len == -2) {
+      scratch.assign(DatumGetCString(value));
+    } else {
+      scratch.assign(DatumGetPointer(value), static_cast<size_t>(group_len));
+    }
+    auto it = byref_ids.find(scratch);
+    if (it != byref_ids.end()) return it->second;
+    id = new_group(value, false);
+    byref_ids.emplace(scratch, id);
+    return id;
+  }
+
+  // The window start of t, as date_bin(width, t, origin) (infinite times are their own window).
+  int64 window_of(TimestampTz t) {
+    if (have_window && t >= win_start && t < win_end) return win_start;
+    if (TIMESTAMP_NOT_FINITE(t)) {
+      have_window = false;
+      return t;
+    }
+    int64 start;
+    if (!geoetl::window::bin_start(t, r.stride, r.origin, &start) ||
+        __builtin_add_overflow(start, r.stride, &win_end))
+      ereport(ERROR, (errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+                      errmsg("timestamp out of range")));
+    have_window = true;
+    win_start = start;
+    return start;
+  }
+
+  void emit(int64 start, uint32 group, const Moments* m) {
+    Datum v[8];
+    bool n[8];
+    v[0] = group_text[group];
+    n[0] = v[0] == (Datum)0;
+    v[1] = TimestampTzGetDatum(start);
+    n[1] = false;
+    for (int c = 0; c < r.ncols; c++) {
+      const Moments& s = m[c];
+      if (s.overflow)
+        ereport(ERROR, (errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+                        errmsg("value out of range: overflow")));
+      v[2] = r.column_name[c];
+      v[3] = Int64GetDatum(s.n);
+      v[4] = Float8GetDatum(s.has_mean() ? s.mean() : 0);
+      v[5] = Float8GetDatum(s.min);
+      v[6] = Float8GetDatum(s.max);
+      v[7] = Float8GetDatum(s.has_stddev() ? s.stddev() : 0);
+      n[2] = n[3] = false;
+      n[4] = n[5] = n[6] = !s.has_mean();
+      n[7] = !s.has_stddev();
+      tuplestore_putvalues(out, desc, v, n);
+    }
+  }
+
+  // One row: false when its window was emitted already (out of time order).
+  bool add(TimestampTz t, const Datum* values, const bool* isnull, Datum group, bool group_null) {
+    const int64 start = window_of(t);
+    Moments* m = agg.slot(start, group_id(group, group_null));
+    if (m == nullptr) return false;
+    for (int c = 0; c < r.ncols; c++)
+      if (!isnull[c]) m[c].add(to_double(values[c], r.value_type[c]));
+    return true;
+  }
+};
+
+// The executor path: rows arrive in time order; each window is emitted once time passes it.
+struct OrderedReceiver {
+  DestReceiver pub;  // first: the executor sees a DestReceiver*
+  State* state;
+  Datum* values;
+  bool* nulls;
+};
+
+bool ordered_receive(TupleTableSlot* slot, DestReceiver* self) {
+  auto* rcv = reinterpret_cast<OrderedReceiver*>(self);
+  State& s = *rcv->state;
+  const int ncols = s.r.ncols;
+  slot_getallattrs(slot);
+  if (slot->tts_isnull[0]) return true;
+  const TimestampTz t = DatumGetTimestampTz(slot->tts_values[0]);
+  const int64 start = s.window_of(t);
+  s.agg.close_before(start, [&](int64 w, uint32 g, const Moments* m) { s.emit(w, g, m); });
+  const bool gnull = s.r.group_att == 0 || slot->tts_isnull[ncols + 1];
+  const Datum g = s.r.group_att == 0 ? (Datum)0 : slot->tts_values[ncols + 1];
+  bool added = false;
+  MemoryContext old = MemoryContextSwitchTo(s.row_memory);
+  try {  // no C++ exception may cross the executor's frames
+    added = s.add(t, slot->tts_values + 1, slot->tts_isnull + 1, g, gnull);
+  } catch (...) {
+    s.failed = true;
+  }
+  MemoryContextSwitchTo(old);
+  if (s.failed) ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
+  if (!added)
+    ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR),
+                    errmsg("aggregate_window: rows arrived out of time order")));
+  MemoryContextReset(s.row_memory);
+  return true;
+}
+void ordered_startup(DestReceiver*, int, TupleDesc) {}
+void ordered_shutdown(DestReceiver*) {}
+void ordered_destroy(DestReceiver*) {}
+
+void read_ordered(State& s, SPIPlanPtr plan) {
+  OrderedReceiver rcv{};
+  rcv.pub.receiveSlot = ordered_receive;
+  rcv.pub.rStartup = ordered_startup;
+  rcv.pub.rShutdown = ordered_shutdown;
+  rcv.pub.rDestroy = ordered_destroy;
+  rcv.pub.mydest = DestNone;
+  rcv.state = &s;
+  SPIExecuteOptions opt{};
+  opt.read_only = true;
+  opt.dest = &rcv.pub;
+  const int rc = SPI_execute_plan_extended(plan, &opt);
+  if (rc < 0)  // SPI_OK_UTILITY, not SPI_OK_SELECT: the rows went to our receiver
+    ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR),
+                    errmsg("aggregate_window: reading %s failed: %s", s.r.relname,
+                           SPI_result_code_string(rc))));
+  s.agg.close_all([&](int64 w, uint32 g, const Moments* m) { s.emit(w, g, m); });
+}
+
+// The direct path: the table in storage order. False when a row came for a window already
+// emitted (the caller then reads in time order).
+bool read_table(State& s) {
+  const Request& r = s.r;
+  Relation rel = table_open(r.relid, AccessShareLock);
+  TupleTableSlot* slot = table_slot_create(rel, nullptr);
+  TableScanDesc scan = table_beginscan(rel, GetActiveSnapshot(), 0, nullptr);
+  AttrNumber last = r.time_att > r.group_att ? r.time_att : r.group_att;
+  for (int c = 0; c < r.ncols; c++)
+    if (r.value_att[c] > last) last = r.value_att[c];
+  Datum* values = static_cast<Datum*>(palloc(sizeof(Datum) * r.ncols));
+  bool* nulls = static_cast<bool*>(palloc(sizeof(bool) * r.ncols));
+  bool in_order = true;
+  uint64 rows = 0;
+  auto emit = [&](int64 w, uint32 g, const Moments* m) { s.emit(w, g, m); };
+  while (table_scan_getnextslot(scan, ForwardScanDirection, slot)) {
+    CHECK_FOR_INTERRUPTS();
+    slot_getsomeattrs(slot, last);
+    if (slot->tts_isnull[r.time_att - 1]) continue;
+    const TimestampTz t = DatumGetTimestampTz(slot->tts_values[r.time_att - 1]);
+    if (t < r.from || t >= r.to) continue;
+    for (int c = 0; c < r.ncols; c++) {
+      values[c] = slot->tts_values[r.value_att[c] - 1];
+      nulls[c] = slot->tts_isnull[r.value_att[c] - 1];
+    }
+    const bool gnull = r.group_att == 0 || slot->tts_isnull[r.group_att - 1];
+    const Datum g = r.group_att == 0 ? (Datum)0 : slot->tts_values[r.group_att - 1];
+    MemoryContext old = MemoryContextSwitchTo(s.row_memory);
+    in_order = s.add(t, values, nulls, g, gnull);
+    MemoryContextSwitchTo(old);
+    if (!in_order) break;
+    if (s.agg.over_budget()) s.agg.shed(emit);
+    if ((++rows & 4095) == 0) MemoryContextReset(s.row_memory);
+  }
+  table_endscan(scan);
+  ExecDropSingleTupleTableSlot(slot);
+  table_close(rel, AccessShareLock);
+  if (in_order) s.agg.close_all(emit);
+  return in_order;
+}
+
+// Whether the table can be read directly: a plain table the user may read whole, without row
+// security or inheritance children, timestamptz time, and a range that is not a small part of
+// it (an index serves those better).
+bool direct_read_pays(const Request& r, SPIPlanPtr plan) {
+  if (r.relkind != RELKIND_RELATION || r.time_type != TIMESTAMPTZOID) return false;
+  if (has_subclass(r.relid)) return false;
+  if (check_enable_rls(r.relid, InvalidOid, true) == RLS_ENABLED) return false;
+  if (pg_class_aclcheck(r.relid, GetUserId(), ACL_SELECT) != ACLCHECK_OK) return false;
+  CachedPlan* cplan = SPI_plan_get_cached_plan(plan);
+  if (cplan == nullptr) return false;
+  const PlannedStmt* stmt = linitial_node(PlannedStmt, cplan->stmt_list);
+  const double rows = stmt->planTree->plan_rows;
+  const bool sorted = IsA(stmt->planTree, Sort) || IsA(stmt->planTree, GatherMerge);
+  ReleaseCachedPlan(cplan, nullptr);
+  Relation rel = table_open(r.relid, AccessShareLock);
+  const double tuples = rel->rd_rel->reltuples;
+  table_close(rel, AccessShareLock);
+  return sorted || tuples < 0 || rows >= 0.2 * tuples;
+}
+
+// Runs under pg_guard with s in the caller's C++ frame.
+void aggregate(State& s, const char* query, ReturnSetInfo* rsi) {
+  const Request& r = s.r;
+  s.out = rsi->setResult;
+  s.desc = rsi->setDesc;
+  if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "SPI_connect failed");
+  s.keep = CurrentMemoryContext;
+  s.row_memory = AllocSetContextCreate(CurrentMemoryContext, "aggregate_window rows",
+                                       ALLOCSET_DEFAULT_SIZES);
+  SPIPlanPtr plan = SPI_prepare(query, 0, nullptr);
+  if (plan == nullptr)
+    ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR),
+                    errmsg("aggregate_window: cannot read %s: %s", r.relname,
+                           SPI_result_code_string(SPI_result))));
+  if (r.group_att != 0) {
+    bool varlena;
+    getTypeOutputInfo(r.group_type, &s.group_output, &varlena);
+    get_typlenbyval(r.group_type, &s.group_len, &s.group_byval);
+  }
+  bool done = false;
+  if (direct_read_pays(r, plan)) {
+    elog(DEBUG1, "aggregate_window: reading %s directly", r.relname);
+    done = read_table(s);
+    if (!done) {
+      elog(DEBUG1, "aggregate_window: rows of %s out of time order beyond work_mem: reading again",
+           r.relname);
+      s.reset();
+    }
+  }
+  if (!done) {
+    elog(DEBUG1, "aggregate_window: reading %s in time order", r.relname);
+    read_ordered(s, plan);
+  }
+  SPI_finish();
+}
+
+}  // namespace
+
+extern "C" {
+
+PG_FUNCTION_INFO_V1(geoetl_aggregate_window);
+Datum geoetl_aggregate_window(PG_FUNCTION_ARGS) {
+  const Request r = read_request(fcinfo);
+  InitMaterializedSRF(fcinfo, 0);
+  if (r.from >= r.to) return (Datum)0;
+  auto* rsi = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
+  const char* query = ordered_query(r);
+  const size_t per = static_cast<size_t>(r.ncols) * sizeof(Moments) + 32;
+  const size_t budget = static_cast<size_t>(work_mem) * 1024 / per;
+  geoetl::pg::call_core([&] {
+    State s(r, budget);
+    geoetl::pg::pg_guard([&] { aggregate(s, query, rsi); });
+  });
+  return (Datum)0;
+}
+
+}  // extern "C"

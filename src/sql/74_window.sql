@@ -1,0 +1,15 @@
+-- Time windows: count/mean/min/max/stddev of value columns per date_bin window (and group).
+
+CREATE FUNCTION geoetl.aggregate_window(source regclass, time_column name, value_columns text[],
+                                        width interval, from_ts timestamptz, to_ts timestamptz,
+                                        origin timestamptz DEFAULT '2000-01-01 00:00:00+00',
+                                        group_by name DEFAULT NULL)
+RETURNS TABLE (group_key text, window_start timestamptz, column_name text, n bigint,
+               mean float8, min float8, max float8, stddev float8)
+LANGUAGE C STABLE PARALLEL RESTRICTED COST 1000 ROWS 1000
+AS 'MODULE_PATHNAME', 'geoetl_aggregate_window';
+COMMENT ON FUNCTION geoetl.aggregate_window(regclass, name, text[], interval, timestamptz,
+                                            timestamptz, timestamptz, name) IS
+  'One row per window (date_bin(width, time, origin)), group and value column over the rows with '
+  'from_ts <= time < to_ts: n non-NULL values, mean, min, max and sample stddev, equal to '
+  'GROUP BY date_bin(...) with count/avg/min/max/stddev; streamed, memory bounded by open windows';
