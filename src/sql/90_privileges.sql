@@ -6,6 +6,7 @@ REVOKE ALL ON ALL PROCEDURES IN SCHEMA geoetl FROM PUBLIC;
 REVOKE ALL ON ALL TABLES IN SCHEMA geoetl FROM PUBLIC;
 
 GRANT USAGE ON SCHEMA geoetl TO geoetl_reader;
+GRANT EXECUTE ON FUNCTION geoetl._window_source_newest(geoetl.window_pipeline) TO geoetl_reader;
 GRANT SELECT ON ALL TABLES IN SCHEMA geoetl TO geoetl_reader;
 REVOKE ALL ON geoetl.secret FROM geoetl_reader;  -- superusers only; read by the C code as one
 GRANT EXECUTE ON FUNCTION geoetl.version() TO geoetl_reader;
@@ -16,6 +17,9 @@ TO geoetl_reader;
 
 GRANT INSERT, UPDATE, DELETE ON geoetl.area TO geoetl_writer;
 GRANT INSERT, UPDATE, DELETE ON geoetl.nightlight_monthly TO geoetl_writer;
+-- row security keeps each writer to the pipelines it owns
+GRANT INSERT, UPDATE, DELETE ON geoetl.window_pipeline TO geoetl_writer;
+GRANT DELETE ON geoetl.window_late TO geoetl_writer;
 -- enqueue is the writers' own INSERT: the job's state and enqueued_by take their defaults
 GRANT INSERT (kind, args, priority, run_after, dedupe_key, max_attempts) ON geoetl.job TO geoetl_writer;
 GRANT INSERT, UPDATE, DELETE ON geoetl.job_kind TO geoetl_admin;
@@ -37,7 +41,18 @@ GRANT EXECUTE ON FUNCTION
   geoetl.cancel_job(bigint),
   geoetl.retry_job(bigint),
   geoetl._check_job_owner(geoetl.job),
-  geoetl._job_nightlight_month(jsonb)
+  geoetl._job_nightlight_month(jsonb),
+  geoetl.create_window_pipeline(text, regclass, name, text[], interval, name, text[], name, interval),
+  geoetl.run_window_pipeline(text, timestamptz),
+  geoetl.backfill_window_pipeline(text, timestamptz, timestamptz),
+  geoetl.drop_window_pipeline(text),
+  geoetl._window_mark_late(),
+  geoetl._window_signals(text[], text[]),
+  geoetl._window_write(geoetl.window_pipeline, timestamptz, timestamptz, text[]),
+  geoetl._window_target(name, name, text),
+  geoetl._window_lock(text, boolean),
+  geoetl._window_rewrite_late(geoetl.window_pipeline),
+  geoetl._job_window_pipeline(jsonb)
 TO geoetl_writer;
 
 GRANT EXECUTE ON FUNCTION
