@@ -24,8 +24,27 @@ CREATE TABLE geoetl.window_pipeline (
 );
 COMMENT ON TABLE geoetl.window_pipeline IS
   'Window pipelines (create_window_pipeline): source, windows, target and watermark of each';
+COMMENT ON COLUMN geoetl.window_pipeline.name IS 'The pipeline''s name (lower case, up to 40 characters)';
+COMMENT ON COLUMN geoetl.window_pipeline.source IS 'The table read';
+COMMENT ON COLUMN geoetl.window_pipeline.time_column IS 'Its timestamptz or timestamp column';
+COMMENT ON COLUMN geoetl.window_pipeline.value_columns IS 'Its numeric columns aggregated';
+COMMENT ON COLUMN geoetl.window_pipeline.width IS 'The window length (date_bin stride)';
+COMMENT ON COLUMN geoetl.window_pipeline.origin IS 'The date_bin origin';
+COMMENT ON COLUMN geoetl.window_pipeline.target_schema IS 'Where the signal and data tables are';
+COMMENT ON COLUMN geoetl.window_pipeline.aggregates IS 'Which of mean, min, max, std and count are written';
+COMMENT ON COLUMN geoetl.window_pipeline.group_by IS 'The key column of long-format sources, or NULL';
+COMMENT ON COLUMN geoetl.window_pipeline.lateness IS 'How long windows are held back for data still arriving';
 COMMENT ON COLUMN geoetl.window_pipeline.watermark IS
   'Every window that starts before the watermark has been written; later changes to rows before it are late';
+COMMENT ON COLUMN geoetl.window_pipeline.truncated IS 'The source was truncated: the next run empties the target and starts again';
+COMMENT ON COLUMN geoetl.window_pipeline.owner IS 'The role that created it: only it (and geoetl_admin) runs, backfills or drops it';
+COMMENT ON COLUMN geoetl.window_pipeline.created_at IS 'When it was created';
+COMMENT ON COLUMN geoetl.window_pipeline.last_run_at IS 'When the last run or backfill finished';
+COMMENT ON COLUMN geoetl.window_pipeline.last_run_rows IS 'Rows the last run or backfill inserted, changed or deleted';
+COMMENT ON COLUMN geoetl.window_pipeline.last_run_late_windows IS 'Late windows the last run recomputed';
+COMMENT ON COLUMN geoetl.window_pipeline.rows_written IS 'Rows written by all runs and backfills';
+COMMENT ON INDEX geoetl.window_pipeline_pkey IS 'One pipeline per name';
+SELECT pg_catalog.pg_extension_config_dump('geoetl.window_pipeline', '');
 
 CREATE TABLE geoetl.window_late (
   pipeline     text NOT NULL REFERENCES geoetl.window_pipeline ON DELETE CASCADE,
@@ -36,6 +55,13 @@ CREATE TABLE geoetl.window_late (
 );
 COMMENT ON TABLE geoetl.window_late IS
   'Windows (and groups) behind a pipeline''s watermark whose source rows were inserted, updated or deleted; the next run recomputes them';
+COMMENT ON COLUMN geoetl.window_late.pipeline IS 'The pipeline';
+COMMENT ON COLUMN geoetl.window_late.window_start IS 'The window that source rows changed in';
+COMMENT ON COLUMN geoetl.window_late.group_key IS 'Their group (text), NULL for pipelines without group_by';
+COMMENT ON COLUMN geoetl.window_late.marked_at IS 'When the first change was recorded';
+COMMENT ON INDEX geoetl.window_late_pipeline_window_start_group_key_key IS
+  'Each late window (and group) once per pipeline';
+SELECT pg_catalog.pg_extension_config_dump('geoetl.window_late', '');
 
 -- Owners (and admins) change their own pipelines; everybody with geoetl_reader sees them all.
 ALTER TABLE geoetl.window_pipeline ENABLE ROW LEVEL SECURITY;
@@ -78,6 +104,8 @@ BEGIN
   RETURN NULL;
 END
 $$;
+COMMENT ON FUNCTION geoetl._window_mark_late() IS
+  'Statement trigger of a pipeline''s source: records the windows (and groups) behind the watermark that rows changed in';
 
 -- The signal names of a pipeline: column_aggregate for each value column and aggregate.
 CREATE FUNCTION geoetl._window_signals(value_columns text[], aggregates text[],
@@ -87,6 +115,8 @@ RETURNS SETOF record LANGUAGE sql IMMUTABLE AS $$
                                   unnest(aggregates) WITH ORDINALITY AS a(a, j)
   ORDER BY i, j
 $$;
+COMMENT ON FUNCTION geoetl._window_signals(text[], text[]) IS
+  'The signals of a pipeline: column, aggregate and name column_aggregate';
 
 -- Rewrites the windows starting in [from_ts, to_ts) (only the groups listed, when given):
 -- upserts what aggregate_window gives and deletes the target's rows it no longer gives.
@@ -146,6 +176,10 @@ BEGIN
 END
 $$;
 
+-- The target tables
+COMMENT ON FUNCTION geoetl._window_write(geoetl.window_pipeline, timestamptz, timestamptz, text[]) IS
+  'Rewrites a pipeline''s windows starting in [from_ts, to_ts) (only the groups given): upserts and deletes; returns rows written';
+
 -- The target tables: created, or adopted when they have the expected shape.
 CREATE FUNCTION geoetl._window_target(target_schema name, group_by name, group_type text)
 RETURNS void LANGUAGE plpgsql AS $$
@@ -186,6 +220,8 @@ BEGIN
   END IF;
 END
 $$;
+COMMENT ON FUNCTION geoetl._window_target(name, name, text) IS
+  'Creates target_schema.signal and .data, or checks that existing ones have the shape a pipeline writes';
 
 CREATE FUNCTION geoetl.create_window_pipeline(name text, source regclass, time_column name,
                                               value_columns text[], width interval,
@@ -302,6 +338,8 @@ BEGIN
   RETURN p;
 END
 $$;
+COMMENT ON FUNCTION geoetl._window_lock(text, boolean) IS
+  'Locks a pipeline''s row for a run (runs of one pipeline wait for each other) after checking it exists, is the user''s and can run';
 
 -- Recomputes the late windows of a locked pipeline; returns rows written.
 CREATE FUNCTION geoetl._window_rewrite_late(p geoetl.window_pipeline, OUT written bigint, OUT windows int)
@@ -320,6 +358,8 @@ BEGIN
   DELETE FROM geoetl.window_late WHERE pipeline = p.name;
 END
 $$;
+COMMENT ON FUNCTION geoetl._window_rewrite_late(geoetl.window_pipeline) IS
+  'Recomputes a locked pipeline''s late windows and forgets them; returns rows written and windows';
 
 CREATE FUNCTION geoetl.run_window_pipeline(name text, until timestamptz DEFAULT now())
 RETURNS bigint LANGUAGE plpgsql AS $$
@@ -421,6 +461,8 @@ EXCEPTION WHEN insufficient_privilege OR undefined_table THEN
   RETURN NULL;
 END
 $$;
+COMMENT ON FUNCTION geoetl._window_source_newest(geoetl.window_pipeline) IS
+  'The newest time in a pipeline''s source, NULL when the user may not read it';
 
 CREATE VIEW geoetl.window_pipeline_status AS
 SELECT p.name, p.source, p.target_schema, p.width, p.lateness, p.watermark,
@@ -431,6 +473,20 @@ FROM geoetl.window_pipeline p
 CROSS JOIN LATERAL (SELECT geoetl._window_source_newest(p) AS newest) n;
 COMMENT ON VIEW geoetl.window_pipeline_status IS
   'Each window pipeline: watermark, lag behind the source''s newest row, late windows waiting, last run';
+COMMENT ON COLUMN geoetl.window_pipeline_status.name IS 'The pipeline';
+COMMENT ON COLUMN geoetl.window_pipeline_status.source IS 'The table it reads';
+COMMENT ON COLUMN geoetl.window_pipeline_status.target_schema IS 'The schema of the signal and data tables it writes';
+COMMENT ON COLUMN geoetl.window_pipeline_status.width IS 'The window length';
+COMMENT ON COLUMN geoetl.window_pipeline_status.lateness IS 'How long windows are held back for data still arriving';
+COMMENT ON COLUMN geoetl.window_pipeline_status.watermark IS 'Every window starting before it is written';
+COMMENT ON COLUMN geoetl.window_pipeline_status.source_newest IS 'The newest time in the source (NULL when you may not read it)';
+COMMENT ON COLUMN geoetl.window_pipeline_status.lag IS 'source_newest - watermark';
+COMMENT ON COLUMN geoetl.window_pipeline_status.pending_late_windows IS 'Late windows (and groups) the next run recomputes';
+COMMENT ON COLUMN geoetl.window_pipeline_status.last_run_at IS 'When the last run or backfill finished';
+COMMENT ON COLUMN geoetl.window_pipeline_status.last_run_rows IS 'Rows it inserted, changed or deleted';
+COMMENT ON COLUMN geoetl.window_pipeline_status.last_run_late_windows IS 'Late windows it recomputed';
+COMMENT ON COLUMN geoetl.window_pipeline_status.rows_written IS 'Rows written by all runs and backfills';
+COMMENT ON COLUMN geoetl.window_pipeline_status.owner IS 'The role that created the pipeline';
 
 -- {"name": "wind", "until": (optional) "2025-01-03T00:00:00Z"} -> {"rows_written": n}
 CREATE FUNCTION geoetl._job_window_pipeline(args jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$
@@ -448,6 +504,8 @@ BEGIN
     args->>'name', coalesce((args->>'until')::timestamptz, now())));
 END
 $$;
+COMMENT ON FUNCTION geoetl._job_window_pipeline(jsonb) IS
+  'Handler of job kind window_pipeline: run_window_pipeline for args name[, until]';
 INSERT INTO geoetl.job_kind (kind, handler, lease, max_attempts, description) VALUES
   ('window_pipeline', 'geoetl._job_window_pipeline(jsonb)', '30 minutes', 5,
    'Runs a window pipeline (run_window_pipeline) up to args until, default now()');

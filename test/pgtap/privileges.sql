@@ -1,6 +1,6 @@
 -- Who may do what: PUBLIC nothing, readers read, writers manage areas, admins run diagnostics.
 BEGIN;
-SELECT plan(36);
+SELECT plan(44);
 
 -- runs stmt as role r (with search_path sp if given); an error comes back as it was, with
 -- role and search_path already restored by the rollback of the block's subtransaction
@@ -120,6 +120,38 @@ SELECT ok(has_function_privilege('geoetl_tap_admin', 'geoetl.register_job_kind(t
           AND has_function_privilege('geoetl_tap_admin', 'geoetl.run_jobs(int, int)', 'EXECUTE')
           AND has_function_privilege('geoetl_tap_admin', 'geoetl.schedule_worker(text, text, int)', 'EXECUTE'),
           'an admin registers kinds, runs and schedules workers');
+
+-- time windows: readers aggregate what they can read; writers run the pipelines they own
+CREATE TABLE public.tap_readings (ts timestamptz, v float8);
+INSERT INTO public.tap_readings VALUES ('2025-01-01 00:01', 1), ('2025-01-01 00:02', 3);
+GRANT SELECT ON public.tap_readings TO geoetl_tap_reader;
+CREATE SCHEMA tap_target;
+GRANT CREATE, USAGE ON SCHEMA tap_target TO geoetl_tap_writer;
+CREATE TABLE public.tap_writer_readings (ts timestamptz, v float8);
+ALTER TABLE public.tap_writer_readings OWNER TO geoetl_tap_writer;
+SELECT lives_ok($$SELECT pg_temp.as_role('geoetl_tap_reader',
+                  'SELECT * FROM geoetl.aggregate_window(''public.tap_readings'', ''ts'', ''{v}'', ''10 minutes'', ''2025-01-01'', ''2025-01-02'')')$$,
+                'a reader aggregates windows of a table it may read');
+SELECT throws_ok($$SELECT pg_temp.as_role('geoetl_tap_nobody',
+                   'SELECT * FROM geoetl.aggregate_window(''public.tap_readings'', ''ts'', ''{v}'', ''10 minutes'', ''2025-01-01'', ''2025-01-02'')')$$,
+                 '42501', NULL, '... a role without geoetl grants cannot');
+SELECT throws_ok($$SELECT pg_temp.as_role('geoetl_tap_reader',
+                   'SELECT geoetl.create_window_pipeline(''r'', ''public.tap_readings'', ''ts'', ''{v}'', ''10 minutes'', ''tap_target'')')$$,
+                 '42501', NULL, 'a reader cannot create window pipelines');
+SELECT lives_ok($$SELECT pg_temp.as_role('geoetl_tap_writer',
+                  'SELECT geoetl.create_window_pipeline(''w'', ''public.tap_writer_readings'', ''ts'', ''{v}'', ''10 minutes'', ''tap_target'')')$$,
+                'a writer creates a pipeline on its own table');
+SELECT is((SELECT owner::text FROM geoetl.window_pipeline WHERE name = 'w'), 'geoetl_tap_writer',
+          '... which it owns');
+SELECT throws_ok($$SELECT pg_temp.as_role('geoetl_tap_writer',
+                   'SELECT geoetl.create_window_pipeline(''w2'', ''public.tap_readings'', ''ts'', ''{v}'', ''10 minutes'', ''tap_target'', ''{count}'')')$$,
+                 '42501', NULL, '... but not on a table it does not own (the triggers need it)');
+SELECT throws_ok($$SELECT pg_temp.as_role('geoetl_tap_writer',
+                   'INSERT INTO geoetl.window_pipeline (name, source, time_column, value_columns, width, target_schema, aggregates, owner) VALUES (''x'', ''public.tap_readings'', ''ts'', ''{v}'', ''1 hour'', ''tap_target'', ''{mean}'', ''geoetl_tap_admin'')')$$,
+                 '42501', NULL, 'a writer cannot record a pipeline for another role');
+SELECT throws_ok($$SELECT pg_temp.as_role('geoetl_tap_writer',
+                   'INSERT INTO geoetl.window_late (pipeline, window_start) VALUES (''w'', now())')$$,
+                 '42501', NULL, '... nor write late windows itself');
 
 -- credentials: superusers only
 SELECT ok(NOT has_table_privilege('geoetl_tap_admin', 'geoetl.secret', 'SELECT')
