@@ -73,6 +73,27 @@ RESET work_mem;
 CREATE VIEW wr_view AS SELECT ts, sensor, a, b FROM wr WHERE b > 100;
 SELECT pg_temp.compare('wr_view', 'ts', '{a,b}', '1 hour', '2024-03-01', '2024-03-04', grp => 'sensor');
 RESET client_min_messages;
+-- only some groups (what a pipeline reads for late windows): as the same groups of the whole
+CREATE FUNCTION pg_temp.only_groups() RETURNS text LANGUAGE sql AS $$
+  SELECT format('rows %s, differing %s', count(*),
+                count(*) FILTER (WHERE a.n IS DISTINCT FROM b.n OR NOT pg_temp.close(a.mean, b.mean)
+                                 OR NOT pg_temp.close(a.stddev, b.stddev) OR a.min IS DISTINCT FROM b.min))
+  FROM geoetl._aggregate_window_groups('wr', 'ts', '{a,b}', '15 minutes', '2024-03-01', '2024-03-02',
+                                       '2000-01-01 00:00:00+00', 'sensor', '{1,3}') a
+  FULL JOIN (SELECT * FROM geoetl.aggregate_window('wr', 'ts', '{a,b}', '15 minutes', '2024-03-01',
+                                                   '2024-03-02', group_by => 'sensor')
+             WHERE group_key IN ('1', '3')) b USING (group_key, window_start, column_name)
+$$;
+SET client_min_messages = debug1;
+SELECT pg_temp.only_groups();
+RESET client_min_messages;
+CREATE INDEX wr_sensor_ts ON wr (sensor, ts);
+ANALYZE wr;
+SET client_min_messages = debug1;
+SELECT pg_temp.only_groups();
+RESET client_min_messages;
+DROP INDEX wr_sensor_ts;
+SELECT pg_temp.err($$SELECT * FROM geoetl._aggregate_window_groups('wr', 'ts', '{a}', '15 minutes', '2024-03-01', '2024-03-02', '2000-01-01', NULL, '{1}')$$);
 -- an origin off the round hour, windows across it, a day-long width, a text group key
 SELECT pg_temp.compare('wr', 'ts', '{a}', '7 minutes 30 seconds', '2024-03-01', '2024-03-04',
                        origin => '2024-03-02 00:03:17.25+00');

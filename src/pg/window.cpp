@@ -25,6 +25,7 @@ extern "C" {
 #include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
 #include "utils/datetime.h"
 #include "utils/lsyscache.h"
 #include "utils/plancache.h"
@@ -61,6 +62,7 @@ struct Request {
   AttrNumber group_att;  // 0: no group_by
   Oid group_type;
   int64 stride;  // microseconds
+  ArrayType* only_groups;  // _aggregate_window_groups: the group keys (text) to read, or nullptr
   TimestampTz from, to, origin;
 };
 
@@ -163,6 +165,16 @@ Request read_request(FunctionCallInfo fcinfo) {
     const char* group = NameStr(*PG_GETARG_NAME(7));
     r.group_att = column_of(r, group, &r.group_type);
   }
+  if (PG_NARGS() > 8 && !PG_ARGISNULL(8)) {
+    if (r.group_att == 0)
+      ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                      errmsg("aggregate_window: group keys need group_by")));
+    r.only_groups = PG_GETARG_ARRAYTYPE_P(8);
+    if (!OidIsValid(get_array_type(r.group_type)))
+      ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+                      errmsg("aggregate_window: group column type %s has no array type",
+                             format_type_be(r.group_type))));
+  }
   return r;
 }
 
@@ -192,6 +204,11 @@ char* ordered_query(const Request& r) {
   append_literal(&q, r.from);
   appendStringInfo(&q, " AND %s < ", t);
   append_literal(&q, r.to);
+  if (r.only_groups != nullptr) {  // typed like the column, so an index on it serves
+    const char* keys = OidOutputFunctionCall(F_ARRAY_OUT, PointerGetDatum(r.only_groups));
+    appendStringInfo(&q, " AND %s = ANY (%s::%s[])", att(r.group_att), quote_literal_cstr(keys),
+                     format_type_be(r.group_type));
+  }
   appendStringInfo(&q, " ORDER BY %s", t);
   return q.data;
 }
@@ -221,8 +238,10 @@ struct State {
   Oid group_output = InvalidOid;
   std::unordered_map<uint64, uint32> byval_ids;
   std::unordered_map<std::string, uint32> byref_ids;
-  std::string scratch;            // the key being looked up
+  std::string scratch, pending;   // the key being looked up, and one being added
   std::vector<Datum> group_text;  // by id; (Datum)0 for the NULL group
+  std::vector<bool> group_read;   // by id: false for groups left out by only_groups
+  std::unordered_map<std::string, bool> wanted;  // only_groups' keys
   int64 null_id = -1;
   bool have_last_group = false;
   Datum last_group = 0;
@@ -238,6 +257,7 @@ struct State {
     byval_ids.clear();
     byref_ids.clear();
     group_text.clear();
+    group_read.clear();
     null_id = -1;
     have_last_group = have_window = false;
     tuplestore_clear(out);
@@ -245,12 +265,19 @@ struct State {
 
   uint32 new_group(Datum value, bool isnull) {
     Datum text = (Datum)0;
+    bool read = r.only_groups == nullptr;
     if (!isnull) {
       MemoryContext old = MemoryContextSwitchTo(keep);
-      text = CStringGetTextDatum(OidOutputFunctionCall(group_output, value));
+      char* out = OidOutputFunctionCall(group_output, value);
+      text = CStringGetTextDatum(out);
       MemoryContextSwitchTo(old);
+      if (!read) {
+        scratch.assign(out);
+        read = wanted.count(scratch) > 0;
+      }
     }
     group_text.push_back(text);
+    group_read.push_back(read);
     return static_cast<uint32>(group_text.size() - 1);
   }
 
@@ -285,8 +312,10 @@ struct State {
     }
     auto it = byref_ids.find(scratch);
     if (it != byref_ids.end()) return it->second;
+    pending.swap(scratch);  // new_group uses scratch
     id = new_group(value, false);
-    byref_ids.emplace(scratch, id);
+    byref_ids.emplace(std::move(pending), id);
+    pending.clear();
     return id;
   }
 
@@ -335,7 +364,9 @@ struct State {
   // One row: false when its window was emitted already (out of time order).
   bool add(TimestampTz t, const Datum* values, const bool* isnull, Datum group, bool group_null) {
     const int64 start = window_of(t);
-    Moments* m = agg.slot(start, group_id(group, group_null));
+    const uint32 gid = group_id(group, group_null);
+    if (r.only_groups != nullptr && !group_read[gid]) return true;
+    Moments* m = agg.slot(start, gid);
     if (m == nullptr) return false;
     for (int c = 0; c < r.ncols; c++)
       if (!isnull[c]) m[c].add(to_double(values[c], r.value_type[c]));
@@ -453,12 +484,16 @@ bool direct_read_pays(const Request& r, SPIPlanPtr plan) {
   if (cplan == nullptr) return false;
   const PlannedStmt* stmt = linitial_node(PlannedStmt, cplan->stmt_list);
   const double rows = stmt->planTree->plan_rows;
-  const bool sorted = IsA(stmt->planTree, Sort) || IsA(stmt->planTree, GatherMerge);
+  const Plan* scan = stmt->planTree;  // under the sort (and gather), if any
+  while (scan->lefttree != nullptr &&
+         (IsA(scan, Sort) || IsA(scan, IncrementalSort) || IsA(scan, Gather) || IsA(scan, GatherMerge)))
+    scan = scan->lefttree;
+  const bool whole_table = IsA(scan, SeqScan);  // the planner reads it all anyway
   ReleaseCachedPlan(cplan, nullptr);
   Relation rel = table_open(r.relid, AccessShareLock);
   const double tuples = rel->rd_rel->reltuples;
   table_close(rel, AccessShareLock);
-  return sorted || tuples < 0 || rows >= 0.2 * tuples;
+  return whole_table || tuples < 0 || rows >= 0.2 * tuples;
 }
 
 // Runs under pg_guard with s in the caller's C++ frame.
@@ -475,6 +510,14 @@ void aggregate(State& s, const char* query, ReturnSetInfo* rsi) {
     ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR),
                     errmsg("aggregate_window: cannot read %s: %s", r.relname,
                            SPI_result_code_string(SPI_result))));
+  if (r.only_groups != nullptr) {
+    Datum* keys;
+    bool* nulls;
+    int n;
+    deconstruct_array(r.only_groups, TEXTOID, -1, false, TYPALIGN_INT, &keys, &nulls, &n);
+    for (int i = 0; i < n; i++)
+      if (!nulls[i]) s.wanted.emplace(text_to_cstring(DatumGetTextPP(keys[i])), true);
+  }
   if (r.group_att != 0) {
     bool varlena;
     getTypeOutputInfo(r.group_type, &s.group_output, &varlena);

@@ -140,8 +140,8 @@ BEGIN
   END IF;
   EXECUTE format($q$
     WITH a AS (
-      SELECT * FROM geoetl.aggregate_window($1, $2, $3, $4, $5, $6, $7, $8)
-      WHERE ($9::text[] IS NULL OR group_key = ANY($9)) AND ($8 IS NULL OR group_key IS NOT NULL)),
+      SELECT * FROM geoetl._aggregate_window_groups($1, $2, $3, $4, $5, $6, $7, $8, $9)
+      WHERE $8 IS NULL OR group_key IS NOT NULL),
     v AS (
       SELECT a.window_start AS ts, s.id AS signal_id, %1$s AS g,
              CASE s.agg WHEN 'mean' THEN a.mean WHEN 'min' THEN a.min WHEN 'max' THEN a.max
@@ -159,7 +159,9 @@ BEGIN
       INSERT INTO %2$I.data AS d ("timestamp", signal_id, %5$s value)
       SELECT ts, signal_id, %6$s value FROM vals
       ON CONFLICT ("timestamp", signal_id %7$s) DO UPDATE SET value = excluded.value
+        -- rows read in another order round differently in the last bits: that is no change
         WHERE d.value IS DISTINCT FROM excluded.value
+          AND NOT abs(d.value - excluded.value) <= 1e-12 * greatest(abs(d.value), abs(excluded.value))
       RETURNING 1)
     SELECT (SELECT count(*) FROM del) + (SELECT count(*) FROM ins)$q$,
     CASE WHEN g IS NULL THEN 'NULL::text' ELSE format('a.group_key::%s', gtype) END,

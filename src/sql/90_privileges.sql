@@ -49,6 +49,7 @@ GRANT EXECUTE ON FUNCTION
   geoetl._window_mark_late(),
   geoetl._window_signals(text[], text[]),
   geoetl._window_write(geoetl.window_pipeline, timestamptz, timestamptz, text[]),
+  geoetl._aggregate_window_groups(regclass, name, text[], interval, timestamptz, timestamptz, timestamptz, name, text[]),
   geoetl._window_target(name, name, text),
   geoetl._window_lock(text, boolean),
   geoetl._window_rewrite_late(geoetl.window_pipeline),
