@@ -5,7 +5,8 @@
 # Marble granules (VNP46A2) registered, then one job per area and month in geoetl's queue, run
 # by the worker pg_cron calls every minute, composited and kept in geoetl.nightlight_monthly.
 # No network. Safe to run again: it updates in place, and months whose granules did not change
-# are skipped.
+# are skipped. Last, a wind farm's 1-minute readings (ten days, three turbines, generated) are rolled
+# into 10-minute windows by a window pipeline (scripts/demo/wind_farm.sql).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -145,8 +146,10 @@ SELECT to_char(month, 'YYYY-MM') AS month, days_with_data AS nights, round(cover
        round(sum_of_lights::numeric, 1) AS sum_of_lights,
        round((100 * sum_of_lights_mom_pct)::numeric, 1) AS change_pct, round((100 * lit_share)::numeric, 1) AS lit_pct
   FROM geoetl.nightlight_trend WHERE name = 'Busia corridor' AND extract(year FROM month) = :year ORDER BY month;
-SELECT geoetl.version() AS versions;
 SQL
+# Time-series windows: a wind farm's 1-minute readings into 10-minute windows (window pipeline).
+psql -X -q -v ON_ERROR_STOP=1 -f scripts/demo/wind_farm.sql
+psql -X -q -c "SELECT geoetl.version() AS versions"
 
 cat <<MSG
 

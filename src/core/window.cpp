@@ -1,6 +1,7 @@
 #include "window.h"
 
 #include <cmath>
+#include <algorithm>
 #include <utility>
 
 namespace geoetl::window {
@@ -25,22 +26,25 @@ Moments* Aggregator::slot_slow(int64_t start, uint32_t group) {
   if (last_ != nullptr && last_start_ == start) {
     w = last_;
   } else {
-    // time mostly moves forward: a window after every open one is found without a search
-    const bool newest = windows_.empty() || start > windows_.rbegin()->first;
-    auto it = newest ? windows_.end() : windows_.find(start);
-    if (it == windows_.end()) {
+    auto it = windows_.end();
+    if (windows_.empty() || start > windows_.back().start) {  // a new newest window
       if (emitted_ && start <= last_emitted_) return nullptr;
-      const auto hint = newest ? windows_.end() : windows_.lower_bound(start);
-      if (spare_.empty()) {
-        it = windows_.emplace_hint(hint, start, Window{});
-      } else {
-        Windows::node_type node = std::move(spare_.back());
+      windows_.emplace_back();
+      if (!spare_.empty()) {
+        windows_.back() = std::move(spare_.back());
         spare_.pop_back();
-        node.key() = start;
-        it = windows_.insert(hint, std::move(node));
+      }
+      it = windows_.end() - 1;
+    } else {
+      it = std::lower_bound(windows_.begin(), windows_.end(), start,
+                            [](const Window& x, int64_t s) { return x.start < s; });
+      if (it->start != start) {  // a new window among the open ones: rare, moves the later ones
+        if (emitted_ && start <= last_emitted_) return nullptr;
+        it = windows_.insert(it, Window{});
       }
     }
-    w = &it->second;
+    it->start = start;
+    w = &*it;
     last_ = w;
     last_start_ = start;
   }
@@ -56,14 +60,14 @@ Moments* Aggregator::slot_slow(int64_t start, uint32_t group) {
   return &w->moments[static_cast<size_t>(p) * columns_];
 }
 
-void Aggregator::recycle(Windows::iterator it) {
-  Window& w = it->second;
+void Aggregator::recycle_oldest() {
+  Window& w = windows_.front();
   if (last_ == &w) last_ = nullptr;
   for (uint32_t g : w.groups) w.position[g] = -1;
   w.groups.clear();
   w.moments.clear();
-  Windows::node_type node = windows_.extract(it);
-  spare_.push_back(std::move(node));  // at most as many as were ever open at once
+  spare_.push_back(std::move(w));  // at most as many as were ever open at once
+  windows_.pop_front();
 }
 
 void Aggregator::clear() {

@@ -11,7 +11,7 @@
 #include <cstddef>
 #include <limits>
 #include <cstdint>
-#include <map>
+#include <deque>
 #include <vector>
 
 namespace geoetl::window {
@@ -58,7 +58,7 @@ class Aggregator {
   // window order (groups in the order first seen); their storage is then reused.
   template <typename Emit>
   void close_before(int64_t start, Emit&& emit) {  // every window that starts before `start`
-    while (!windows_.empty() && windows_.begin()->first < start) close_oldest(emit);
+    while (!windows_.empty() && windows_.front().start < start) close_oldest(emit);
   }
   template <typename Emit>
   void shed(Emit&& emit) {  // oldest windows until a quarter of the budget is free again
@@ -76,6 +76,7 @@ class Aggregator {
 
  private:
   struct Window {
+    int64_t start = 0;
     std::vector<int32_t> position;  // by group id: index into groups/moments, -1 when absent
     std::vector<uint32_t> groups;   // group ids in the order first seen
     std::vector<Moments> moments;   // groups.size() * columns
@@ -83,22 +84,20 @@ class Aggregator {
 
   template <typename Emit>
   void close_oldest(Emit& emit) {
-    auto it = windows_.begin();
-    Window& w = it->second;
-    for (size_t i = 0; i < w.groups.size(); i++) emit(it->first, w.groups[i], &w.moments[i * columns_]);
+    Window& w = windows_.front();
+    for (size_t i = 0; i < w.groups.size(); i++) emit(w.start, w.groups[i], &w.moments[i * columns_]);
     emitted_ = true;
-    last_emitted_ = it->first;
+    last_emitted_ = w.start;
     open_ -= w.groups.size();
-    recycle(it);
+    recycle_oldest();
   }
-  void recycle(std::map<int64_t, Window>::iterator it);
+  void recycle_oldest();
   Moments* slot_slow(int64_t start, uint32_t group);
-  using Windows = std::map<int64_t, Window>;
 
   size_t columns_, budget_, max_windows_;
   size_t open_ = 0;
-  Windows windows_;
-  std::vector<Windows::node_type> spare_;  // closed windows' nodes and storage, reused
+  std::deque<Window> windows_;  // open windows by start (time mostly moves forward)
+  std::vector<Window> spare_;   // closed windows' storage, reused
   bool emitted_ = false;
   int64_t last_emitted_ = 0;
   Window* last_ = nullptr;  // the window of the previous call (rows come in runs)

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -211,4 +212,33 @@ TEST(WindowAggregator, ShedsOldestWindowsOverBudgetAndRefusesThemAfterwards) {
   EXPECT_NE(agg.slot(99 * 10, 1), nullptr);       // still open: a new group is fine
   agg.clear();
   EXPECT_NE(agg.slot(0, 0), nullptr);  // after clear() everything starts again
+}
+
+TEST(WindowAggregator, RowsInAnyOrderWithinTheBudget) {
+  std::mt19937_64 rng(5);
+  std::vector<std::pair<int64_t, double>> rows;
+  for (int64_t t = 0; t < 300 * kMinute; t += kMinute / 2) rows.emplace_back(t, static_cast<double>(t % 977));
+  std::shuffle(rows.begin(), rows.end(), rng);  // windows open in random order, in the middle too
+  Aggregator agg(1, 1 << 20, 1 << 20);
+  std::map<int64_t, std::vector<double>> truth;
+  for (const auto& [t, x] : rows) {
+    int64_t start = 0;
+    ASSERT_TRUE(bin_start(t, 7 * kMinute, 0, &start));
+    Moments* m = agg.slot(start, 0);
+    ASSERT_NE(m, nullptr);
+    m->add(x);
+    truth[start].push_back(x);
+  }
+  Collected out;
+  agg.close_all([&](int64_t s, uint32_t g, const Moments* m) { out(s, g, m, 1); });
+  ASSERT_EQ(out.windows.size(), truth.size());
+  for (size_t i = 1; i < out.order.size(); i++) EXPECT_LT(out.order[i - 1], out.order[i]);
+  for (const auto& [start, xs] : truth) {
+    const Moments& got = out.windows.at({start, 0})[0];
+    const Reference r = reference(xs);
+    EXPECT_EQ(got.n, static_cast<int64_t>(xs.size()));
+    EXPECT_NEAR(got.mean(), r.mean, 1e-12 * std::max(1.0, std::abs(r.mean)));
+    EXPECT_EQ(got.min, r.min);
+    EXPECT_EQ(got.max, r.max);
+  }
 }
