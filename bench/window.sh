@@ -92,9 +92,9 @@ BEGIN
                                                      '-infinity', 'infinity', group_by => %L)),
          r AS (%s)
     SELECT count(*), count(*) FILTER (WHERE a.n IS DISTINCT FROM r.n
-      OR a.mean IS DISTINCT FROM r.mean AND NOT abs(a.mean - r.mean) <= 1e-12 * greatest(abs(a.mean), abs(r.mean))
+      OR a.mean IS DISTINCT FROM r.mean AND NOT coalesce(abs(a.mean - r.mean) <= 1e-12 * greatest(abs(a.mean), abs(r.mean)), false)
       OR a.min IS DISTINCT FROM r.min OR a.max IS DISTINCT FROM r.max
-      OR a.stddev IS DISTINCT FROM r.stddev AND NOT abs(a.stddev - r.stddev) <= 1e-12 * greatest(abs(a.stddev), abs(r.stddev)))
+      OR a.stddev IS DISTINCT FROM r.stddev AND NOT coalesce(abs(a.stddev - r.stddev) <= 1e-12 * greatest(abs(a.stddev), abs(r.stddev)), false))
     FROM a FULL JOIN r ON coalesce(a.group_key, '') = coalesce(r.group_key, '')
                       AND a.window_start = r.window_start AND a.column_name = r.column_name$q$,
     src, grp, pg_temp.long(src, grp)) INTO total, bad;

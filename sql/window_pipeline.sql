@@ -24,8 +24,8 @@ BEGIN
              WHERE d."timestamp" >= $5 AND d."timestamp" < $6
                AND t.name IN (SELECT name FROM geoetl._window_signals($3, $9)))
     SELECT count(*) FILTER (WHERE want.value IS NOT NULL),
-           count(*) FILTER (WHERE want.value IS DISTINCT FROM have.value AND NOT
-                            abs(want.value - have.value) <= 1e-12 * greatest(abs(want.value), abs(have.value)))
+           count(*) FILTER (WHERE want.value IS DISTINCT FROM have.value AND NOT coalesce(
+                            abs(want.value - have.value) <= 1e-12 * greatest(abs(want.value), abs(have.value)), false))
     FROM (SELECT * FROM want WHERE value IS NOT NULL) want
     FULL JOIN have ON coalesce(want.group_key, '') = coalesce(have.group_key, '')
                   AND want.window_start = have.window_start AND want.name = have.name$q$,

@@ -18,7 +18,7 @@ CREATE TABLE IF NOT EXISTS public.wind_reading (
 COMMENT ON TABLE public.wind_reading IS 'make demo: 1-minute readings of three turbines (generated)';
 SELECT NOT EXISTS (SELECT 1 FROM public.wind_reading) AS empty \gset
 \if :empty
-SELECT setseed(0.2025);
+SELECT setseed(0.2025) \g /dev/null
 INSERT INTO public.wind_reading
 SELECT ts, turbine_id, wind,
        CASE WHEN wind IS NULL THEN NULL WHEN wind < 3 OR wind >= 25 THEN 0

@@ -161,7 +161,7 @@ BEGIN
       ON CONFLICT ("timestamp", signal_id %7$s) DO UPDATE SET value = excluded.value
         -- rows read in another order round differently in the last bits: that is no change
         WHERE d.value IS DISTINCT FROM excluded.value
-          AND NOT abs(d.value - excluded.value) <= 1e-12 * greatest(abs(d.value), abs(excluded.value))
+          AND NOT coalesce(abs(d.value - excluded.value) <= 1e-12 * greatest(abs(d.value), abs(excluded.value)), false)
       RETURNING 1)
     SELECT (SELECT count(*) FROM del) + (SELECT count(*) FROM ins)$q$,
     CASE WHEN g IS NULL THEN 'NULL::text' ELSE format('a.group_key::%s', gtype) END,

@@ -2,7 +2,8 @@
 # `make demo` as a new user runs it, on a cluster of its own: the night-light job over a year of
 # generated daily granules, run by pg_cron's worker through the job queue, run twice (the second
 # run computes nothing), then again after a granule was damaged (only the months and areas that
-# read it are recomputed, and the damaged file is reported). Prints TAP ("ok N - ...").
+# read it are recomputed, and the damaged file is reported); and the wind farm's window pipeline
+# (ten days of 1-minute readings into 10-minute windows, a late correction). Prints TAP.
 set -uo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 export GEOETL_PGDIR=${TMPDIR:-/tmp}/geoetl-demo-test-$$
@@ -36,11 +37,27 @@ check "every night-light job of the demo completed, one per area and month" is \
   "SELECT count(*), count(DISTINCT (args->>'area_id', args->>'month')) FROM geoetl.job WHERE kind = 'nightlight_month' AND state = 'completed'" "60|60"
 check "no job failed or is left running" is "SELECT count(*) FROM geoetl.job WHERE state NOT IN ('completed')" 0
 check "the output shows progress month by month" test "$(grep -c '^night lights 2024-[01][0-9]: 5 area-months computed' "$LOG")" = 12
+# the wind farm: three turbines, ten days of 1-minute readings, a one-hour outage of turbine 2
+check "the wind farm pipeline wrote every complete window of ten days (turbine 2: 6 fewer)" is \
+  "SELECT count(DISTINCT (\"timestamp\", turbine_id)), min(\"timestamp\"), max(\"timestamp\") FROM wind.data" \
+  "4311|2025-01-01 00:00:00+00|2025-01-10 23:40:00+00"
+check "its watermark stops one window short of the end (lateness 10 minutes)" is \
+  "SELECT watermark, pending_late_windows FROM geoetl.window_pipeline_status WHERE name = 'wind_farm'" "2025-01-10 23:50:00+00|0"
+check "the windows equal aggregate_window's" is \
+  "SELECT count(*) FROM geoetl.aggregate_window('wind_reading', 'ts', '{wind_speed,power,ambient_temperature}', '10 minutes',
+     '-infinity', '2025-01-10 23:50', group_by => 'turbine_id') a
+   JOIN wind.signal s ON s.name = a.column_name || '_mean'
+   LEFT JOIN wind.data d ON d.\"timestamp\" = a.window_start AND d.turbine_id = a.group_key::int AND d.signal_id = s.id
+   WHERE d.value IS DISTINCT FROM a.mean AND NOT coalesce(abs(d.value - a.mean) <= 1e-12 * abs(a.mean), false)" 0
+check "the output shows the first windows of turbine 1" grep -q '^ 2025-01-01 00:50:00+00 |' "$LOG"
+check "the late correction re-opened one window" grep -q '^a late correction on 2025-01-03 12:34 (turbine 3): 1 late window, rewritten rows: [1-9]' "$LOG"
 
 before=$(q "SELECT max(computed_at) FROM geoetl.nightlight_monthly")
 check "make demo runs again" demo
 check "the second run computes no month" test "$(grep -c '^night lights 2024-[01][0-9]: 0 area-months computed' "$LOG")" = 12
 check "the second run changes no row" is "SELECT count(*) FROM geoetl.nightlight_monthly WHERE computed_at > '$before'" 0
+check "the second run writes no wind farm row" grep -q '^run_window_pipeline wrote 0 rows' "$LOG"
+check "... and the repeated correction changes nothing" grep -q '^a late correction on 2025-01-03 12:34 (turbine 3): 1 late window, rewritten rows: 0' "$LOG"
 
 # a download cut short: one day of tile h21v08 (Kakuma, and the north of the Busia corridor)
 DATA=$(readlink -f "$GEOETL_PGDIR")/demo/blackmarble

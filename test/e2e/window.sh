@@ -28,7 +28,7 @@ consistent() {
                 JOIN geoetl._window_signals(p.value_columns, p.aggregates) s ON s.column_name = a.column_name),
        have AS (SELECT d.sensor_id AS g, d.\"timestamp\" AS window_start, s.name, d.value FROM farm.data d JOIN farm.signal s ON s.id = d.signal_id)
   SELECT count(*) FROM want FULL JOIN have USING (g, window_start, name)
-  WHERE want.value IS DISTINCT FROM have.value AND NOT abs(want.value - have.value) <= 1e-12 * abs(want.value)" 0
+  WHERE want.value IS DISTINCT FROM have.value AND NOT coalesce(abs(want.value - have.value) <= 1e-12 * abs(want.value), false)" 0
 }
 
 "$PGC" start >/dev/null || { echo "not ok 1 - cluster starts"; exit 1; }
