@@ -119,6 +119,29 @@ SELECT geoetl.run_window_pipeline('turbine', until => '2025-01-03') AS rows_remo
 SELECT count(*) AS rows_left, (SELECT watermark FROM geoetl.window_pipeline WHERE name = 'turbine') AS watermark
 FROM wind.data;
 
+-- timestamp without time zone, and a float group key, changed from a session with other settings
+CREATE TABLE local_readings (t timestamp, probe float8, v float8);
+INSERT INTO local_readings SELECT '2025-01-02'::timestamp + i * interval '1 minute', 0.1 * (i % 2), i
+FROM generate_series(0, 59) i;
+CREATE SCHEMA local_target;
+SELECT geoetl.create_window_pipeline('local', 'local_readings', 't', '{v}', '30 minutes', 'local_target',
+                                     '{count,max}', group_by => 'probe');
+SET timezone = 'America/New_York';
+SELECT geoetl.run_window_pipeline('local', until => '2025-01-02 01:00+00') AS rows_written;
+SET extra_float_digits = 3;
+SET datestyle = 'German';
+INSERT INTO local_readings VALUES ('2025-01-02 00:10:30', 0.1, 1000);
+SELECT window_start AT TIME ZONE 'UTC' AS window_start_utc, group_key FROM geoetl.window_late WHERE pipeline = 'local';
+SELECT geoetl.run_window_pipeline('local', until => '2025-01-02 01:00+00') AS rewritten;
+RESET extra_float_digits;
+RESET datestyle;
+SET timezone = 'UTC';
+SELECT d."timestamp", d.probe, s.name, d.value FROM local_target.data d JOIN local_target.signal s ON s.id = d.signal_id
+ORDER BY 1, 2, 3;
+SELECT geoetl.drop_window_pipeline('local');
+DROP TABLE local_readings;
+DROP SCHEMA local_target CASCADE;
+
 -- owners: another writer sees the pipeline but cannot run or drop it
 CREATE ROLE window_writer IN ROLE geoetl_writer;
 SET ROLE window_writer;

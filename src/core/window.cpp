@@ -16,10 +16,14 @@ bool bin_start(int64_t t, int64_t stride, int64_t origin, int64_t* start) noexce
   return !__builtin_add_overflow(origin, delta, start);
 }
 
-double Moments::stddev() const noexcept { return std::sqrt(sxx / (static_cast<double>(n) - 1.0)); }
+double Moments::stddev() const noexcept {
+  return std::sqrt(sxx / (static_cast<double>(n) - 1.0));
+}
 
 Aggregator::Aggregator(size_t columns, size_t budget, size_t max_windows)
-    : columns_(columns), budget_(budget < 4 ? 4 : budget), max_windows_(max_windows < 4 ? 4 : max_windows) {}
+    : columns_(columns),
+      budget_(budget < 4 ? 4 : budget),
+      max_windows_(max_windows < 4 ? 4 : max_windows) {}
 
 Moments* Aggregator::slot_slow(int64_t start, uint32_t group) {
   Window* w;

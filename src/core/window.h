@@ -85,7 +85,8 @@ class Aggregator {
   template <typename Emit>
   void close_oldest(Emit& emit) {
     Window& w = windows_.front();
-    for (size_t i = 0; i < w.groups.size(); i++) emit(w.start, w.groups[i], &w.moments[i * columns_]);
+    for (size_t i = 0; i < w.groups.size(); i++)
+      emit(w.start, w.groups[i], &w.moments[i * columns_]);
     emitted_ = true;
     last_emitted_ = w.start;
     open_ -= w.groups.size();

@@ -52,16 +52,16 @@ using geoetl::window::Moments;
 struct Request {
   Oid relid;
   char relkind;
-  char* relname;       // quoted, schema-qualified
+  char* relname;  // quoted, schema-qualified
   AttrNumber time_att;
-  Oid time_type;       // TIMESTAMPTZOID or TIMESTAMPOID
+  Oid time_type;  // TIMESTAMPTZOID or TIMESTAMPOID
   int ncols;
   AttrNumber* value_att;
-  Oid* value_type;     // base types: int2, int4, int8, float4, float8, numeric
-  Datum* column_name;  // text, for the result rows
+  Oid* value_type;       // base types: int2, int4, int8, float4, float8, numeric
+  Datum* column_name;    // text, for the result rows
   AttrNumber group_att;  // 0: no group_by
   Oid group_type;
-  int64 stride;  // microseconds
+  int64 stride;            // microseconds
   ArrayType* only_groups;  // _aggregate_window_groups: the group keys (text) to read, or nullptr
   TimestampTz from, to, origin;
 };
@@ -87,8 +87,8 @@ bool is_numeric_type(Oid t) {
 
 // Validates the arguments; errors name the argument or column at fault.
 Request read_request(FunctionCallInfo fcinfo) {
-  const char* names[] = {"source", "time_column", "value_columns", "width", "from_ts", "to_ts",
-                         "origin"};
+  const char* names[] = {"source",  "time_column", "value_columns", "width",
+                         "from_ts", "to_ts",       "origin"};
   for (int i = 0; i < 7; i++)
     if (PG_ARGISNULL(i)) null_argument(names[i]);
   Request r{};
@@ -102,10 +102,10 @@ Request read_request(FunctionCallInfo fcinfo) {
   if (r.relkind != RELKIND_RELATION && r.relkind != RELKIND_PARTITIONED_TABLE &&
       r.relkind != RELKIND_VIEW && r.relkind != RELKIND_MATVIEW &&
       r.relkind != RELKIND_FOREIGN_TABLE)
-    ereport(ERROR, (errcode(ERRCODE_WRONG_OBJECT_TYPE),
-                    errmsg("%s is not a table or view", r.relname),
-                    errhint("aggregate_window reads tables, views, materialized views and "
-                            "foreign tables.")));
+    ereport(ERROR,
+            (errcode(ERRCODE_WRONG_OBJECT_TYPE), errmsg("%s is not a table or view", r.relname),
+             errhint("aggregate_window reads tables, views, materialized views and "
+                     "foreign tables.")));
 
   const char* time_column = NameStr(*PG_GETARG_NAME(1));
   r.time_att = column_of(r, time_column, &r.time_type);
@@ -186,7 +186,8 @@ void append_literal(StringInfo q, TimestampTz t) {
   fsec_t fsec;
   char buf[MAXDATELEN + 1];
   if (timestamp2tm(t, nullptr, &tm, &fsec, nullptr, nullptr) != 0)
-    ereport(ERROR, (errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE), errmsg("timestamp out of range")));
+    ereport(ERROR,
+            (errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE), errmsg("timestamp out of range")));
   EncodeDateTime(&tm, fsec, true, 0, nullptr, USE_ISO_DATES, buf);
   appendStringInfo(q, "'%s'::timestamptz", buf);
 }
@@ -238,9 +239,9 @@ struct State {
   Oid group_output = InvalidOid;
   std::unordered_map<uint64, uint32> byval_ids;
   std::unordered_map<std::string, uint32> byref_ids;
-  std::string scratch, pending;   // the key being looked up, and one being added
-  std::vector<Datum> group_text;  // by id; (Datum)0 for the NULL group
-  std::vector<bool> group_read;   // by id: false for groups left out by only_groups
+  std::string scratch, pending;                  // the key being looked up, and one being added
+  std::vector<Datum> group_text;                 // by id; (Datum)0 for the NULL group
+  std::vector<bool> group_read;                  // by id: false for groups left out by only_groups
   std::unordered_map<std::string, bool> wanted;  // only_groups' keys
   int64 null_id = -1;
   bool have_last_group = false;
@@ -329,8 +330,8 @@ struct State {
     int64 start;
     if (!geoetl::window::bin_start(t, r.stride, r.origin, &start) ||
         __builtin_add_overflow(start, r.stride, &win_end))
-      ereport(ERROR, (errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
-                      errmsg("timestamp out of range")));
+      ereport(ERROR,
+              (errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE), errmsg("timestamp out of range")));
     have_window = true;
     win_start = start;
     return start;
@@ -425,9 +426,9 @@ void read_ordered(State& s, SPIPlanPtr plan) {
   opt.dest = &rcv.pub;
   const int rc = SPI_execute_plan_extended(plan, &opt);
   if (rc < 0)  // SPI_OK_UTILITY, not SPI_OK_SELECT: the rows went to our receiver
-    ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR),
-                    errmsg("aggregate_window: reading %s failed: %s", s.r.relname,
-                           SPI_result_code_string(rc))));
+    ereport(ERROR,
+            (errcode(ERRCODE_INTERNAL_ERROR), errmsg("aggregate_window: reading %s failed: %s",
+                                                     s.r.relname, SPI_result_code_string(rc))));
   s.agg.close_all([&](int64 w, uint32 g, const Moments* m) { s.emit(w, g, m); });
 }
 
@@ -485,8 +486,8 @@ bool direct_read_pays(const Request& r, SPIPlanPtr plan) {
   const PlannedStmt* stmt = linitial_node(PlannedStmt, cplan->stmt_list);
   const double rows = stmt->planTree->plan_rows;
   const Plan* scan = stmt->planTree;  // under the sort (and gather), if any
-  while (scan->lefttree != nullptr &&
-         (IsA(scan, Sort) || IsA(scan, IncrementalSort) || IsA(scan, Gather) || IsA(scan, GatherMerge)))
+  while (scan->lefttree != nullptr && (IsA(scan, Sort) || IsA(scan, IncrementalSort) ||
+                                       IsA(scan, Gather) || IsA(scan, GatherMerge)))
     scan = scan->lefttree;
   const bool whole_table = IsA(scan, SeqScan);  // the planner reads it all anyway
   ReleaseCachedPlan(cplan, nullptr);
@@ -503,8 +504,8 @@ void aggregate(State& s, const char* query, ReturnSetInfo* rsi) {
   s.desc = rsi->setDesc;
   if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "SPI_connect failed");
   s.keep = CurrentMemoryContext;
-  s.row_memory = AllocSetContextCreate(CurrentMemoryContext, "aggregate_window rows",
-                                       ALLOCSET_DEFAULT_SIZES);
+  s.row_memory =
+      AllocSetContextCreate(CurrentMemoryContext, "aggregate_window rows", ALLOCSET_DEFAULT_SIZES);
   SPIPlanPtr plan = SPI_prepare(query, 0, nullptr);
   if (plan == nullptr)
     ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR),

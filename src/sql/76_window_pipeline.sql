@@ -79,7 +79,10 @@ CREATE POLICY window_late_own ON geoetl.window_late FOR DELETE
 -- The statement trigger on the source (SECURITY DEFINER: it writes geoetl.window_late, which the
 -- user changing the source need not be able to). It takes a share lock on the pipeline row, so
 -- it waits for a run that is moving the watermark and then sees the new one.
-CREATE FUNCTION geoetl._window_mark_late() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER AS $$
+-- Runs, backfills and this trigger use fixed settings: group keys are compared as text, and a
+-- timestamp (without time zone) column is read as UTC, the same in every session.
+CREATE FUNCTION geoetl._window_mark_late() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER
+SET datestyle = 'ISO, YMD' SET intervalstyle = 'postgres' SET extra_float_digits = 1 SET timezone = 'UTC' AS $$
 DECLARE
   p geoetl.window_pipeline;
   rel text;
@@ -364,7 +367,8 @@ COMMENT ON FUNCTION geoetl._window_rewrite_late(geoetl.window_pipeline) IS
   'Recomputes a locked pipeline''s late windows and forgets them; returns rows written and windows';
 
 CREATE FUNCTION geoetl.run_window_pipeline(name text, until timestamptz DEFAULT now())
-RETURNS bigint LANGUAGE plpgsql AS $$
+RETURNS bigint LANGUAGE plpgsql
+SET datestyle = 'ISO, YMD' SET intervalstyle = 'postgres' SET extra_float_digits = 1 SET timezone = 'UTC' AS $$
 DECLARE
   p geoetl.window_pipeline := geoetl._window_lock(name);
   done timestamptz;  -- windows starting before it are complete
@@ -409,7 +413,8 @@ COMMENT ON FUNCTION geoetl.run_window_pipeline(text, timestamptz) IS
   'and moves the watermark, in one transaction; returns rows inserted, changed or deleted';
 
 CREATE FUNCTION geoetl.backfill_window_pipeline(name text, from_ts timestamptz, to_ts timestamptz)
-RETURNS bigint LANGUAGE plpgsql AS $$
+RETURNS bigint LANGUAGE plpgsql
+SET datestyle = 'ISO, YMD' SET intervalstyle = 'postgres' SET extra_float_digits = 1 SET timezone = 'UTC' AS $$
 DECLARE
   p geoetl.window_pipeline := geoetl._window_lock(name);
   first timestamptz;

@@ -207,9 +207,9 @@ TEST(WindowAggregator, ShedsOldestWindowsOverBudgetAndRefusesThemAfterwards) {
   }
   EXPECT_GT(out.windows.size(), 80u);
   const int64_t emitted = out.order.back();
-  EXPECT_EQ(agg.slot(emitted, 0), nullptr);       // a row for a window already emitted
-  EXPECT_EQ(agg.slot(emitted - 5, 0), nullptr);   // or for one before it
-  EXPECT_NE(agg.slot(99 * 10, 1), nullptr);       // still open: a new group is fine
+  EXPECT_EQ(agg.slot(emitted, 0), nullptr);      // a row for a window already emitted
+  EXPECT_EQ(agg.slot(emitted - 5, 0), nullptr);  // or for one before it
+  EXPECT_NE(agg.slot(99 * 10, 1), nullptr);      // still open: a new group is fine
   agg.clear();
   EXPECT_NE(agg.slot(0, 0), nullptr);  // after clear() everything starts again
 }
@@ -217,7 +217,8 @@ TEST(WindowAggregator, ShedsOldestWindowsOverBudgetAndRefusesThemAfterwards) {
 TEST(WindowAggregator, RowsInAnyOrderWithinTheBudget) {
   std::mt19937_64 rng(5);
   std::vector<std::pair<int64_t, double>> rows;
-  for (int64_t t = 0; t < 300 * kMinute; t += kMinute / 2) rows.emplace_back(t, static_cast<double>(t % 977));
+  for (int64_t t = 0; t < 300 * kMinute; t += kMinute / 2)
+    rows.emplace_back(t, static_cast<double>(t % 977));
   std::shuffle(rows.begin(), rows.end(), rng);  // windows open in random order, in the middle too
   Aggregator agg(1, 1 << 20, 1 << 20);
   std::map<int64_t, std::vector<double>> truth;
