@@ -13,7 +13,8 @@
 #    Each consumed by count(*) and sums of every statistic (so nothing can be skipped), best of 3
 #    after a warm-up, default settings (work_mem 4 MB, parallel query on). Goal: >= 3x.
 #    Then every row of aggregate_window is compared with the long SQL (1e-12 relative).
-# 2. Peak memory of the backend (VmHWM above the idle backend's VmRSS; shared buffers count in).
+# 2. Peak memory of the backend (VmHWM above the idle backend's VmRSS), and without the shared
+#    buffers it mapped (RssShmem): its private memory.
 # 3. A window pipeline over the 200 sensors, written up to the end of its first day; then 1,000
 #    late rows spread over 50 windows of that day: the run that rewrites them against a backfill
 #    of the whole day.
@@ -111,13 +112,15 @@ SELECT 'one sensor:  ' || pg_temp.compare('bench_one', NULL) AS result
 UNION ALL SELECT '200 sensors: ' || pg_temp.compare('bench_many', 'sensor_id');
 SQL
 
-echo "== peak memory of one backend (VmHWM above the idle backend's VmRSS; includes shared buffers read)"
+echo "== peak memory of one backend (VmHWM above the idle backend's VmRSS; the shared buffers it mapped"
+echo "   (RssShmem, which only grows) taken out give an estimate of its private peak)"
 for way in geoetl wide; do
   for src in bench_one bench_many; do
     grp=$([[ $src == bench_many ]] && echo sensor_id || echo "")
     psql -X -q -v ON_ERROR_STOP=1 -v way="$way" -v src="$src" -v grp="$grp" <<'SQL'
 SELECT pg_backend_pid() AS pid \gset
 \set idle `grep VmRSS /proc/:pid/status | tr -dc 0-9`
+\set idle_shm `grep RssShmem /proc/:pid/status | tr -dc 0-9`
 SELECT CASE :'way' WHEN 'geoetl' THEN
   format('SELECT count(*), sum(mean), sum(stddev) FROM geoetl.aggregate_window(%L, ''ts'', ''{wind_speed,power,temperature}'', ''10 minutes'', ''-infinity'', ''infinity'', group_by => %L)', :'src', nullif(:'grp', ''))
   ELSE format('SELECT count(*), sum(a + b + c), sum(d + e + f) FROM (SELECT avg(wind_speed) a, avg(power) b, avg(temperature) c, stddev(wind_speed) d, stddev(power) e, stddev(temperature) f FROM %I GROUP BY %s date_bin(''10 minutes'', ts, ''2000-01-01 00:00:00+00'')) s', :'src', CASE WHEN :'grp' = '' THEN '' ELSE :'grp' || ',' END)
@@ -125,7 +128,10 @@ SELECT CASE :'way' WHEN 'geoetl' THEN
 SELECT clock_timestamp() AS t0 \gset
 :q \g /dev/null
 \set hwm `grep VmHWM /proc/:pid/status | tr -dc 0-9`
-SELECT format('%-7s %-10s %6s MB  (%s s)', :'way', :'src', (:hwm - :idle) / 1024,
+\set shm `grep RssShmem /proc/:pid/status | tr -dc 0-9`
+SELECT format('%-7s %-10s peak %4s MB above idle, of which shared buffers %4s MB: private %4s MB  (%s s)',
+              :'way', :'src', (:hwm - :idle) / 1024, (:shm - :idle_shm) / 1024,
+              (:hwm - :idle - (:shm - :idle_shm)) / 1024,
               round(extract(epoch FROM clock_timestamp() - :'t0')::numeric, 2)) AS result;
 SQL
   done
