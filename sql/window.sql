@@ -20,9 +20,9 @@ LANGUAGE plpgsql AS $$
 DECLARE ref text; total bigint; bad bigint;
 BEGIN
   SELECT string_agg(format(
-    'SELECT %s AS g, date_bin(%L, %I, %L) AS w, %L AS c, count(%I) AS n, avg(%I)::float8 AS mean, '
+    'SELECT %s AS g, date_bin(%L, %I, %L::timestamptz) AS w, %L AS c, count(%I) AS n, avg(%I)::float8 AS mean, '
     'min(%I)::float8 AS mn, max(%I)::float8 AS mx, stddev(%I)::float8 AS sd '
-    'FROM %s WHERE %I >= %L AND %I < %L GROUP BY 1, 2',
+    'FROM %s WHERE %I >= %L::timestamptz AND %I < %L::timestamptz GROUP BY 1, 2',
     coalesce(quote_ident(grp) || '::text', 'NULL::text'), width, tcol, origin, c, c, c, c, c, c,
     src, tcol, f, tcol, t), ' UNION ALL ') INTO ref FROM unnest(cols) c;
   EXECUTE format($q$
@@ -101,6 +101,17 @@ SELECT pg_temp.compare('wr', 'ts', '{a,b}', '1 day', '2024-03-01 12:00', '2024-0
 -- timestamp without time zone (read as timestamptz in the session's time zone)
 CREATE TABLE wl AS SELECT ts::timestamp AS ts, sensor, a FROM wr;
 SELECT pg_temp.compare('wl', 'ts', '{a}', '30 minutes', '2024-03-01', '2024-03-04', grp => 'sensor');
+-- ... read across a change to summer time (local 02:00-03:00 does not exist; 01:00 UTC is both
+-- 02:15 and 03:00 local): still equal, in time order or not
+SET timezone = 'Europe/Berlin';
+CREATE TABLE wdst AS SELECT '2024-03-31 00:00'::timestamp + i * interval '5 minutes' AS ts, i::float8 AS v
+FROM generate_series(0, 60) i;
+SELECT pg_temp.compare('wdst', 'ts', '{v}', '20 minutes', '2024-03-30', '2024-04-01');
+CREATE INDEX ON wdst (ts);
+ANALYZE wdst;
+SELECT pg_temp.compare('wdst', 'ts', '{v}', '20 minutes', '2024-03-31 00:30', '2024-03-31 02:00');
+SET timezone = 'UTC';
+DROP TABLE wdst;
 -- row security: rows the user may not see are not counted
 CREATE ROLE window_reader IN ROLE geoetl_reader;
 GRANT SELECT ON wr TO window_reader;

@@ -10,7 +10,7 @@ LANGUAGE plpgsql AS $$
 DECLARE p geoetl.window_pipeline; g text; total bigint; bad bigint;
 BEGIN
   SELECT * INTO p FROM geoetl.window_pipeline WHERE name = pipeline;
-  g := CASE WHEN p.group_by IS NULL THEN 'NULL::text' ELSE format('d.%I::text', p.group_by) END;
+  g := CASE WHEN p.group_by IS NULL THEN 'NULL::text' ELSE format('format(''%%s'', d.%I)', p.group_by) END;
   EXECUTE format($q$
     WITH want AS (
       SELECT a.group_key, a.window_start, s.name,
@@ -105,6 +105,11 @@ DELETE FROM wind.data WHERE "timestamp" = '2025-01-02 08:00';
 SELECT geoetl.backfill_window_pipeline('turbine', '2025-01-02', '2025-01-03') AS backfill_repaired;
 SELECT pg_temp.check_target('turbine', '-infinity', 'infinity');
 
+-- a backfill over part of a window rewrites the whole window
+UPDATE wind.data SET value = -1 WHERE "timestamp" = '2025-01-02 09:20';
+SELECT geoetl.backfill_window_pipeline('turbine', '2025-01-02 09:05', '2025-01-02 09:25') AS backfill_partial_range;
+SELECT pg_temp.check_target('turbine', '-infinity', 'infinity');
+
 -- through the queue
 SELECT geoetl.enqueue('window_pipeline', '{"name": "farm", "until": "2025-01-03T00:20:00Z"}') AS job \gset
 CALL geoetl.run_jobs();
@@ -142,16 +147,68 @@ SELECT geoetl.drop_window_pipeline('local');
 DROP TABLE local_readings;
 DROP SCHEMA local_target CASCADE;
 
--- owners: another writer sees the pipeline but cannot run or drop it
+-- boolean and char(n) group keys: late windows find their groups (direct read and index read)
+CREATE TABLE flags (ts timestamptz, ok boolean, code char(4), v float8);
+INSERT INTO flags SELECT '2025-01-02'::timestamptz + i * interval '1 minute', i % 3 = 0,
+                         CASE WHEN i % 2 = 0 THEN 'AB' ELSE 'CDEF' END, i
+FROM generate_series(0, 119) i;
+CREATE SCHEMA flag_ok;
+CREATE SCHEMA flag_code;
+SELECT geoetl.create_window_pipeline('flag_ok', 'flags', 'ts', '{v}', '30 minutes', 'flag_ok', '{count,max}', group_by => 'ok');
+SELECT geoetl.create_window_pipeline('flag_code', 'flags', 'ts', '{v}', '30 minutes', 'flag_code', '{count,max}', group_by => 'code');
+SELECT geoetl.run_window_pipeline('flag_ok', '2025-01-02 02:00') AS ok_rows, geoetl.run_window_pipeline('flag_code', '2025-01-02 02:00') AS code_rows;
+INSERT INTO flags VALUES ('2025-01-02 00:31:30', true, 'AB', 500);
+SELECT pipeline, window_start, group_key FROM geoetl.window_late WHERE pipeline LIKE 'flag%' ORDER BY 1;
+SELECT geoetl.run_window_pipeline('flag_ok', '2025-01-02 02:00') AS ok_rewritten,
+       geoetl.run_window_pipeline('flag_code', '2025-01-02 02:00') AS code_rewritten;
+SELECT pg_temp.check_target('flag_ok', '-infinity', '2025-01-02 02:00') AS flag_ok,
+       pg_temp.check_target('flag_code', '-infinity', '2025-01-02 02:00') AS flag_code;
+CREATE INDEX flags_code_ts ON flags (code, ts);
+ANALYZE flags;
+DELETE FROM flags WHERE ts = '2025-01-02 01:02';
+SELECT geoetl.run_window_pipeline('flag_code', '2025-01-02 02:00') AS code_rewritten_by_index;
+SELECT pg_temp.check_target('flag_code', '-infinity', '2025-01-02 02:00') AS flag_code;
+SELECT geoetl.drop_window_pipeline('flag_ok'), geoetl.drop_window_pipeline('flag_code');
+DROP TABLE flags;
+DROP SCHEMA flag_ok, flag_code CASCADE;
+
+-- changes after a backfill made before any run are tracked too
+CREATE TABLE early (ts timestamptz, v float8);
+INSERT INTO early SELECT '2025-01-02'::timestamptz + i * interval '1 minute', i FROM generate_series(0, 59) i;
+CREATE SCHEMA early_target;
+SELECT geoetl.create_window_pipeline('early', 'early', 'ts', '{v}', '10 minutes', 'early_target', '{count}');
+SELECT geoetl.backfill_window_pipeline('early', '2025-01-02', '2025-01-02 01:00') AS backfilled;
+DELETE FROM early WHERE ts < '2025-01-02 00:10';
+SELECT window_start FROM geoetl.window_late WHERE pipeline = 'early';
+SELECT geoetl.run_window_pipeline('early', '2025-01-02 00:30') AS rewritten;
+SELECT pg_temp.check_target('early', '-infinity', '2025-01-02 01:00');
+SELECT geoetl.drop_window_pipeline('early');
+DROP TABLE early;
+DROP SCHEMA early_target CASCADE;
+
+-- owners: another writer sees the pipeline but cannot run or drop it, nor change what it reads,
+-- nor turn the trigger function against it from a table of its own
 CREATE ROLE window_writer IN ROLE geoetl_writer;
+CREATE SCHEMA writer_space AUTHORIZATION window_writer;
 SET ROLE window_writer;
 SELECT count(*) AS pipelines_seen FROM geoetl.window_pipeline_status;
 SELECT pg_temp.err($$SELECT geoetl.run_window_pipeline('farm')$$);
 SELECT pg_temp.err($$SELECT geoetl.drop_window_pipeline('farm')$$);
 WITH u AS (UPDATE geoetl.window_pipeline SET watermark = NULL RETURNING 1)
 SELECT count(*) AS rows_changed_by_another_writer FROM u;
+SELECT pg_temp.err($$UPDATE geoetl.window_pipeline SET time_column = 'sensor_id'$$);
+CREATE TABLE writer_space.decoy (ts timestamptz, sensor_id int, wind_speed float8);
+CREATE TRIGGER geoetl_window_farm_insert AFTER INSERT ON writer_space.decoy REFERENCING NEW TABLE AS geoetl_new
+  FOR EACH STATEMENT EXECUTE FUNCTION geoetl._window_mark_late('farm');
+CREATE TRIGGER geoetl_window_farm_truncate AFTER TRUNCATE ON writer_space.decoy
+  FOR EACH STATEMENT EXECUTE FUNCTION geoetl._window_mark_late('farm');
+SELECT pg_temp.err($$INSERT INTO writer_space.decoy VALUES ('2025-01-02 00:00:30', 1, 1)$$);
+SELECT pg_temp.err($$TRUNCATE writer_space.decoy$$);
 RESET ROLE;
-SELECT watermark IS NOT NULL AS farm_watermark_kept FROM geoetl.window_pipeline WHERE name = 'farm';
+SELECT watermark IS NOT NULL AS farm_watermark_kept, NOT truncated AS farm_not_truncated,
+       (SELECT count(*) FROM geoetl.window_late WHERE pipeline = 'farm') AS farm_late_windows
+FROM geoetl.window_pipeline WHERE name = 'farm';
+DROP SCHEMA writer_space CASCADE;
 
 -- bad input
 CREATE VIEW farm_view AS SELECT * FROM farm;
@@ -169,6 +226,9 @@ SELECT pg_temp.err($$SELECT geoetl.create_window_pipeline('v', 'farm', 'ts', '{w
 SELECT pg_temp.err($$SELECT geoetl.create_window_pipeline('v', 'farm', 'ts', '{wind_speed}', '10 minutes', 'wind', '{mean,mean}')$$);
 SELECT pg_temp.err($$SELECT geoetl.create_window_pipeline('v', 'farm', 'ts', '{wind_speed}', '10 minutes', 'wind', lateness => '-1 minute')$$);
 SELECT pg_temp.err($$SELECT geoetl.create_window_pipeline('farm', 'farm', 'ts', '{wind_speed}', '10 minutes', 'wind')$$);
+CREATE TABLE parted (ts timestamptz, v float8) PARTITION BY RANGE (ts);
+SELECT pg_temp.err($$SELECT geoetl.create_window_pipeline('v', 'parted', 'ts', '{v}', '10 minutes', 'wind')$$);
+DROP TABLE parted;
 SELECT pg_temp.err($$SELECT geoetl.create_window_pipeline('Farm; drop', 'farm', 'ts', '{wind_speed}', '10 minutes', 'wind')$$);
 -- a grouped pipeline into the ungrouped target, and a signal another pipeline writes
 SELECT pg_temp.err($$SELECT geoetl.create_window_pipeline('v', 'farm', 'ts', '{wind_speed}', '10 minutes', 'wind', group_by => 'sensor_id')$$);
@@ -194,6 +254,7 @@ SELECT pg_temp.err($$SELECT geoetl.run_window_pipeline('farm')$$);
 ROLLBACK;
 DROP TABLE weird;
 SELECT pg_temp.err($$SELECT geoetl.run_window_pipeline('weird')$$);
+SELECT name, source_newest, lag FROM geoetl.window_pipeline_status WHERE name = 'weird';
 
 -- dropping a pipeline removes its triggers and keeps the target
 SELECT geoetl.drop_window_pipeline('weird');

@@ -37,6 +37,7 @@ Moments* Aggregator::slot_slow(int64_t start, uint32_t group) {
       if (!spare_.empty()) {
         windows_.back() = std::move(spare_.back());
         spare_.pop_back();
+        cells_ += windows_.back().position.size();
       }
       it = windows_.end() - 1;
     } else {
@@ -52,7 +53,10 @@ Moments* Aggregator::slot_slow(int64_t start, uint32_t group) {
     last_ = w;
     last_start_ = start;
   }
-  if (group >= w->position.size()) w->position.resize(group + 1, -1);
+  if (group >= w->position.size()) {
+    cells_ += group + 1 - w->position.size();
+    w->position.resize(group + 1, -1);
+  }
   int32_t p = w->position[group];
   if (p < 0) {
     p = static_cast<int32_t>(w->groups.size());
@@ -67,10 +71,13 @@ Moments* Aggregator::slot_slow(int64_t start, uint32_t group) {
 void Aggregator::recycle_oldest() {
   Window& w = windows_.front();
   if (last_ == &w) last_ = nullptr;
-  for (uint32_t g : w.groups) w.position[g] = -1;
-  w.groups.clear();
-  w.moments.clear();
-  spare_.push_back(std::move(w));  // at most as many as were ever open at once
+  cells_ -= w.position.size();
+  if (spare_.size() < 64) {  // storage for the next windows (a few: their lookup tables are big)
+    for (uint32_t g : w.groups) w.position[g] = -1;
+    w.groups.clear();
+    w.moments.clear();
+    spare_.push_back(std::move(w));
+  }
   windows_.pop_front();
 }
 
@@ -78,6 +85,7 @@ void Aggregator::clear() {
   windows_.clear();
   spare_.clear();
   open_ = 0;
+  cells_ = 0;
   emitted_ = false;
   last_ = nullptr;
 }

@@ -52,7 +52,10 @@ class Aggregator {
 
   size_t open_accumulators() const noexcept { return open_; }
   size_t open_windows() const noexcept { return windows_.size(); }
-  bool over_budget() const noexcept { return open_ > budget_ || windows_.size() > max_windows_; }
+  // Group lookup tables count too: a window holds one cell per group id up to its largest.
+  bool over_budget() const noexcept {
+    return open_ > budget_ || windows_.size() > max_windows_ || cells_ > 8 * budget_;
+  }
 
   // emit(start, group, const Moments* columns) for each accumulator of the windows chosen, in
   // window order (groups in the order first seen); their storage is then reused.
@@ -63,7 +66,8 @@ class Aggregator {
   template <typename Emit>
   void shed(Emit&& emit) {  // oldest windows until a quarter of the budget is free again
     while (!windows_.empty() &&
-           (open_ > budget_ - budget_ / 4 || windows_.size() > max_windows_ - max_windows_ / 4))
+           (open_ > budget_ - budget_ / 4 || windows_.size() > max_windows_ - max_windows_ / 4 ||
+            cells_ > 6 * budget_))
       close_oldest(emit);
   }
   template <typename Emit>
@@ -97,6 +101,7 @@ class Aggregator {
 
   size_t columns_, budget_, max_windows_;
   size_t open_ = 0;
+  size_t cells_ = 0;            // group lookup cells of the open windows
   std::deque<Window> windows_;  // open windows by start (time mostly moves forward)
   std::vector<Window> spare_;   // closed windows' storage, reused
   bool emitted_ = false;

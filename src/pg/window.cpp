@@ -22,6 +22,7 @@ extern "C" {
 #include "miscadmin.h"
 #include "nodes/plannodes.h"
 #include "tcop/dest.h"
+#include "storage/lmgr.h"
 #include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
@@ -61,6 +62,7 @@ struct Request {
   Datum* column_name;    // text, for the result rows
   AttrNumber group_att;  // 0: no group_by
   Oid group_type;
+  const char* group_decl;  // its declared type with typmod, e.g. character(4)
   int64 stride;            // microseconds
   ArrayType* only_groups;  // _aggregate_window_groups: the group keys (text) to read, or nullptr
   TimestampTz from, to, origin;
@@ -93,6 +95,7 @@ Request read_request(FunctionCallInfo fcinfo) {
     if (PG_ARGISNULL(i)) null_argument(names[i]);
   Request r{};
   r.relid = PG_GETARG_OID(0);
+  LockRelationOid(r.relid, AccessShareLock);  // no ALTER between these checks and the read
   r.relkind = get_rel_relkind(r.relid);
   if (r.relkind == '\0')
     ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE),
@@ -164,6 +167,11 @@ Request read_request(FunctionCallInfo fcinfo) {
   if (!PG_ARGISNULL(7)) {
     const char* group = NameStr(*PG_GETARG_NAME(7));
     r.group_att = column_of(r, group, &r.group_type);
+    Oid decl;
+    int32 typmod;
+    Oid collation;
+    get_atttypetypmodcoll(r.relid, r.group_att, &decl, &typmod, &collation);
+    r.group_decl = format_type_with_typemod(decl, typmod);
   }
   if (PG_NARGS() > 8 && !PG_ARGISNULL(8)) {
     if (r.group_att == 0)
@@ -188,6 +196,7 @@ void append_literal(StringInfo q, TimestampTz t) {
   if (timestamp2tm(t, nullptr, &tm, &fsec, nullptr, nullptr) != 0)
     ereport(ERROR,
             (errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE), errmsg("timestamp out of range")));
+  tm.tm_isdst = 0;  // UTC: without it EncodeDateTime leaves out the "+00"
   EncodeDateTime(&tm, fsec, true, 0, nullptr, USE_ISO_DATES, buf);
   appendStringInfo(q, "'%s'::timestamptz", buf);
 }
@@ -208,9 +217,10 @@ char* ordered_query(const Request& r) {
   if (r.only_groups != nullptr) {  // typed like the column, so an index on it serves
     const char* keys = OidOutputFunctionCall(F_ARRAY_OUT, PointerGetDatum(r.only_groups));
     appendStringInfo(&q, " AND %s = ANY (%s::%s[])", att(r.group_att), quote_literal_cstr(keys),
-                     format_type_be(r.group_type));
+                     r.group_decl);
   }
-  appendStringInfo(&q, " ORDER BY %s", t);
+  // timestamp columns: by the converted time, which a change to summer time does not keep in order
+  appendStringInfo(&q, " ORDER BY %s%s", t, r.time_type == TIMESTAMPOID ? "::timestamptz" : "");
   return q.data;
 }
 
@@ -391,12 +401,12 @@ bool ordered_receive(TupleTableSlot* slot, DestReceiver* self) {
   if (slot->tts_isnull[0]) return true;
   const TimestampTz t = DatumGetTimestampTz(slot->tts_values[0]);
   const int64 start = s.window_of(t);
-  s.agg.close_before(start, [&](int64 w, uint32 g, const Moments* m) { s.emit(w, g, m); });
   const bool gnull = s.r.group_att == 0 || slot->tts_isnull[ncols + 1];
   const Datum g = s.r.group_att == 0 ? (Datum)0 : slot->tts_values[ncols + 1];
   bool added = false;
   MemoryContext old = MemoryContextSwitchTo(s.row_memory);
   try {  // no C++ exception may cross the executor's frames
+    s.agg.close_before(start, [&](int64 w, uint32 gid, const Moments* m) { s.emit(w, gid, m); });
     added = s.add(t, slot->tts_values + 1, slot->tts_isnull + 1, g, gnull);
   } catch (...) {
     s.failed = true;

@@ -14,6 +14,7 @@ CREATE TABLE geoetl.window_pipeline (
   group_by      name,
   lateness      interval NOT NULL DEFAULT '0',
   watermark     timestamptz,  -- every window starting before it is written; NULL: none yet
+  backfilled_until timestamptz,  -- the end of the latest window a backfill wrote
   truncated     boolean NOT NULL DEFAULT false,  -- the source was truncated: start again
   owner         regrole NOT NULL DEFAULT current_user::regrole,
   created_at    timestamptz NOT NULL DEFAULT now(),
@@ -36,6 +37,8 @@ COMMENT ON COLUMN geoetl.window_pipeline.group_by IS 'The key column of long-for
 COMMENT ON COLUMN geoetl.window_pipeline.lateness IS 'How long windows are held back for data still arriving';
 COMMENT ON COLUMN geoetl.window_pipeline.watermark IS
   'Every window that starts before the watermark has been written; later changes to rows before it are late';
+COMMENT ON COLUMN geoetl.window_pipeline.backfilled_until IS
+  'The end of the latest window a backfill wrote: changes before it (or the watermark) are late too';
 COMMENT ON COLUMN geoetl.window_pipeline.truncated IS 'The source was truncated: the next run empties the target and starts again';
 COMMENT ON COLUMN geoetl.window_pipeline.owner IS 'The role that created it: only it (and geoetl_admin) runs, backfills or drops it';
 COMMENT ON COLUMN geoetl.window_pipeline.created_at IS 'When it was created';
@@ -85,24 +88,38 @@ CREATE FUNCTION geoetl._window_mark_late() RETURNS trigger LANGUAGE plpgsql SECU
 SET datestyle = 'ISO, YMD' SET intervalstyle = 'postgres' SET extra_float_digits = 1 SET timezone = 'UTC' AS $$
 DECLARE
   p geoetl.window_pipeline;
+  tracked timestamptz;
   rel text;
 BEGIN
   SELECT * INTO p FROM geoetl.window_pipeline WHERE name = TG_ARGV[0] FOR SHARE;
-  IF NOT FOUND OR p.watermark IS NULL THEN
+  IF NOT FOUND THEN
+    RETURN NULL;
+  END IF;
+  -- only the triggers create_window_pipeline put on the pipeline's own source
+  IF TG_RELID <> p.source OR TG_NAME <> format('geoetl_window_%s_%s', p.name, lower(TG_OP)) THEN
+    RAISE EXCEPTION 'trigger % on % does not belong to window pipeline "%"', TG_NAME,
+      TG_RELID::regclass, p.name USING ERRCODE = 'insufficient_privilege';
+  END IF;
+  tracked := greatest(p.watermark, p.backfilled_until);
+  IF tracked IS NULL THEN  -- nothing written yet: nothing can be late
     RETURN NULL;
   END IF;
   IF TG_OP = 'TRUNCATE' THEN
     UPDATE geoetl.window_pipeline SET truncated = true WHERE name = p.name;
     RETURN NULL;
   END IF;
+  -- Only built-in casts, operators and output functions run here (as the extension's owner):
+  -- the group key is its type's output text, as aggregate_window gives it.
   FOREACH rel IN ARRAY CASE TG_OP WHEN 'INSERT' THEN '{geoetl_new}'::text[]
                                   WHEN 'DELETE' THEN '{geoetl_old}'
                                   ELSE '{geoetl_old,geoetl_new}' END LOOP
     EXECUTE format('INSERT INTO geoetl.window_late (pipeline, window_start, group_key) '
-                   'SELECT DISTINCT $1, date_bin($2, %1$I, $3), %2$s FROM %3$I '
-                   'WHERE %1$I < $4 ON CONFLICT DO NOTHING',
-                   p.time_column, coalesce(quote_ident(p.group_by) || '::text', 'NULL::text'), rel)
-      USING p.name, p.width, p.origin, p.watermark;
+                   'SELECT DISTINCT $1, pg_catalog.date_bin($2, (%1$I)::pg_catalog.timestamptz, $3), %2$s '
+                   'FROM %3$I WHERE (%1$I)::pg_catalog.timestamptz OPERATOR(pg_catalog.<) $4 '
+                   'ON CONFLICT DO NOTHING',
+                   p.time_column,
+                   coalesce('pg_catalog.format(''%s'', ' || quote_ident(p.group_by) || ')', 'NULL::text'), rel)
+      USING p.name, p.width, p.origin, tracked;
   END LOOP;
   RETURN NULL;
 END
@@ -169,7 +186,7 @@ BEGIN
     SELECT (SELECT count(*) FROM del) + (SELECT count(*) FROM ins)$q$,
     CASE WHEN g IS NULL THEN 'NULL::text' ELSE format('a.group_key::%s', gtype) END,
     p.target_schema,
-    CASE WHEN g IS NULL THEN 'NULL::text' ELSE format('d.%s::text', g) END,
+    CASE WHEN g IS NULL THEN 'NULL::text' ELSE format('pg_catalog.format(''%%s'', d.%s)', g) END,
     CASE WHEN g IS NULL THEN 'NULL::text' ELSE format('d.%s', g) END,
     CASE WHEN g IS NULL THEN '' ELSE g || ',' END,
     CASE WHEN g IS NULL THEN '' ELSE 'g,' END,
@@ -254,9 +271,14 @@ BEGIN
       HINT = 'Choose another name, or drop_window_pipeline it first.';
   END IF;
   kind := (SELECT relkind FROM pg_class WHERE oid = source);
-  IF kind NOT IN ('r', 'p') THEN
+  IF kind IS DISTINCT FROM 'r' AND kind IS DISTINCT FROM 'p' THEN
     RAISE EXCEPTION '% is not a table', source USING ERRCODE = 'wrong_object_type',
       HINT = 'A pipeline tracks late changes with triggers, which need a table; aggregate_window itself also reads views.';
+  END IF;
+  IF kind = 'p' OR EXISTS (SELECT 1 FROM pg_inherits WHERE inhparent = source OR inhrelid = source) THEN
+    RAISE EXCEPTION 'window pipelines do not support partitioned or inherited tables (%)', source
+      USING ERRCODE = 'feature_not_supported',
+      HINT = 'Changes made directly to a partition or child would not reach the parent''s triggers; aggregate_window reads them.';
   END IF;
   -- the columns and the width, checked as aggregate_window checks them
   PERFORM * FROM geoetl.aggregate_window(source, time_column, value_columns, width, 'epoch', 'epoch',
@@ -402,6 +424,7 @@ BEGIN
   END IF;
   UPDATE geoetl.window_pipeline w
   SET watermark = p.watermark, truncated = false, last_run_at = clock_timestamp(),
+      backfilled_until = CASE WHEN p.truncated THEN NULL ELSE w.backfilled_until END,
       last_run_rows = written, last_run_late_windows = late.windows,
       rows_written = w.rows_written + written
   WHERE w.name = p.name;
@@ -418,6 +441,7 @@ SET datestyle = 'ISO, YMD' SET intervalstyle = 'postgres' SET extra_float_digits
 DECLARE
   p geoetl.window_pipeline := geoetl._window_lock(name);
   first timestamptz;
+  last_end timestamptz;
   written bigint;
 BEGIN
   IF from_ts IS NULL OR to_ts IS NULL THEN
@@ -426,12 +450,17 @@ BEGIN
   IF from_ts >= to_ts THEN
     RAISE EXCEPTION 'from_ts must be before to_ts' USING ERRCODE = 'invalid_parameter_value';
   END IF;
-  first := date_bin(p.width, from_ts, p.origin);  -- every window that overlaps [from_ts, to_ts)
-  written := geoetl._window_write(p, first, to_ts);
-  DELETE FROM geoetl.window_late WHERE pipeline = p.name AND window_start >= first AND window_start < to_ts;
+  first := date_bin(p.width, from_ts, p.origin);  -- every window that overlaps [from_ts, to_ts),
+  last_end := date_bin(p.width, to_ts, p.origin);  -- whole
+  IF last_end < to_ts THEN
+    last_end := last_end + p.width;
+  END IF;
+  written := geoetl._window_write(p, first, last_end);
+  DELETE FROM geoetl.window_late WHERE pipeline = p.name AND window_start >= first AND window_start < last_end;
   UPDATE geoetl.window_pipeline w
   SET last_run_at = clock_timestamp(), last_run_rows = written, last_run_late_windows = 0,
-      rows_written = w.rows_written + written
+      rows_written = w.rows_written + written,
+      backfilled_until = greatest(w.backfilled_until, last_end)
   WHERE w.name = p.name;
   RETURN written;
 END
@@ -462,6 +491,9 @@ LANGUAGE plpgsql STABLE AS $$
 DECLARE
   newest timestamptz;
 BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_class WHERE oid = p.source) THEN  -- dropped
+    RETURN NULL;
+  END IF;
   EXECUTE format('SELECT max(%I)::timestamptz FROM %s', p.time_column, p.source) INTO newest;
   RETURN newest;
 EXCEPTION WHEN insufficient_privilege OR undefined_table THEN

@@ -18,7 +18,9 @@ TO geoetl_reader;
 GRANT INSERT, UPDATE, DELETE ON geoetl.area TO geoetl_writer;
 GRANT INSERT, UPDATE, DELETE ON geoetl.nightlight_monthly TO geoetl_writer;
 -- row security keeps each writer to the pipelines it owns
-GRANT INSERT, UPDATE, DELETE ON geoetl.window_pipeline TO geoetl_writer;
+GRANT INSERT, DELETE ON geoetl.window_pipeline TO geoetl_writer;
+GRANT UPDATE (watermark, backfilled_until, truncated, last_run_at, last_run_rows,
+              last_run_late_windows, rows_written) ON geoetl.window_pipeline TO geoetl_writer;
 GRANT DELETE ON geoetl.window_late TO geoetl_writer;
 -- enqueue is the writers' own INSERT: the job's state and enqueued_by take their defaults
 GRANT INSERT (kind, args, priority, run_after, dedupe_key, max_attempts) ON geoetl.job TO geoetl_writer;

@@ -243,3 +243,17 @@ TEST(WindowAggregator, RowsInAnyOrderWithinTheBudget) {
     EXPECT_EQ(got.max, r.max);
   }
 }
+
+TEST(WindowAggregator, ManySparseGroupsCountAgainstTheBudget) {
+  // every window sees one group with a large id: the lookup tables must not grow unseen
+  Aggregator agg(1, 1000, 1 << 20);
+  size_t shed = 0;
+  for (int64_t w = 0; w < 500; w++) {
+    agg.slot(w * 10, static_cast<uint32_t>(50000 + w))->add(1.0);
+    if (agg.over_budget()) agg.shed([&](int64_t, uint32_t, const Moments*) { shed++; });
+    EXPECT_LE(agg.open_windows(), 1u);  // 50,000 cells each exceed 8 x 1,000 at once
+  }
+  EXPECT_GE(shed, 499u);
+  agg.close_all([](int64_t, uint32_t, const Moments*) {});
+  EXPECT_EQ(agg.open_accumulators(), 0u);
+}
