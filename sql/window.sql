@@ -67,7 +67,11 @@ SELECT pg_temp.compare('wo', 'ts', '{a,b,c}', '10 minutes', '2024-03-01', '2024-
 SELECT pg_temp.compare('wo', 'ts', '{a,c}', '10 minutes', '2024-03-01 05:00', '2024-03-01 06:00');
 SELECT pg_temp.compare('wr', 'ts', '{a,b,c}', '15 minutes', '-infinity', 'infinity');
 SELECT pg_temp.compare('wr', 'ts', '{a,b,c}', '15 minutes', '-infinity', 'infinity', grp => 'sensor');
+SET max_parallel_workers_per_gather = 0;  -- the direct read in this backend (no worker)
+SELECT pg_temp.compare('wr', 'ts', '{a,b,c}', '15 minutes', '-infinity', 'infinity', grp => 'sensor');
 SET work_mem = '64kB';  -- too small for every window at once: read again, in time order
+SELECT pg_temp.compare('wr', 'ts', '{a,b,c}', '15 minutes', '-infinity', 'infinity', grp => 'sensor');
+RESET max_parallel_workers_per_gather;
 SELECT pg_temp.compare('wr', 'ts', '{a,b,c}', '15 minutes', '-infinity', 'infinity', grp => 'sensor');
 RESET work_mem;
 CREATE VIEW wr_view AS SELECT ts, sensor, a, b FROM wr WHERE b > 100;

@@ -10,6 +10,7 @@
 // windows, never rows.
 extern "C" {
 #include "postgres.h"
+#include "access/parallel.h"
 #include "access/table.h"
 #include "access/tableam.h"
 #include "catalog/pg_class.h"
@@ -21,7 +22,11 @@ extern "C" {
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "nodes/plannodes.h"
+#include "optimizer/cost.h"
+#include "storage/shm_mq.h"
+#include "storage/shm_toc.h"
 #include "tcop/dest.h"
+#include "storage/bufmgr.h"
 #include "storage/lmgr.h"
 #include "utils/acl.h"
 #include "utils/array.h"
@@ -260,8 +265,26 @@ struct State {
   int64 win_start = 0, win_end = 0;  // the window of the previous row
   bool have_window = false;
   bool failed = false;  // a C++ exception in an executor callback
+  // In a parallel worker: new groups ('g' id length text, 'n' id), closed windows ('w' start id
+  // moments) and 'd' (rows out of time order) for the leader, sent in batches.
+  std::string* outbuf = nullptr;
+  shm_mq_handle* mqh = nullptr;
 
-  State(const Request& req, size_t budget) : r(req), agg(static_cast<size_t>(req.ncols), budget) {}
+  template <typename T>
+  void put(const T& v) {
+    outbuf->append(reinterpret_cast<const char*>(&v), sizeof(T));
+  }
+  void flush_worker() {
+    if (outbuf->empty()) return;
+    if (shm_mq_send(mqh, outbuf->size(), outbuf->data(), false, true) != SHM_MQ_SUCCESS)
+      ereport(ERROR,
+              (errcode(ERRCODE_QUERY_CANCELED), errmsg("aggregate_window: the leader left")));
+    outbuf->clear();
+  }
+
+  size_t agg_budget;
+  State(const Request& req, size_t budget)
+      : r(req), agg(static_cast<size_t>(req.ncols), budget), agg_budget(budget) {}
 
   void reset() {
     agg.clear();
@@ -282,10 +305,21 @@ struct State {
       char* out = OidOutputFunctionCall(group_output, value);
       text = CStringGetTextDatum(out);
       MemoryContextSwitchTo(old);
+      if (outbuf != nullptr) {
+        const uint32 len = static_cast<uint32>(strlen(out));
+        outbuf->push_back('g');
+        put(static_cast<uint32>(group_text.size()));
+        put(len);
+        outbuf->append(out, len);
+      }
       if (!read) {
         scratch.assign(out);
         read = wanted.count(scratch) > 0;
       }
+    }
+    if (isnull && outbuf != nullptr) {
+      outbuf->push_back('n');
+      put(static_cast<uint32>(group_text.size()));
     }
     group_text.push_back(text);
     group_read.push_back(read);
@@ -348,6 +382,14 @@ struct State {
   }
 
   void emit(int64 start, uint32 group, const Moments* m) {
+    if (outbuf != nullptr) {  // a worker: to the leader, which makes the rows
+      outbuf->push_back('w');
+      put(start);
+      put(group);
+      outbuf->append(reinterpret_cast<const char*>(m), sizeof(Moments) * r.ncols);
+      if (outbuf->size() >= 65536) flush_worker();
+      return;
+    }
     Datum v[8];
     bool n[8];
     v[0] = group_text[group];
@@ -483,10 +525,120 @@ bool read_table(State& s) {
   return in_order;
 }
 
+// The direct read in a parallel worker, while the leader turns the windows it sends into rows:
+// the scan and the result rows then take a core each.
+constexpr uint64 kParamsKey = 1, kQueueKey = 2;
+constexpr Size kQueueSize = 1 << 20;
+struct WorkerParams {
+  Oid relid;
+  AttrNumber time_att, group_att;
+  Oid group_type;
+  int ncols;
+  int64 stride;
+  TimestampTz from, to, origin;
+  Size budget;
+  AttrNumber value_att[MaxTupleAttributeNumber];
+  Oid value_type[MaxTupleAttributeNumber];
+};
+
+void setup_groups(State& s) {
+  if (s.r.group_att == 0) return;
+  bool varlena;
+  getTypeOutputInfo(s.r.group_type, &s.group_output, &varlena);
+  get_typlenbyval(s.r.group_type, &s.group_len, &s.group_byval);
+}
+
+// Turns one batch from the worker into result rows; false when it reported rows out of order.
+bool receive_batch(State& s, const char* p, Size len, Moments* m) {
+  const char* end = p + len;
+  bool in_order = true;
+  while (p < end) {
+    const char kind = *p++;
+    uint32 id, n;
+    int64 start;
+    switch (kind) {
+      case 'g':
+      case 'n':
+        memcpy(&id, p, sizeof id);
+        p += sizeof id;
+        if (s.group_text.size() <= id) s.group_text.resize(id + 1, (Datum)0);
+        if (kind == 'g') {
+          memcpy(&n, p, sizeof n);
+          p += sizeof n;
+          MemoryContext old = MemoryContextSwitchTo(s.keep);
+          s.group_text[id] = PointerGetDatum(cstring_to_text_with_len(p, static_cast<int>(n)));
+          MemoryContextSwitchTo(old);
+          p += n;
+        }
+        break;
+      case 'w':
+        memcpy(&start, p, sizeof start);
+        memcpy(&id, p + sizeof start, sizeof id);
+        p += sizeof start + sizeof id;
+        memcpy(static_cast<void*>(m), p, sizeof(Moments) * s.r.ncols);  // aligned copy
+        p += sizeof(Moments) * s.r.ncols;
+        s.emit(start, id, m);
+        break;
+      default:  // 'd'
+        in_order = false;
+    }
+  }
+  return in_order;
+}
+
+// 1: read by a worker; 0: the rows were out of time order; -1: no worker could be had.
+int read_table_in_worker(State& s) {
+  const Request& r = s.r;
+  EnterParallelMode();
+  ParallelContext* pcxt = CreateParallelContext("geoetl", "geoetl_window_worker", 1);
+  shm_toc_estimate_chunk(&pcxt->estimator, sizeof(WorkerParams));
+  shm_toc_estimate_chunk(&pcxt->estimator, kQueueSize);
+  shm_toc_estimate_keys(&pcxt->estimator, 2);
+  InitializeParallelDSM(pcxt);
+  int result = -1;
+  if (pcxt->seg != nullptr) {
+    auto* wp = static_cast<WorkerParams*>(shm_toc_allocate(pcxt->toc, sizeof(WorkerParams)));
+    wp->relid = r.relid;
+    wp->time_att = r.time_att;
+    wp->group_att = r.group_att;
+    wp->group_type = r.group_type;
+    wp->ncols = r.ncols;
+    wp->stride = r.stride;
+    wp->from = r.from;
+    wp->to = r.to;
+    wp->origin = r.origin;
+    wp->budget = s.agg_budget;
+    for (int c = 0; c < r.ncols; c++) {
+      wp->value_att[c] = r.value_att[c];
+      wp->value_type[c] = r.value_type[c];
+    }
+    shm_toc_insert(pcxt->toc, kParamsKey, wp);
+    shm_mq* mq = shm_mq_create(shm_toc_allocate(pcxt->toc, kQueueSize), kQueueSize);
+    shm_toc_insert(pcxt->toc, kQueueKey, mq);
+    shm_mq_set_receiver(mq, MyProc);
+    LaunchParallelWorkers(pcxt);
+    if (pcxt->nworkers_launched > 0) {
+      elog(DEBUG1, "aggregate_window: a parallel worker reads, this backend makes the rows");
+      shm_mq_handle* mqh = shm_mq_attach(mq, pcxt->seg, pcxt->worker[0].bgwhandle);
+      if (r.group_att == 0) s.group_text.assign(1, (Datum)0);
+      auto* m = static_cast<Moments*>(palloc(sizeof(Moments) * r.ncols));
+      result = 1;
+      Size len;
+      void* data;
+      while (shm_mq_receive(mqh, &len, &data, false) == SHM_MQ_SUCCESS)
+        if (!receive_batch(s, static_cast<const char*>(data), len, m)) result = 0;
+      WaitForParallelWorkersToFinish(pcxt);  // raises a worker's error here
+    }
+  }
+  DestroyParallelContext(pcxt);
+  ExitParallelMode();
+  return result;
+}
+
 // Whether the table can be read directly: a plain table the user may read whole, without row
 // security or inheritance children, timestamptz time, and a range that is not a small part of
 // it (an index serves those better).
-bool direct_read_pays(const Request& r, SPIPlanPtr plan) {
+bool direct_read_pays(const Request& r, SPIPlanPtr plan, BlockNumber* blocks) {
   if (r.relkind != RELKIND_RELATION || r.time_type != TIMESTAMPTZOID) return false;
   if (has_subclass(r.relid)) return false;
   if (check_enable_rls(r.relid, InvalidOid, true) == RLS_ENABLED) return false;
@@ -503,6 +655,7 @@ bool direct_read_pays(const Request& r, SPIPlanPtr plan) {
   ReleaseCachedPlan(cplan, nullptr);
   Relation rel = table_open(r.relid, AccessShareLock);
   const double tuples = rel->rd_rel->reltuples;
+  *blocks = RelationGetNumberOfBlocks(rel);
   table_close(rel, AccessShareLock);
   return whole_table || tuples < 0 || rows >= 0.2 * tuples;
 }
@@ -529,15 +682,17 @@ void aggregate(State& s, const char* query, ReturnSetInfo* rsi) {
     for (int i = 0; i < n; i++)
       if (!nulls[i]) s.wanted.emplace(text_to_cstring(DatumGetTextPP(keys[i])), true);
   }
-  if (r.group_att != 0) {
-    bool varlena;
-    getTypeOutputInfo(r.group_type, &s.group_output, &varlena);
-    get_typlenbyval(r.group_type, &s.group_len, &s.group_byval);
-  }
+  setup_groups(s);
   bool done = false;
-  if (direct_read_pays(r, plan)) {
+  BlockNumber blocks = 0;
+  if (direct_read_pays(r, plan, &blocks)) {
     elog(DEBUG1, "aggregate_window: reading %s directly", r.relname);
-    done = read_table(s);
+    // a worker reads a table of 1 MB or more, unless parallel query is off (or none is free)
+    int worker = -1;
+    if (r.only_groups == nullptr && blocks >= 128 && max_parallel_workers_per_gather > 0 &&
+        !IsInParallelMode())
+      worker = read_table_in_worker(s);
+    done = worker < 0 ? read_table(s) : worker == 1;
     if (!done) {
       elog(DEBUG1, "aggregate_window: rows of %s out of time order beyond work_mem: reading again",
            r.relname);
@@ -554,6 +709,45 @@ void aggregate(State& s, const char* query, ReturnSetInfo* rsi) {
 }  // namespace
 
 extern "C" {
+
+// The parallel worker of read_table_in_worker (loaded by name from this library).
+PGDLLEXPORT void geoetl_window_worker(dsm_segment* seg, shm_toc* toc);
+void geoetl_window_worker(dsm_segment* seg, shm_toc* toc) {
+  const auto* wp = static_cast<const WorkerParams*>(shm_toc_lookup(toc, kParamsKey, false));
+  auto* mq = static_cast<shm_mq*>(shm_toc_lookup(toc, kQueueKey, false));
+  shm_mq_set_sender(mq, MyProc);
+  shm_mq_handle* mqh = shm_mq_attach(mq, seg, nullptr);
+  Request r{};
+  r.relid = wp->relid;
+  r.relkind = RELKIND_RELATION;
+  r.relname = quote_qualified_identifier(get_namespace_name(get_rel_namespace(r.relid)),
+                                         get_rel_name(r.relid));
+  r.time_att = wp->time_att;
+  r.time_type = TIMESTAMPTZOID;
+  r.ncols = wp->ncols;
+  r.value_att = const_cast<AttrNumber*>(wp->value_att);
+  r.value_type = const_cast<Oid*>(wp->value_type);
+  r.group_att = wp->group_att;
+  r.group_type = wp->group_type;
+  r.stride = wp->stride;
+  r.from = wp->from;
+  r.to = wp->to;
+  r.origin = wp->origin;
+  geoetl::pg::call_core([&] {
+    State s(r, wp->budget);
+    std::string batch;
+    s.outbuf = &batch;
+    s.mqh = mqh;
+    geoetl::pg::pg_guard([&] {
+      s.keep = CurrentMemoryContext;
+      s.row_memory = AllocSetContextCreate(CurrentMemoryContext, "aggregate_window rows",
+                                           ALLOCSET_DEFAULT_SIZES);
+      setup_groups(s);
+      if (!read_table(s)) batch.push_back('d');
+      s.flush_worker();
+    });
+  });
+}
 
 PG_FUNCTION_INFO_V1(geoetl_aggregate_window);
 Datum geoetl_aggregate_window(PG_FUNCTION_ARGS) {
