@@ -202,7 +202,16 @@ SET ROLE window_reader;
 SELECT sum(n) AS a_values FROM geoetl.aggregate_window('wo', 'ts', '{a}', '1 day', '2024-03-01', '2024-03-05');
 SELECT pg_temp.err($$SELECT * FROM geoetl.aggregate_window('wo', 'ts', '{a,b}', '10 minutes', '2024-01-01', '2024-01-02')$$);
 RESET ROLE;
--- a cancelled query stops the scan
+-- a temporary table of more than 1 MB (no parallel worker can read it)
+CREATE TEMP TABLE wtemp AS SELECT '2024-01-01'::timestamptz + i * interval '1 second' AS ts, i::float8 AS v
+FROM generate_series(1, 100000) i;
+SELECT count(*), sum(n) FROM geoetl.aggregate_window('wtemp', 'ts', '{v}', '1 hour', '-infinity', 'infinity');
+-- an error in the parallel worker reaches the caller
+CREATE TABLE wover AS SELECT '2024-01-01'::timestamptz + i * interval '1 second' AS ts, 1.5e308::float8 AS v
+FROM generate_series(1, 100000) i;
+SELECT pg_temp.err($$SELECT count(*) FROM geoetl.aggregate_window('wover', 'ts', '{v}', '1 hour', '-infinity', 'infinity')$$);
+DROP TABLE wtemp, wover;
+-- a cancelled query stops the scan (in the worker, or here)
 CREATE TABLE wbig AS SELECT '2024-01-01'::timestamptz + i * interval '1 second' AS ts, i::float8 AS v
 FROM generate_series(1, 2000000) i;
 SET statement_timeout = '20ms';

@@ -655,7 +655,8 @@ bool direct_read_pays(const Request& r, SPIPlanPtr plan, BlockNumber* blocks) {
   ReleaseCachedPlan(cplan, nullptr);
   Relation rel = table_open(r.relid, AccessShareLock);
   const double tuples = rel->rd_rel->reltuples;
-  *blocks = RelationGetNumberOfBlocks(rel);
+  // a worker cannot read another backend's temporary table: none for those
+  *blocks = RelationUsesLocalBuffers(rel) ? 0 : RelationGetNumberOfBlocks(rel);
   table_close(rel, AccessShareLock);
   return whole_table || tuples < 0 || rows >= 0.2 * tuples;
 }
