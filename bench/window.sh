@@ -32,7 +32,7 @@ psql -X -q -v ON_ERROR_STOP=1 -v rows="$ROWS" -v grows="$GROUP_ROWS" <<'SQL'
 SET client_min_messages = warning;
 DROP EXTENSION IF EXISTS geoetl CASCADE;  -- this cluster's own: the installed version, fresh
 CREATE EXTENSION geoetl CASCADE;
-DROP TABLE IF EXISTS bench_one, bench_many;
+DROP TABLE IF EXISTS bench_one, bench_many CASCADE;
 DROP SCHEMA IF EXISTS bench_target CASCADE;
 CREATE TABLE bench_one (ts timestamptz PRIMARY KEY, wind_speed float8, power float8, temperature float8);
 INSERT INTO bench_one
