@@ -48,6 +48,7 @@ extern "C" {
 
 #include "boundary.h"
 #include "window.h"
+#include "window_rows.h"
 
 namespace {
 
@@ -247,6 +248,7 @@ struct State {
   Aggregator agg;
   Tuplestorestate* out = nullptr;
   TupleDesc desc = nullptr;
+  geoetl::pg::WindowRows rows;
   MemoryContext keep = nullptr;        // group texts: until the last window is emitted
   MemoryContext row_memory = nullptr;  // per-row garbage (detoasting, numeric conversion)
   bool group_byval = true;
@@ -295,6 +297,7 @@ struct State {
     null_id = -1;
     have_last_group = have_window = false;
     tuplestore_clear(out);
+    rows.begin(out, desc, r.ncols, keep);  // group ids are given anew
   }
 
   uint32 new_group(Datum value, bool isnull) {
@@ -390,27 +393,14 @@ struct State {
       if (outbuf->size() >= 65536) flush_worker();
       return;
     }
-    Datum v[8];
-    bool n[8];
-    v[0] = group_text[group];
-    n[0] = v[0] == (Datum)0;
-    v[1] = TimestampTzGetDatum(start);
-    n[1] = false;
     for (int c = 0; c < r.ncols; c++) {
       const Moments& s = m[c];
       if (s.overflow)
         ereport(ERROR, (errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
                         errmsg("value out of range: overflow")));
-      v[2] = r.column_name[c];
-      v[3] = Int64GetDatum(s.n);
-      v[4] = Float8GetDatum(s.has_mean() ? s.mean() : 0);
-      v[5] = Float8GetDatum(s.min);
-      v[6] = Float8GetDatum(s.max);
-      v[7] = Float8GetDatum(s.has_stddev() ? s.stddev() : 0);
-      n[2] = n[3] = false;
-      n[4] = n[5] = n[6] = !s.has_mean();
-      n[7] = !s.has_stddev();
-      tuplestore_putvalues(out, desc, v, n);
+      const geoetl::pg::WindowStats stats{s.n, s.has_mean() ? s.mean() : 0, s.min, s.max,
+                                          s.has_stddev() ? s.stddev() : 0};
+      rows.put(group, group_text[group], start, c, r.column_name[c], stats);
     }
   }
 
@@ -670,6 +660,7 @@ void aggregate(State& s, const char* query, ReturnSetInfo* rsi) {
   s.keep = CurrentMemoryContext;
   s.row_memory =
       AllocSetContextCreate(CurrentMemoryContext, "aggregate_window rows", ALLOCSET_DEFAULT_SIZES);
+  s.rows.begin(s.out, s.desc, r.ncols, s.keep);
   SPIPlanPtr plan = SPI_prepare(query, 0, nullptr);
   if (plan == nullptr)
     ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR),
