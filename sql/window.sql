@@ -74,6 +74,30 @@ SELECT pg_temp.compare('wr', 'ts', '{a,b,c}', '15 minutes', '-infinity', 'infini
 RESET max_parallel_workers_per_gather;
 SELECT pg_temp.compare('wr', 'ts', '{a,b,c}', '15 minutes', '-infinity', 'infinity', grp => 'sensor');
 RESET work_mem;
+-- A table stored in time order (8 sensors every 20 s for 2 days, 3 MB): parallel workers read
+-- parts of it (block ranges) side by side; the windows on the parts' edges are joined. Widths
+-- that cut windows at the edges, and windows longer than a part (shared by three parts).
+CREATE TABLE wp (ts timestamptz, sensor int, a float8, b float8);
+INSERT INTO wp
+SELECT '2024-03-01'::timestamptz + (i / 8) * interval '20 seconds', i % 8,
+       CASE WHEN i % 53 = 0 THEN NULL ELSE random() * 100 END, sin(i / 1000.0)
+FROM generate_series(0, 8 * 2 * 4320 - 1) i;
+SET client_min_messages = debug1;
+SELECT pg_temp.compare('wp', 'ts', '{a,b}', '7 minutes', '-infinity', 'infinity', grp => 'sensor');
+SET max_parallel_workers_per_gather = 4;
+SELECT pg_temp.compare('wp', 'ts', '{a,b}', '7 minutes', '-infinity', 'infinity', grp => 'sensor');
+SELECT pg_temp.compare('wp', 'ts', '{a,b}', '1 day', '-infinity', 'infinity',
+                       origin => '2024-03-01 05:00:00+00');
+SELECT pg_temp.compare('wp', 'ts', '{a}', '10 minutes', '2024-03-02 10:00', 'infinity', grp => 'sensor');
+RESET max_parallel_workers_per_gather;
+-- the same rows stored backwards, not analysed: the parts overlap in time, so one worker reads
+-- the table instead; once analysed (correlation -1) one worker reads it at once
+CREATE TABLE wback (LIKE wp) WITH (autovacuum_enabled = false);
+INSERT INTO wback SELECT * FROM wp ORDER BY ts DESC, sensor;
+SELECT pg_temp.compare('wback', 'ts', '{a,b}', '10 minutes', '-infinity', 'infinity', grp => 'sensor');
+ANALYZE wback;
+SELECT pg_temp.compare('wback', 'ts', '{a,b}', '10 minutes', '-infinity', 'infinity', grp => 'sensor');
+DROP TABLE wp, wback;
 CREATE VIEW wr_view AS SELECT ts, sensor, a, b FROM wr WHERE b > 100;
 SELECT pg_temp.compare('wr_view', 'ts', '{a,b}', '1 hour', '2024-03-01', '2024-03-04', grp => 'sensor');
 RESET client_min_messages;

@@ -20,6 +20,29 @@ double Moments::stddev() const noexcept {
   return std::sqrt(sxx / (static_cast<double>(n) - 1.0));
 }
 
+void Moments::combine(const Moments& o) noexcept {
+  if (o.n == 0) return;
+  overflow = overflow || o.overflow;
+  if (n == 0) {
+    const bool was = overflow;
+    *this = o;
+    overflow = was;
+    return;
+  }
+  const double n1 = static_cast<double>(n), n2 = static_cast<double>(o.n);
+  const double sx1 = sx;
+  sx += o.sx;  // float8_pl: an infinite sum of finite values overflows
+  if (std::isinf(sx) && !std::isinf(sx1) && !std::isinf(o.sx)) overflow = true;
+  const double tmp = sx1 / n1 - o.sx / n2;
+  const double sxx1 = sxx;
+  sxx = sxx1 + o.sxx + n1 * n2 * tmp * tmp / (n1 + n2);
+  if (std::isinf(sxx) && !std::isinf(sxx1) && !std::isinf(o.sxx)) overflow = true;
+  n += o.n;
+  // float8smaller / float8larger: NaN sorts above every number
+  if (std::isnan(min) ? !std::isnan(o.min) : (!std::isnan(o.min) && o.min < min)) min = o.min;
+  if (!std::isnan(max) && (std::isnan(o.max) || o.max > max)) max = o.max;
+}
+
 Aggregator::Aggregator(size_t columns, size_t budget, size_t max_windows)
     : columns_(columns),
       budget_(budget < 4 ? 4 : budget),

@@ -7,6 +7,7 @@
 // never the rows: windows are emitted and their storage reused as they close.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <limits>
@@ -27,6 +28,8 @@ struct Moments {
   bool overflow = false;  // finite inputs gave an infinite sum (PostgreSQL: "value out of range")
 
   inline void add(double x) noexcept;
+  // Adds another accumulator's values (PostgreSQL's float8_combine, as its parallel aggregates).
+  void combine(const Moments& o) noexcept;
   bool has_mean() const noexcept { return n > 0; }
   double mean() const noexcept { return sx / static_cast<double>(n); }
   bool has_stddev() const noexcept { return n > 1; }
@@ -108,6 +111,127 @@ class Aggregator {
   int64_t last_emitted_ = 0;
   Window* last_ = nullptr;  // the window of the previous call (rows come in runs)
   int64_t last_start_ = 0;
+};
+
+// Joins the windows of a table read in parts side by side (consecutive block ranges, each read
+// in time order by its own reader). A part's windows are passed on as they come, except its first
+// and its latest: those may be the same windows as the neighbouring parts' last and first, so they
+// are held and combined at the end. finish() is false when parts overlap beyond those edges (the
+// table is not in time order across its parts): the result must then be made again another way.
+class PartMerger {
+ public:
+  PartMerger(size_t columns, size_t parts) : columns_(columns), parts_(parts) {}
+
+  // One window of one group from a part (a part's windows come in ascending order).
+  template <typename Emit>
+  void add(size_t part, int64_t start, uint32_t group, const Moments* m, Emit&& emit) {
+    Part& p = parts_[part];
+    if (!p.any || start == p.first.start) {
+      const bool is_new = !p.any;
+      p.any = true;
+      p.first.start = start;
+      p.first.push(group, m, columns_);
+      if (is_new) check(part);
+      return;
+    }
+    if (p.has_last && start == p.last.start) {
+      p.last.push(group, m, columns_);
+      return;
+    }
+    if (start < (p.has_last ? p.last.start : p.first.start)) ordered_ = false;
+    if (p.has_last) {  // the latest window so far is neither this part's first nor its last
+      for (size_t i = 0; i < p.last.groups.size(); i++)
+        emit(p.last.start, p.last.groups[i], &p.last.moments[i * columns_]);
+      p.last.clear();
+    }
+    p.has_last = true;
+    p.last.start = start;
+    p.last.push(group, m, columns_);
+    check(part);
+  }
+
+  // Whether the parts' windows overlap beyond their edges already (finish() will be false).
+  bool overlapping() const noexcept { return !ordered_; }
+
+  // The held windows, combined where parts share them, in window order. False (and nothing
+  // emitted) when the parts' windows overlap beyond their edges.
+  template <typename Emit>
+  bool finish(Emit&& emit) {
+    std::vector<const Held*> held;  // by start: parts' windows never go back
+    for (const Part& p : parts_) {
+      if (!p.any) continue;
+      if (!held.empty() && held.back()->start > p.first.start) ordered_ = false;
+      held.push_back(&p.first);
+      if (p.has_last) held.push_back(&p.last);
+    }
+    if (!ordered_) return false;
+    for (size_t i = 0; i < held.size();) {
+      size_t j = i + 1;
+      while (j < held.size() && held[j]->start == held[i]->start) j++;
+      if (j == i + 1) {
+        for (size_t g = 0; g < held[i]->groups.size(); g++)
+          emit(held[i]->start, held[i]->groups[g], &held[i]->moments[g * columns_]);
+      } else {
+        combine_and_emit(held, i, j, emit);
+      }
+      i = j;
+    }
+    return true;
+  }
+
+ private:
+  struct Held {
+    int64_t start = 0;
+    std::vector<uint32_t> groups;
+    std::vector<Moments> moments;  // groups.size() * columns
+    void push(uint32_t group, const Moments* m, size_t columns) {
+      groups.push_back(group);
+      moments.insert(moments.end(), m, m + columns);
+    }
+    void clear() {
+      groups.clear();
+      moments.clear();
+    }
+  };
+  struct Part {
+    bool any = false, has_last = false;
+    Held first, last;
+  };
+
+  int64_t latest(const Part& p) const noexcept { return p.has_last ? p.last.start : p.first.start; }
+  // A part's windows reach further: every earlier part must end at or before its first window,
+  // every later one begin at or after its latest.
+  void check(size_t part) {
+    const Part& p = parts_[part];
+    for (size_t q = 0; q < parts_.size(); q++) {
+      if (q == part || !parts_[q].any) continue;
+      if (q < part ? latest(parts_[q]) > p.first.start : latest(p) > parts_[q].first.start)
+        ordered_ = false;
+    }
+  }
+
+  template <typename Emit>
+  void combine_and_emit(const std::vector<const Held*>& held, size_t from, size_t to, Emit& emit) {
+    Held all;
+    all.start = held[from]->start;
+    for (size_t h = from; h < to; h++)
+      for (size_t g = 0; g < held[h]->groups.size(); g++) {
+        const Moments* m = &held[h]->moments[g * columns_];
+        const auto at = std::find(all.groups.begin(), all.groups.end(), held[h]->groups[g]);
+        if (at == all.groups.end()) {
+          all.push(held[h]->groups[g], m, columns_);
+          continue;
+        }
+        Moments* into = &all.moments[static_cast<size_t>(at - all.groups.begin()) * columns_];
+        for (size_t c = 0; c < columns_; c++) into[c].combine(m[c]);
+      }
+    for (size_t g = 0; g < all.groups.size(); g++)
+      emit(all.start, all.groups[g], &all.moments[g * columns_]);
+  }
+
+  size_t columns_;
+  std::vector<Part> parts_;
+  bool ordered_ = true;
 };
 
 // PostgreSQL's float8_accum (Youngs-Cramer), float8smaller and float8larger.

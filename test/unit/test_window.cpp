@@ -257,3 +257,164 @@ TEST(WindowAggregator, ManySparseGroupsCountAgainstTheBudget) {
   agg.close_all([](int64_t, uint32_t, const Moments*) {});
   EXPECT_EQ(agg.open_accumulators(), 0u);
 }
+
+TEST(WindowMoments, CombinedPartsMatchOneRunAsPostgresCombines) {
+  std::mt19937_64 rng(3);
+  std::normal_distribution<double> d(1e4, 7.0);
+  for (int split : {0, 1, 2, 500, 999, 1000}) {
+    std::vector<double> x;
+    Moments whole, a, b;
+    for (int i = 0; i < 1000; i++) {
+      x.push_back(d(rng));
+      whole.add(x.back());
+      (i < split ? a : b).add(x.back());
+    }
+    a.combine(b);
+    const Reference r = reference(x);
+    EXPECT_EQ(a.n, 1000);
+    EXPECT_NEAR(a.mean(), r.mean, 1e-12 * std::abs(r.mean)) << "split " << split;
+    EXPECT_NEAR(a.stddev(), r.stddev, 1e-9 * r.stddev) << "split " << split;
+    EXPECT_NEAR(a.stddev(), whole.stddev(), 1e-9 * r.stddev) << "split " << split;
+    EXPECT_EQ(a.min, r.min);
+    EXPECT_EQ(a.max, r.max);
+    EXPECT_FALSE(a.overflow);
+  }
+  Moments empty, one;
+  one.add(2);
+  empty.combine(one);
+  EXPECT_EQ(empty.n, 1);
+  EXPECT_EQ(empty.mean(), 2);
+  one.combine(Moments{});
+  EXPECT_EQ(one.n, 1);
+  Moments nan, num;  // NaN sorts above every number, wherever it was
+  nan.add(std::nan(""));
+  num.add(-1);
+  num.add(5);
+  nan.combine(num);
+  EXPECT_EQ(nan.min, -1);
+  EXPECT_TRUE(std::isnan(nan.max));
+  EXPECT_TRUE(std::isnan(nan.stddev()));
+  Moments big1, big2;  // finite parts whose sum overflows: "value out of range" as one run
+  big1.add(1.5e308);
+  big2.add(1.5e308);
+  big1.combine(big2);
+  EXPECT_TRUE(big1.overflow);
+  Moments inf, fin;  // an infinite input is not an overflow
+  inf.add(std::numeric_limits<double>::infinity());
+  fin.add(1);
+  inf.combine(fin);
+  EXPECT_FALSE(inf.overflow);
+  EXPECT_TRUE(std::isinf(inf.mean()));
+}
+
+namespace {
+// Rows (t, group, value) aggregated in parts, each by its own Aggregator, their windows fed to a
+// PartMerger interleaved at random; the merged result, or nullopt-like false when refused.
+bool merge_parts(const std::vector<std::vector<std::tuple<int64_t, uint32_t, double>>>& parts,
+                 int64_t width, uint64_t seed, Collected* out) {
+  std::vector<std::vector<std::tuple<int64_t, uint32_t, Moments>>> streams(parts.size());
+  for (size_t p = 0; p < parts.size(); p++) {
+    Aggregator agg(1, 1 << 20);
+    for (const auto& [t, g, x] : parts[p]) {
+      int64_t start = 0;
+      EXPECT_TRUE(bin_start(t, width, 0, &start));
+      agg.slot(start, g)->add(x);
+    }
+    agg.close_all(
+        [&](int64_t s, uint32_t g, const Moments* m) { streams[p].emplace_back(s, g, *m); });
+  }
+  PartMerger merger(1, parts.size());
+  std::mt19937_64 rng(seed);
+  std::vector<size_t> next(parts.size(), 0);
+  auto emit = [&](int64_t s, uint32_t g, const Moments* m) { (*out)(s, g, m, 1); };
+  for (;;) {
+    std::vector<size_t> live;
+    for (size_t p = 0; p < parts.size(); p++)
+      if (next[p] < streams[p].size()) live.push_back(p);
+    if (live.empty()) break;
+    const size_t p = live[rng() % live.size()];
+    const auto& [s, g, m] = streams[p][next[p]++];
+    merger.add(p, s, g, &m, emit);
+  }
+  return merger.finish(emit);
+}
+}  // namespace
+
+TEST(WindowPartMerger, PartsReadSideBySideGiveTheWholeResult) {
+  std::mt19937_64 rng(13);
+  std::uniform_real_distribution<double> v(0, 100);
+  std::vector<std::tuple<int64_t, uint32_t, double>> rows;
+  for (int64_t t = 0; t < 400 * kMinute; t += kMinute)
+    for (uint32_t g = 0; g < 3; g++)
+      if ((t / kMinute + g) % 7 != 0) rows.emplace_back(t, g, v(rng));
+  const int64_t width = 10 * kMinute;
+  for (size_t nparts : {1, 2, 3, 5}) {
+    for (uint64_t trial = 0; trial < 20; trial++) {
+      // cut the rows at random places: mid-window, on a window's edge, empty parts, one-window
+      // parts
+      std::vector<size_t> cuts = {0, rows.size()};
+      for (size_t k = 1; k < nparts; k++) {
+        const size_t c = trial % 4 == 0 ? rows.size() / 2 : rng() % (rows.size() + 1);
+        cuts.push_back(trial % 5 == 1 ? (c / 30) * 30 : c);
+      }
+      std::sort(cuts.begin(), cuts.end());
+      std::vector<std::vector<std::tuple<int64_t, uint32_t, double>>> parts(nparts);
+      for (size_t k = 0; k < nparts; k++)
+        parts[k].assign(rows.begin() + static_cast<long>(cuts[k]),
+                        rows.begin() + static_cast<long>(cuts[k + 1]));
+      Collected out;
+      ASSERT_TRUE(merge_parts(parts, width, trial, &out)) << nparts << " parts, trial " << trial;
+      std::map<Key, std::vector<double>> truth;
+      for (const auto& [t, g, x] : rows) truth[{t - t % width, g}].push_back(x);
+      ASSERT_EQ(out.windows.size(), truth.size()) << nparts << " parts, trial " << trial;
+      for (const auto& [key, xs] : truth) {
+        const Moments& got = out.windows.at(key)[0];
+        const Reference r = reference(xs);
+        EXPECT_EQ(got.n, static_cast<int64_t>(xs.size()));
+        EXPECT_NEAR(got.mean(), r.mean, 1e-12 * std::max(1.0, std::abs(r.mean)));
+        if (xs.size() > 1) {
+          EXPECT_NEAR(got.stddev(), r.stddev, 1e-12 * std::max(1.0, r.stddev));
+        }
+        EXPECT_EQ(got.min, r.min);
+        EXPECT_EQ(got.max, r.max);
+      }
+    }
+  }
+}
+
+TEST(WindowPartMerger, RefusesPartsThatOverlapBeyondTheirEdges) {
+  const int64_t w = 10 * kMinute;
+  auto at = [&](int64_t minute) { return std::make_tuple(minute * kMinute, 0u, 1.0); };
+  // part 0 reaches window 20, part 1 starts back at window 10: not in time order across parts
+  std::vector<std::vector<std::tuple<int64_t, uint32_t, double>>> parts = {
+      {at(0), at(11), at(25)}, {at(12), at(31), at(45)}};
+  Collected refused;
+  EXPECT_FALSE(merge_parts(parts, w, 1, &refused));
+  {  // seen as soon as the windows arrive, before the end
+    PartMerger early(1, 2);
+    Moments one;
+    one.add(1);
+    auto ignore = [](int64_t, uint32_t, const Moments*) {};
+    early.add(1, 10 * kMinute, 0, &one, ignore);
+    early.add(0, 0, 0, &one, ignore);
+    EXPECT_FALSE(early.overlapping());
+    early.add(0, 10 * kMinute, 0, &one, ignore);  // the edge: fine
+    EXPECT_FALSE(early.overlapping());
+    early.add(0, 20 * kMinute, 0, &one, ignore);
+    EXPECT_TRUE(early.overlapping());
+  }
+  // sharing only the edge window (part 0's last, part 1's first) is fine
+  parts = {{at(0), at(11), at(25)}, {at(26), at(31), at(45)}};
+  Collected edge;
+  ASSERT_TRUE(merge_parts(parts, w, 1, &edge));
+  EXPECT_EQ(edge.windows.at({20 * kMinute, 0})[0].n, 2);
+  EXPECT_EQ(edge.windows.size(), 5u);
+  // an empty part between two others is skipped in the check
+  parts = {{at(0), at(25)}, {}, {at(21), at(50)}};
+  Collected gap;
+  ASSERT_TRUE(merge_parts(parts, w, 2, &gap));
+  EXPECT_EQ(gap.windows.at({20 * kMinute, 0})[0].n, 2);
+  parts = {{at(0), at(35)}, {}, {at(21), at(50)}};
+  Collected back;
+  EXPECT_FALSE(merge_parts(parts, w, 2, &back));
+}
