@@ -18,8 +18,9 @@ extern "C" {
 #include "utils/wait_event.h"
 }
 
+#include <algorithm>
+#include <memory>
 #include <string>
-#include <vector>
 
 #include "boundary.h"
 #include "window_state.h"
@@ -28,9 +29,7 @@ namespace geoetl::pg::window_fn {
 
 namespace {
 
-// The direct read in parallel workers, each reading consecutive block ranges (parts) of the
-// table and sending their windows, while the leader turns them into rows: the leader joins the
-// parts' edge windows (PartMerger) and reads again in time order should the parts overlap.
+// The shared memory: the parameters, and one queue per worker.
 constexpr uint64 kParamsKey = 1, kQueueKey = 2;  // queue i: kQueueKey + i
 constexpr Size kQueueSize = 1 << 20;
 struct WorkerParams {
@@ -49,15 +48,17 @@ struct WorkerParams {
   Oid value_type[MaxTupleAttributeNumber];
 };
 
-// One worker's queue, as the leader reads it.
+// One worker's queue, as the leader reads it (palloc'd: PostgreSQL errors skip destructors).
 struct Feed {
   shm_mq_handle* mqh;
-  bool done = false;
-  uint32 part = 0;            // the part its windows are from
-  std::vector<uint32> group;  // its group ids: ours
+  bool done;
+  uint32 part;     // the part its windows are from
+  uint32* group;   // its group ids: ours
+  uint32 ngroups;  // room in group
 };
 
-// The leader's id of a group a worker names ('g' with its text, 'n' for NULL).
+// The leader's id of a group a worker names ('g' with its text, 'n' for NULL). The leader reads
+// no rows itself, so byref_ids maps texts here.
 uint32 leader_group(State& s, const char* text, uint32 len, bool isnull) {
   if (isnull) {
     if (s.null_id < 0) {
@@ -102,7 +103,13 @@ bool receive_batch(State& s, Feed& f, geoetl::window::PartMerger& merger, const 
           memcpy(&n, p, sizeof n);
           p += sizeof n;
         }
-        if (f.group.size() <= id) f.group.resize(id + 1, 0);
+        if (id >= f.ngroups) {
+          const uint32 room = std::max(id + 1, 2 * f.ngroups);
+          f.group =
+              static_cast<uint32*>(f.group == nullptr ? palloc(sizeof(uint32) * room)
+                                                      : repalloc(f.group, sizeof(uint32) * room));
+          f.ngroups = room;
+        }
         f.group[id] = leader_group(s, p, n, kind == 'n');
         p += n;
         break;
@@ -154,28 +161,30 @@ WorkerRead read_table_in_workers(State& s, uint32 parts, BlockNumber blocks) {
       wp->value_type[c] = r.value_type[c];
     }
     shm_toc_insert(pcxt->toc, kParamsKey, wp);
-    std::vector<shm_mq*> queues;
+    auto** queues = static_cast<shm_mq**>(palloc(sizeof(shm_mq*) * parts));
     for (uint32 i = 0; i < parts; i++) {
-      queues.push_back(shm_mq_create(shm_toc_allocate(pcxt->toc, kQueueSize), kQueueSize));
-      shm_toc_insert(pcxt->toc, kQueueKey + i, queues.back());
-      shm_mq_set_receiver(queues.back(), MyProc);
+      queues[i] = shm_mq_create(shm_toc_allocate(pcxt->toc, kQueueSize), kQueueSize);
+      shm_toc_insert(pcxt->toc, kQueueKey + i, queues[i]);
+      shm_mq_set_receiver(queues[i], MyProc);
     }
     LaunchParallelWorkers(pcxt);
     if (pcxt->nworkers_launched > 0) {
       elog(DEBUG1,
            "aggregate_window: parallel workers read %u part(s), this backend makes the rows",
            parts);
-      std::vector<Feed> feeds;
-      for (int i = 0; i < pcxt->nworkers_launched; i++)
-        feeds.push_back(Feed{
-            shm_mq_attach(queues[static_cast<size_t>(i)], pcxt->seg, pcxt->worker[i].bgwhandle)});
+      const int nfeeds = pcxt->nworkers_launched;
+      auto* feeds = static_cast<Feed*>(palloc0(sizeof(Feed) * static_cast<size_t>(nfeeds)));
+      for (int i = 0; i < nfeeds; i++)
+        feeds[i].mqh = shm_mq_attach(queues[i], pcxt->seg, pcxt->worker[i].bgwhandle);
       if (r.group_att == 0) s.group_text.assign(1, (Datum)0);
       auto* m = static_cast<Moments*>(palloc(sizeof(Moments) * r.ncols));
-      geoetl::window::PartMerger merger(static_cast<size_t>(r.ncols), parts);
+      s.merger = std::make_unique<geoetl::window::PartMerger>(static_cast<size_t>(r.ncols), parts);
+      geoetl::window::PartMerger& merger = *s.merger;
       result = WorkerRead::kDone;
-      for (size_t live = feeds.size(); live > 0;) {
+      for (int live = nfeeds; live > 0;) {
         bool got = false;
-        for (Feed& f : feeds) {
+        for (int i = 0; i < nfeeds; i++) {
+          Feed& f = feeds[i];
           if (f.done) continue;
           Size len;
           void* data;

@@ -16,6 +16,7 @@ extern "C" {
 #include "utils/tuplestore.h"
 }
 
+#include <memory>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -103,6 +104,8 @@ struct State {
   }
 
   size_t agg_budget;
+  // The leader's of a read in parts (here, not on the stack of code that PostgreSQL errors leave).
+  std::unique_ptr<geoetl::window::PartMerger> merger;
   State(const Request& req, size_t budget)
       : r(req), agg(static_cast<size_t>(req.ncols), budget), agg_budget(budget) {}
 
