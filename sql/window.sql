@@ -76,10 +76,13 @@ SELECT pg_temp.compare('wr', 'ts', '{a,b,c}', '15 minutes', '-infinity', 'infini
 RESET work_mem;
 -- A table stored in time order (8 sensors every 20 s for 2 days, 3 MB): parallel workers read
 -- parts of it (block ranges) side by side; the windows on the parts' edges are joined. Widths
--- that cut windows at the edges, and windows longer than a part (shared by three parts).
+-- that cut windows at the edges, and windows longer than a part (shared by three parts). On the
+-- second day the sensors come in the opposite order and some rows have no sensor (NULL), so the
+-- workers number the groups differently.
 CREATE TABLE wp (ts timestamptz, sensor int, a float8, b float8);
 INSERT INTO wp
-SELECT '2024-03-01'::timestamptz + (i / 8) * interval '20 seconds', i % 8,
+SELECT '2024-03-01'::timestamptz + (i / 8) * interval '20 seconds',
+       CASE WHEN i < 8 * 4320 THEN i % 8 WHEN i % 101 = 0 THEN NULL ELSE 7 - i % 8 END,
        CASE WHEN i % 53 = 0 THEN NULL ELSE random() * 100 END, sin(i / 1000.0)
 FROM generate_series(0, 8 * 2 * 4320 - 1) i;
 SET client_min_messages = debug1;

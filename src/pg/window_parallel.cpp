@@ -1,8 +1,8 @@
 // The direct read of aggregate_window in parallel workers. Each worker reads parts (consecutive
 // block ranges) of the table, taken in turn, and sends the windows of each part, with the text of
-// each new group, to the leader through its own queue; the leader joins the windows the parts
-// share at their edges (window::PartMerger) and makes the result rows. When the parts overlap in
-// time (the table is not stored in time order) the leader stops the workers and the table is
+// each group new to the part, to the leader through its own queue; the leader joins the windows the
+// parts share at their edges (window::PartMerger) and makes the result rows. When the parts overlap
+// in time (the table is not stored in time order) the leader stops the workers and the table is
 // read again by one worker, which keeps windows open up to work_mem like the backend does.
 extern "C" {
 #include "postgres.h"
@@ -53,7 +53,7 @@ struct Feed {
   shm_mq_handle* mqh;
   bool done;
   uint32 part;     // the part its windows are from
-  uint32* group;   // its group ids: ours
+  uint32* group;   // its group ids (in the current part): ours
   uint32 ngroups;  // room in group
 };
 
@@ -264,8 +264,7 @@ void geoetl_window_worker(dsm_segment* seg, shm_toc* toc) {
       for (uint32 part; (part = pg_atomic_fetch_add_u32(next, 1)) < wp->parts;) {
         batch.push_back('p');
         s.put(part);
-        s.agg.clear();  // its groups stay: the leader knows them
-        s.have_window = false;
+        s.forget();  // each part numbers its groups from 0 (and names them to the leader)
         if (!read_table(s, part, wp->parts, wp->blocks)) {
           batch.push_back('d');
           break;

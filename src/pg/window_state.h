@@ -109,7 +109,8 @@ struct State {
   State(const Request& req, size_t budget)
       : r(req), agg(static_cast<size_t>(req.ncols), budget), agg_budget(budget) {}
 
-  void reset() {
+  // Forgets the windows and the groups: ids are given anew.
+  void forget() {
     agg.clear();
     byval_ids.clear();
     byref_ids.clear();
@@ -117,8 +118,12 @@ struct State {
     group_read.clear();
     null_id = -1;
     have_last_group = have_window = false;
+  }
+  // Before the rows are read again: the result so far is dropped too.
+  void reset() {
+    forget();
     tuplestore_clear(out);
-    rows.begin(out, desc, r.ncols, keep);  // group ids are given anew
+    rows.begin(out, desc, r.ncols, keep);
   }
 
   uint32 new_group(Datum value, bool isnull) {
