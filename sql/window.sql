@@ -100,6 +100,18 @@ INSERT INTO wback SELECT * FROM wp ORDER BY ts DESC, sensor;
 SELECT pg_temp.compare('wback', 'ts', '{a,b}', '10 minutes', '-infinity', 'infinity', grp => 'sensor');
 ANALYZE wback;
 SELECT pg_temp.compare('wback', 'ts', '{a,b}', '10 minutes', '-infinity', 'infinity', grp => 'sensor');
+-- late data: a few rows stored at the end of the table for windows emitted long before. Only
+-- those windows are read again (by workers in parts, and in this backend); with more than 1,024
+-- such windows the whole table is read in time order.
+INSERT INTO wp SELECT ts + interval '3 seconds', sensor, a + 1, -b FROM wp
+WHERE ts IN ('2024-03-01 01:00', '2024-03-01 13:37:20', '2024-03-02 03:00');
+SET work_mem = '64kB';  -- windows are emitted while the table is read
+SELECT pg_temp.compare('wp', 'ts', '{a,b}', '7 minutes', '-infinity', 'infinity', grp => 'sensor');
+SET max_parallel_workers_per_gather = 0;
+SELECT pg_temp.compare('wp', 'ts', '{a,b}', '7 minutes', '-infinity', 'infinity', grp => 'sensor');
+RESET max_parallel_workers_per_gather;
+SELECT pg_temp.compare('wr', 'ts', '{a}', '1 minute', '-infinity', 'infinity');
+RESET work_mem;
 DROP TABLE wp, wback;
 CREATE VIEW wr_view AS SELECT ts, sensor, a, b FROM wr WHERE b > 100;
 SELECT pg_temp.compare('wr_view', 'ts', '{a,b}', '1 hour', '2024-03-01', '2024-03-04', grp => 'sensor');

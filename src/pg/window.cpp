@@ -44,6 +44,7 @@ extern "C" {
 }
 
 #include <algorithm>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -84,6 +85,7 @@ bool read_table(State& s, uint32 part, uint32 parts, BlockNumber blocks) {
     if (slot->tts_isnull[r.time_att - 1]) continue;
     const TimestampTz t = DatumGetTimestampTz(slot->tts_values[r.time_att - 1]);
     if (t < r.from || t >= r.to) continue;
+    if (s.only_windows != nullptr && s.only_windows->count(s.window_of(t)) == 0) continue;
     for (int c = 0; c < r.ncols; c++) {
       values[c] = slot->tts_values[r.value_att[c] - 1];
       nulls[c] = slot->tts_isnull[r.value_att[c] - 1];
@@ -257,7 +259,7 @@ void append_literal(StringInfo q, TimestampTz t) {
 }
 
 // SELECT time, values..., group FROM source WHERE from <= time < to ORDER BY time.
-char* ordered_query(const Request& r) {
+char* ordered_query(const Request& r, const std::set<int64>* windows = nullptr) {
   auto att = [&](AttrNumber a) { return quote_identifier(get_attname(r.relid, a, false)); };
   const char* t = att(r.time_att);
   StringInfoData q;
@@ -269,6 +271,20 @@ char* ordered_query(const Request& r) {
   append_literal(&q, r.from);
   appendStringInfo(&q, " AND %s < ", t);
   append_literal(&q, r.to);
+  if (windows != nullptr) {  // only these windows' rows (adjacent ones as one range)
+    appendStringInfoString(&q, " AND (");
+    for (auto it = windows->begin(); it != windows->end();) {
+      const int64 from = *it;
+      int64 to = from;
+      for (; it != windows->end() && *it == to; ++it)
+        if (__builtin_add_overflow(*it, r.stride, &to)) to = DT_NOEND;
+      appendStringInfo(&q, "%s%s >= ", from == *windows->begin() ? "" : " OR ", t);
+      append_literal(&q, from);
+      appendStringInfo(&q, " AND %s < ", t);
+      append_literal(&q, to);
+    }
+    appendStringInfoChar(&q, ')');
+  }
   if (r.only_groups != nullptr) {  // typed like the column, so an index on it serves
     const char* keys = OidOutputFunctionCall(F_ARRAY_OUT, PointerGetDatum(r.only_groups));
     appendStringInfo(&q, " AND %s = ANY (%s::%s[])", att(r.group_att), quote_literal_cstr(keys),
@@ -334,6 +350,47 @@ void read_ordered(State& s, SPIPlanPtr plan) {
             (errcode(ERRCODE_INTERNAL_ERROR), errmsg("aggregate_window: reading %s failed: %s",
                                                      s.r.relname, SPI_result_code_string(rc))));
   s.agg.close_all([&](int64 w, uint32 g, const Moments* m) { s.emit(w, g, m); });
+}
+
+// The direct read noted windows whose rows were not all stored in time order (late rows at the
+// end of a table): their rows are dropped from the result and those windows read again, by
+// another direct read that keeps only their rows when all of them fit in work_mem at once, else
+// through the executor in time order. False when that direct read failed after all (the caller
+// reads everything in time order).
+bool reread_late(State& s, ReturnSetInfo* rsi) {
+  const size_t accumulators = s.late.size() * std::max<size_t>(1, s.group_text.size());
+  const bool direct = accumulators <= s.agg_budget;
+  elog(DEBUG1,
+       "aggregate_window: %zu window(s) of %s had rows out of time order: reading them again%s",
+       s.late.size(), s.r.relname, direct ? " directly" : " in time order");
+  MemoryContext old = MemoryContextSwitchTo(rsi->econtext->ecxt_per_query_memory);
+  Tuplestorestate* kept =
+      tuplestore_begin_heap((rsi->allowedModes & SFRM_Materialize_Random) != 0, false, work_mem);
+  MemoryContextSwitchTo(old);
+  TupleTableSlot* slot = MakeSingleTupleTableSlot(s.desc, &TTSOpsMinimalTuple);
+  while (tuplestore_gettupleslot(s.out, true, false, slot)) {
+    bool isnull;
+    const Datum start = slot_getattr(slot, 2, &isnull);  // window_start
+    if (s.late.count(DatumGetTimestampTz(start)) == 0) tuplestore_puttupleslot(kept, slot);
+  }
+  ExecDropSingleTupleTableSlot(slot);
+  tuplestore_end(s.out);
+  rsi->setResult = s.out = kept;
+  s.forget();
+  s.rows.begin(s.out, s.desc, s.r.ncols, s.keep);
+  if (direct) {  // every window and group open at once: nothing is emitted before the end
+    s.only_windows = &s.late;
+    const bool done = read_table(s);
+    s.only_windows = nullptr;
+    return done;
+  }
+  SPIPlanPtr plan = SPI_prepare(ordered_query(s.r, &s.late), 0, nullptr);
+  if (plan == nullptr)
+    ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR),
+                    errmsg("aggregate_window: cannot read %s: %s", s.r.relname,
+                           SPI_result_code_string(SPI_result))));
+  read_ordered(s, plan);
+  return true;
 }
 
 // Whether the planner's statistics say the table is stored about in time order (correlation of
@@ -427,7 +484,14 @@ void aggregate(State& s, const char* query, ReturnSetInfo* rsi) {
         read = read_table_in_workers(s, 1, blocks);
       }
     }
-    done = read == WorkerRead::kNoWorker ? read_table(s) : read == WorkerRead::kDone;
+    if (read == WorkerRead::kNoWorker) {
+      s.note_late = true;
+      done = read_table(s);
+      s.note_late = false;
+    } else {
+      done = read == WorkerRead::kDone;
+    }
+    if (done && !s.late.empty()) done = reread_late(s, rsi);
     if (!done) {
       elog(DEBUG1, "aggregate_window: rows of %s out of time order beyond work_mem: reading again",
            r.relname);

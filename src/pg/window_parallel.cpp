@@ -121,6 +121,12 @@ bool receive_batch(State& s, Feed& f, geoetl::window::PartMerger& merger, const 
         p += sizeof(Moments) * s.r.ncols;
         merger.add(f.part, start, s.r.group_att == 0 ? 0 : f.group[id], m, emit);
         break;
+      case 'l':  // a window that had rows late: read again afterwards
+        memcpy(&start, p, sizeof start);
+        p += sizeof start;
+        s.late.insert(start);
+        if (s.late.size() > State::kMaxLate) in_order = false;
+        break;
       default:  // 'd'
         in_order = false;
     }
@@ -259,6 +265,7 @@ void geoetl_window_worker(dsm_segment* seg, shm_toc* toc) {
       s.row_memory = AllocSetContextCreate(CurrentMemoryContext, "aggregate_window rows",
                                            ALLOCSET_DEFAULT_SIZES);
       setup_groups(s);
+      s.note_late = true;
       s.stop = const_cast<pg_atomic_uint32*>(&wp->stop);
       auto* next = const_cast<pg_atomic_uint32*>(&wp->next_part);
       for (uint32 part; (part = pg_atomic_fetch_add_u32(next, 1)) < wp->parts;) {
@@ -270,6 +277,10 @@ void geoetl_window_worker(dsm_segment* seg, shm_toc* toc) {
           break;
         }
         s.flush_worker();
+      }
+      for (const int64 start : s.late) {
+        batch.push_back('l');
+        s.put(start);
       }
       s.flush_worker();
     });

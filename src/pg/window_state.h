@@ -17,6 +17,7 @@ extern "C" {
 }
 
 #include <memory>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -85,6 +86,12 @@ struct State {
   int64 win_start = 0, win_end = 0;  // the window of the previous row
   bool have_window = false;
   bool failed = false;  // a C++ exception in an executor callback
+  // The direct read notes the windows rows arrived for after they were emitted (a few late rows
+  // stored at the end of a table), up to kMaxLate; they are read again afterwards.
+  static constexpr size_t kMaxLate = 1024;
+  bool note_late = false;
+  std::set<int64> late;
+  const std::set<int64>* only_windows = nullptr;  // the direct read keeps only these windows' rows
   // In a parallel worker: new groups ('g' id length text, 'n' id), closed windows ('w' start id
   // moments) and 'd' (rows out of time order) for the leader, sent in batches.
   std::string* outbuf = nullptr;
@@ -122,6 +129,7 @@ struct State {
   // Before the rows are read again: the result so far is dropped too.
   void reset() {
     forget();
+    late.clear();
     tuplestore_clear(out);
     rows.begin(out, desc, r.ncols, keep);
   }
@@ -230,13 +238,18 @@ struct State {
     }
   }
 
-  // One row: false when its window was emitted already (out of time order).
+  // One row: false when its window was emitted already (out of time order), unless noted late.
   bool add(TimestampTz t, const Datum* values, const bool* isnull, Datum group, bool group_null) {
     const int64 start = window_of(t);
     const uint32 gid = group_id(group, group_null);
     if (r.only_groups != nullptr && !group_read[gid]) return true;
     Moments* m = agg.slot(start, gid);
-    if (m == nullptr) return false;
+    if (m == nullptr) {  // its window was emitted already
+      if (!note_late || TIMESTAMP_NOT_FINITE(t)) return false;
+      if (late.size() >= kMaxLate && late.count(start) == 0) return false;
+      late.insert(start);
+      return true;
+    }
     for (int c = 0; c < r.ncols; c++)
       if (!isnull[c]) m[c].add(to_double(values[c], r.value_type[c]));
     return true;
