@@ -7,12 +7,12 @@
 // never the rows: windows are emitted and their storage reused as they close.
 #pragma once
 
-#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <limits>
 #include <cstdint>
 #include <deque>
+#include <unordered_map>
 #include <vector>
 
 namespace geoetl::window {
@@ -214,15 +214,16 @@ class PartMerger {
   void combine_and_emit(const std::vector<const Held*>& held, size_t from, size_t to, Emit& emit) {
     Held all;
     all.start = held[from]->start;
+    std::unordered_map<uint32_t, size_t> at;  // group: its place in all
     for (size_t h = from; h < to; h++)
       for (size_t g = 0; g < held[h]->groups.size(); g++) {
         const Moments* m = &held[h]->moments[g * columns_];
-        const auto at = std::find(all.groups.begin(), all.groups.end(), held[h]->groups[g]);
-        if (at == all.groups.end()) {
+        const auto [it, is_new] = at.emplace(held[h]->groups[g], all.groups.size());
+        if (is_new) {
           all.push(held[h]->groups[g], m, columns_);
           continue;
         }
-        Moments* into = &all.moments[static_cast<size_t>(at - all.groups.begin()) * columns_];
+        Moments* into = &all.moments[it->second * columns_];
         for (size_t c = 0; c < columns_; c++) into[c].combine(m[c]);
       }
     for (size_t g = 0; g < all.groups.size(); g++)
