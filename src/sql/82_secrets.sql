@@ -16,7 +16,10 @@ COMMENT ON COLUMN geoetl.secret.value IS 'The credential';
 COMMENT ON COLUMN geoetl.secret.updated_at IS 'When it was set';
 COMMENT ON INDEX geoetl.secret_pkey IS 'One value per credential';
 
-CREATE FUNCTION geoetl.set_secret(name text, value text) RETURNS void LANGUAGE plpgsql AS $$
+-- A call that fails (a misspelt name, a read-only standby) must not write its statement, and
+-- with it the value, to the server log: log_min_error_statement is raised while it runs.
+CREATE FUNCTION geoetl.set_secret(name text, value text) RETURNS void LANGUAGE plpgsql
+SET log_min_error_statement = panic AS $$
 BEGIN
   IF name IS NULL OR name NOT IN ('laads_token', 's3_access_key', 's3_secret_key') THEN
     RAISE EXCEPTION 'unknown secret "%"', name USING ERRCODE = 'invalid_parameter_value',

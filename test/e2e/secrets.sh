@@ -85,7 +85,10 @@ q "CALL geoetl.run_jobs()" >/dev/null 2>&1
 check "the jobs run with the refused token failed, saying so" is \
   "SELECT count(*) FROM geoetl.job WHERE state = 'failed' AND errors->0->>'message' LIKE 'LAADS DAAC answered 401%'" 2
 
-secrets=("$TOKEN" "not-the-$$-token" "wrong-access-$$" "wrong-secret-$$" "S3RVER")
+check "a misspelt name is refused (and the statement with the value is not logged)" bash -c \
+  "'$PGC' psql -XAtqc \"SELECT geoetl.set_secret('laads_tokn', 'misspelt-$$-token')\" 2>&1 | grep -q 'unknown secret \"laads_tokn\"'"
+
+secrets=("$TOKEN" "not-the-$$-token" "wrong-access-$$" "wrong-secret-$$" "S3RVER" "misspelt-$$-token")
 check "no secret in any job row" is \
   "SELECT count(*) FROM geoetl.job WHERE (args || coalesce(result, '{}') || errors)::text ~ '$(IFS='|'; echo "${secrets[*]}")'" 0
 check "no secret in geoetl.granule_fetch" is \
