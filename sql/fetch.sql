@@ -124,6 +124,19 @@ SELECT state, errors->0->>'sqlstate' AS sqlstate, replace(errors->0->>'message',
        (SELECT count(*) FROM pg_ls_dir(:'fixtures' || '/readonly-store') f) AS files
   FROM geoetl.job WHERE job_id = :ro;
 SELECT set_config('geoetl.store', :'fixtures' || '/store', false) IS NOT NULL AS store;
+-- what a backend that died leaves in the store (a staged file, an unfinished copy beside an
+-- object) is removed by store_sweep once not modified for older_than; objects stay
+SELECT count(*) AS stored_before FROM geoetl.store_list() \gset
+SELECT pg_temp.write_file(:'fixtures' || '/store/.staging/blackmarble_x.h5.99999', 'left by a crash');
+SELECT pg_temp.write_file(:'fixtures' || '/store/blackmarble/VNP46A2/2024/032/x.h5.part-Ab12Cd', 'unfinished');
+SELECT geoetl.store_sweep() AS swept_before_a_day;
+SELECT geoetl.store_sweep('0') AS swept;
+SELECT count(*) = :stored_before AS objects_kept FROM geoetl.store_list();
+SELECT count(*) AS staged_leftovers FROM pg_ls_dir(:'fixtures' || '/store/.staging') f;
+SELECT count(*) AS part_files FROM pg_ls_dir(:'fixtures' || '/store/blackmarble/VNP46A2/2024/032') f
+WHERE f LIKE '%.part-%';
+SELECT pg_temp.e($$SELECT geoetl.store_sweep(NULL)$$);
+SELECT pg_temp.e($$SELECT geoetl.store_sweep('-1 day')$$);
 
 -- a day the archive does not have: missing, and the rest goes on
 SELECT geoetl.enqueue('fetch_blackmarble', '{"product": "VNP46A2", "date": "2023-07-01", "tile": "h21v08"}') AS absent \gset
@@ -140,6 +153,7 @@ BEGIN;
 SET LOCAL ROLE geoetl_fetch_writer;
 SELECT pg_temp.e(format('SELECT geoetl.fetch_blackmarble(%L, %s, %L, %L)', 'VNP46A2', :area, '2024-02-01', '2024-02-01'));
 SELECT pg_temp.e($$SELECT * FROM geoetl.store_list()$$);
+SELECT pg_temp.e($$SELECT geoetl.store_sweep()$$);
 SELECT pg_temp.e($$SELECT current_setting('geoetl.laads_token')$$);
 ROLLBACK;
 DROP ROLE geoetl_fetch_writer;

@@ -8,7 +8,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <filesystem>
 
@@ -327,6 +329,35 @@ std::unique_ptr<Store> open_store(const std::string& setting, const std::string&
   throw Error(ErrorKind::invalid_argument, "invalid geoetl.store \"" + setting + "\"", {},
               "Use an absolute folder, or s3://bucket/prefix; empty means a folder in the data "
               "directory.");
+}
+
+namespace {
+// "<name>.part-XXXXXX", as mkstemp leaves it
+bool is_part_file(const std::string& name) {
+  const size_t at = name.rfind(".part-");
+  if (at == std::string::npos || at == 0 || name.size() != at + 12) return false;
+  return std::all_of(name.begin() + static_cast<long>(at) + 6, name.end(),
+                     [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; });
+}
+}  // namespace
+
+size_t sweep_leftovers(const std::string& root, int64_t min_age_seconds) {
+  size_t removed = 0;
+  std::error_code ec;
+  if (!fs::is_directory(root, ec)) return 0;
+  const auto cutoff = fs::file_time_type::clock::now() - std::chrono::seconds(min_age_seconds);
+  const std::string staging = root + "/.staging/";
+  for (auto it = fs::recursive_directory_iterator(root, ec); !ec && it != fs::end(it);
+       it.increment(ec)) {
+    std::error_code fe;
+    if (!it->is_regular_file(fe) || fe) continue;
+    const std::string path = it->path().string();
+    if (path.rfind(staging, 0) != 0 && !is_part_file(it->path().filename().string())) continue;
+    const auto modified = it->last_write_time(fe);
+    if (fe || modified > cutoff) continue;
+    if (fs::remove(it->path(), fe) && !fe) removed++;
+  }
+  return removed;
 }
 
 std::string store_sha256(Store& store, const std::string& key, const CancelToken& cancel) {

@@ -52,6 +52,12 @@ class Store {
   virtual std::string local_copy(const std::string& key) const = 0;
 };
 
+// Removes what writers that died (a crashed or killed backend) left in a store's local folder
+// `root`: the files in its .staging folder, and unfinished copies ("<name>.part-XXXXXX") anywhere
+// below it, when not modified for `min_age_seconds` (a writer alive keeps writing them). Objects
+// and anything else stay. Returns how many files it removed.
+size_t sweep_leftovers(const std::string& root, int64_t min_age_seconds);
+
 // SHA-256 of an object (lower-case hex): read in place when local, else through staging_dir().
 std::string store_sha256(Store& store, const std::string& key, const CancelToken& cancel);
 

@@ -1,5 +1,6 @@
-// The store and LAADS DAAC from SQL: geoetl.store_list(), geoetl._store_fetch() (a checked
-// download into the store) and geoetl._laads_get() (a LAADS request with the bearer token,
+// The store and LAADS DAAC from SQL: geoetl.store_list(), geoetl._store_sweep() (files that
+// writers who died left behind), geoetl._store_fetch() (a checked download into the store) and
+// geoetl._laads_get() (a LAADS request with the bearer token,
 // which never leaves the C++ side).
 extern "C" {
 #include "postgres.h"
@@ -76,6 +77,19 @@ Datum geoetl_store_list(PG_FUNCTION_ARGS) {
     }
   });
   return (Datum)0;
+}
+
+PG_FUNCTION_INFO_V1(geoetl_store_sweep);
+Datum geoetl_store_sweep(PG_FUNCTION_ARGS) {
+  const int64 min_age = PG_GETARG_INT64(0);
+  size_t removed = 0;
+  geoetl::pg::call_core([&] {
+    geoetl::pg::require_admin("sweeping the store");
+    const std::unique_ptr<geoetl::Store> store = geoetl::pg::current_store();
+    const std::string staging = store->staging_dir();  // <local folder>/.staging
+    removed = geoetl::sweep_leftovers(staging.substr(0, staging.rfind('/')), min_age);
+  });
+  PG_RETURN_INT64(static_cast<int64>(removed));
 }
 
 PG_FUNCTION_INFO_V1(geoetl_store_fetch);

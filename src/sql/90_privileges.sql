@@ -74,6 +74,8 @@ GRANT EXECUTE ON FUNCTION
   geoetl.http_post(text, text, jsonb),
   geoetl._http_request(text, jsonb),
   geoetl.store_list(text),
+  geoetl._store_sweep(bigint),
+  geoetl.store_sweep(interval),
   geoetl._store_fetch(text, text, text, boolean),
   geoetl._laads_get(text),
   geoetl._product_days(text, date, date),

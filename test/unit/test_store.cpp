@@ -188,3 +188,32 @@ TEST(Store, ALocalPutThatFailsLeavesNothing) {
 }
 
 }  // namespace
+
+TEST(Store, SweepRemovesOnlyLeftoversNotTouchedForLong) {
+  namespace fs = std::filesystem;
+  TempDir d;
+  const std::string root = d.file("store");
+  const auto old = fs::file_time_type::clock::now() - std::chrono::hours(2);
+  auto make = [&](const std::string& rel, bool is_old) {
+    const fs::path p = root + "/" + rel;
+    fs::create_directories(p.parent_path());
+    std::ofstream(p) << "bytes";
+    if (is_old) fs::last_write_time(p, old);
+    return p;
+  };
+  const fs::path staged = make(".staging/blackmarble_a.h5.4242", true);   // a dead fetch's file
+  const fs::path partial = make(".staging/b.h5.4242.part-Ab12Cd", true);  // its download
+  const fs::path beside = make("blackmarble/x.h5.part-Zx81Qq", true);     // a put that died
+  const fs::path cached = make(".cache/blackmarble/k.h5.part-123456", true);
+  const fs::path fresh = make(".staging/c.json.part-Qw34Er", false);  // a writer at work
+  const fs::path object = make("blackmarble/x.h5", true);             // objects stay
+  const fs::path named = make("blackmarble/y.part-7chars7", true);    // not mkstemp's name
+  const fs::path bare = make("blackmarble/.part-Ab12Cd", true);
+  EXPECT_EQ(sweep_leftovers(root, 3600), 4u);
+  for (const fs::path& p : {staged, partial, beside, cached}) EXPECT_FALSE(fs::exists(p)) << p;
+  for (const fs::path& p : {fresh, object, named, bare}) EXPECT_TRUE(fs::exists(p)) << p;
+  EXPECT_EQ(sweep_leftovers(root, 3600), 0u);
+  EXPECT_EQ(sweep_leftovers(root, 0), 1u);  // age 0: the fresh one too
+  EXPECT_FALSE(fs::exists(fresh));
+  EXPECT_EQ(sweep_leftovers(d.file("no-such-folder"), 0), 0u);
+}
