@@ -25,7 +25,7 @@ void check_store_key(const std::string& key) {
   while (ok && start <= key.size()) {
     const size_t end = std::min(key.find('/', start), key.size());
     const std::string part = key.substr(start, end - start);
-    ok = !part.empty() && part[0] != '.' &&
+    ok = !part.empty() && part[0] != '.' && part.find(".part-") == std::string::npos &&
          part.find_first_not_of(
              "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") ==
              std::string::npos;
@@ -34,7 +34,7 @@ void check_store_key(const std::string& key) {
   if (!ok)
     throw Error(ErrorKind::invalid_argument, "invalid store key \"" + key + "\"",
                 "A key is a relative path of names made of letters, digits, '.', '_' and '-', "
-                "none starting with '.'.");
+                "none starting with '.' or holding \".part-\" (the store's unfinished copies).");
 }
 
 namespace {
@@ -321,7 +321,7 @@ std::unique_ptr<Store> open_store(const std::string& setting, const std::string&
     if (!prefix.empty()) check_store_key(prefix);
     return std::make_unique<S3Store>(bucket, prefix, default_dir + "/.staging", gdal);
   }
-  if (setting[0] == '/') {
+  if (setting[0] == '/' && setting.find_first_not_of('/') != std::string::npos) {  // not "/"
     std::string root = setting;
     while (root.size() > 1 && root.back() == '/') root.pop_back();
     return std::make_unique<LocalStore>(root);
@@ -344,11 +344,16 @@ bool is_part_file(const std::string& name) {
 size_t sweep_leftovers(const std::string& root, int64_t min_age_seconds) {
   size_t removed = 0;
   std::error_code ec;
-  if (!fs::is_directory(root, ec)) return 0;
-  const auto cutoff = fs::file_time_type::clock::now() - std::chrono::seconds(min_age_seconds);
+  if (root.empty() || root == "/" || !fs::is_directory(root, ec)) return 0;
+  // at most 50 years: the clock counts nanoseconds in 64 bits from 2174, so far older cutoffs
+  // would wrap into the future (and remove everything)
+  constexpr int64_t kMaxAge = 50LL * 366 * 24 * 3600;
+  const int64_t age = std::clamp<int64_t>(min_age_seconds, 0, kMaxAge);
+  const auto cutoff = fs::file_time_type::clock::now() - std::chrono::seconds(age);
   const std::string staging = root + "/.staging/";
-  for (auto it = fs::recursive_directory_iterator(root, ec); !ec && it != fs::end(it);
-       it.increment(ec)) {
+  for (auto it = fs::recursive_directory_iterator(
+           root, fs::directory_options::skip_permission_denied, ec);
+       !ec && it != fs::end(it); it.increment(ec)) {
     std::error_code fe;
     if (!it->is_regular_file(fe) || fe) continue;
     const std::string path = it->path().string();

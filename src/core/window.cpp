@@ -38,9 +38,8 @@ void Moments::combine(const Moments& o) noexcept {
   sxx = sxx1 + o.sxx + n1 * n2 * tmp * tmp / (n1 + n2);
   if (std::isinf(sxx) && !std::isinf(sxx1) && !std::isinf(o.sxx)) overflow = true;
   n += o.n;
-  // float8smaller / float8larger: NaN sorts above every number
-  if (std::isnan(min) ? !std::isnan(o.min) : (!std::isnan(o.min) && o.min < min)) min = o.min;
-  if (!std::isnan(max) && (std::isnan(o.max) || o.max > max)) max = o.max;
+  if (!float8_lt(min, o.min)) min = o.min;  // float8smaller, as min's combine function
+  if (!float8_gt(max, o.max)) max = o.max;  // float8larger
 }
 
 Aggregator::Aggregator(size_t columns, size_t budget, size_t max_windows)

@@ -21,6 +21,14 @@ namespace geoetl::window {
 // as PostgreSQL's date_bin. All values in microseconds. False when the result overflows.
 bool bin_start(int64_t t, int64_t stride, int64_t origin, int64_t* start) noexcept;
 
+// PostgreSQL's float8 order: NaN sorts above every number (and equals NaN).
+inline bool float8_lt(double a, double b) noexcept {
+  return !std::isnan(a) && (std::isnan(b) || a < b);
+}
+inline bool float8_gt(double a, double b) noexcept {
+  return std::isnan(a) ? !std::isnan(b) : (!std::isnan(b) && a > b);
+}
+
 // One column's statistics in one window.
 struct Moments {
   int64_t n = 0;
@@ -157,7 +165,8 @@ class PartMerger {
   // emitted) when the parts' windows overlap beyond their edges.
   template <typename Emit>
   bool finish(Emit&& emit) {
-    std::vector<const Held*> held;  // by start: parts' windows never go back
+    std::vector<const Held*>& held = held_;  // by start: parts' windows never go back
+    held.clear();
     for (const Part& p : parts_) {
       if (!p.any) continue;
       if (!held.empty() && held.back()->start > p.first.start) ordered_ = false;
@@ -212,9 +221,11 @@ class PartMerger {
 
   template <typename Emit>
   void combine_and_emit(const std::vector<const Held*>& held, size_t from, size_t to, Emit& emit) {
-    Held all;
+    Held& all = all_;
+    all.clear();
     all.start = held[from]->start;
-    std::unordered_map<uint32_t, size_t> at;  // group: its place in all
+    std::unordered_map<uint32_t, size_t>& at = at_;  // group: its place in all
+    at.clear();
     for (size_t h = from; h < to; h++)
       for (size_t g = 0; g < held[h]->groups.size(); g++) {
         const Moments* m = &held[h]->moments[g * columns_];
@@ -233,6 +244,11 @@ class PartMerger {
   size_t columns_;
   std::vector<Part> parts_;
   bool ordered_ = true;
+  // finish()'s working storage, kept here: emit may leave by a PostgreSQL error (longjmp), which
+  // skips the destructors of objects on the stack
+  std::vector<const Held*> held_;
+  Held all_;
+  std::unordered_map<uint32_t, size_t> at_;
 };
 
 // PostgreSQL's float8_accum (Youngs-Cramer), float8smaller and float8larger.
@@ -249,9 +265,8 @@ inline void Moments::add(double x) noexcept {
       if (!std::isinf(sx_old) && !std::isinf(x)) overflow = true;
       sxx = std::numeric_limits<double>::quiet_NaN();
     }
-    // NaN sorts above every number
-    if (std::isnan(min) ? !std::isnan(x) : (!std::isnan(x) && x < min)) min = x;
-    if (!std::isnan(max) && (std::isnan(x) || x > max)) max = x;
+    if (!float8_lt(min, x)) min = x;  // float8smaller: the new value on a tie (-0 after 0)
+    if (!float8_gt(max, x)) max = x;  // float8larger
   } else {
     sx = x;
     if (std::isnan(x) || std::isinf(x)) sxx = std::numeric_limits<double>::quiet_NaN();

@@ -211,8 +211,8 @@ WorkerRead read_table_in_workers(State& s, uint32 parts, BlockNumber blocks) {
         if (!got && live > 0) {
           (void)WaitLatch(MyLatch, WL_LATCH_SET | WL_EXIT_ON_PM_DEATH, 0, WAIT_EVENT_MQ_RECEIVE);
           ResetLatch(MyLatch);
-          CHECK_FOR_INTERRUPTS();
         }
+        CHECK_FOR_INTERRUPTS();  // every round: workers may keep the queues full
       }
       WaitForParallelWorkersToFinish(pcxt);  // raises a worker's error here
       if (result == WorkerRead::kDone &&

@@ -170,7 +170,8 @@ INSTANTIATE_TEST_SUITE_P(Store, StoreTest, testing::Values("local", "s3"),
 
 TEST(Store, SettingsAreChecked) {
   TempDir d;
-  for (const char* bad : {"relative/dir", "s3://", "s3://Bad_Bucket", "gs://bucket", "s3://b/../x"})
+  for (const char* bad :
+       {"relative/dir", "s3://", "s3://Bad_Bucket", "gs://bucket", "s3://b/../x", "/", "//"})
     EXPECT_THROW(open_store(bad, d.file(""), {}), Error) << bad;
   EXPECT_EQ(open_store("/srv/geoetl/", d.file(""), {})->uri("a/b"), "/srv/geoetl/a/b");
   EXPECT_EQ(open_store("s3://bucket/", d.file(""), {})->uri("a/b"), "s3://bucket/a/b");
@@ -216,4 +217,14 @@ TEST(Store, SweepRemovesOnlyLeftoversNotTouchedForLong) {
   EXPECT_EQ(sweep_leftovers(root, 0), 1u);  // age 0: the fresh one too
   EXPECT_FALSE(fs::exists(fresh));
   EXPECT_EQ(sweep_leftovers(d.file("no-such-folder"), 0), 0u);
+  // an age beyond the clock's range removes nothing (it must not wrap into the future)
+  const fs::path ancient = make(".staging/d.h5.4242", true);
+  EXPECT_EQ(sweep_leftovers(root, 200LL * 366 * 24 * 3600), 0u);
+  EXPECT_EQ(sweep_leftovers(root, INT64_MAX), 0u);
+  EXPECT_TRUE(fs::exists(ancient));
+  EXPECT_EQ(sweep_leftovers("/", 0), 0u);  // never the whole file system
+  // no object can be mistaken for an unfinished copy: such keys are refused
+  EXPECT_THROW(check_store_key("modis/granule.part-000001"), Error);
+  EXPECT_THROW(check_store_key("a.part-x/b.h5"), Error);
+  EXPECT_NO_THROW(check_store_key("modis/part-1/granule.h5"));
 }

@@ -134,6 +134,11 @@ TEST(WindowMoments, NanAndInfinityAsPostgres) {
   EXPECT_TRUE(std::isinf(inf.mean()));
   EXPECT_TRUE(std::isnan(inf.stddev()));
   EXPECT_FALSE(inf.overflow);
+  Moments zeros;  // ties keep the later value, as float8smaller/float8larger: -0 after 0
+  zeros.add(0.0);
+  zeros.add(-0.0);
+  EXPECT_TRUE(std::signbit(zeros.min));
+  EXPECT_TRUE(std::signbit(zeros.max));
   Moments big;  // finite values whose sum overflows
   big.add(1.5e308);
   big.add(1.5e308);
