@@ -86,8 +86,9 @@ Datum geoetl_store_sweep(PG_FUNCTION_ARGS) {
   geoetl::pg::call_core([&] {
     geoetl::pg::require_admin("sweeping the store");
     const std::unique_ptr<geoetl::Store> store = geoetl::pg::current_store();
-    const std::string staging = store->staging_dir();  // <local folder>/.staging
-    removed = geoetl::sweep_leftovers(staging.substr(0, staging.rfind('/')), min_age);
+    // staging_dir() is <the store's local folder>/.staging
+    removed = geoetl::sweep_leftovers(
+        std::filesystem::path(store->staging_dir()).parent_path().string(), min_age);
   });
   PG_RETURN_INT64(static_cast<int64>(removed));
 }

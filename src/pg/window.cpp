@@ -352,6 +352,16 @@ void read_ordered(State& s, SPIPlanPtr plan) {
   s.agg.close_all([&](int64 w, uint32 g, const Moments* m) { s.emit(w, g, m); });
 }
 
+// The plan of a query reading the source (under SPI).
+SPIPlanPtr prepare(const Request& r, const char* query) {
+  SPIPlanPtr plan = SPI_prepare(query, 0, nullptr);
+  if (plan == nullptr)
+    ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR),
+                    errmsg("aggregate_window: cannot read %s: %s", r.relname,
+                           SPI_result_code_string(SPI_result))));
+  return plan;
+}
+
 // The direct read noted windows whose rows were not all stored in time order (late rows at the
 // end of a table): their rows are dropped from the result and those windows read again, by
 // another direct read that keeps only their rows when all of them fit in work_mem at once, else
@@ -384,12 +394,7 @@ bool reread_late(State& s, ReturnSetInfo* rsi) {
     s.only_windows = nullptr;
     return done;
   }
-  SPIPlanPtr plan = SPI_prepare(ordered_query(s.r, &s.late), 0, nullptr);
-  if (plan == nullptr)
-    ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR),
-                    errmsg("aggregate_window: cannot read %s: %s", s.r.relname,
-                           SPI_result_code_string(SPI_result))));
-  read_ordered(s, plan);
+  read_ordered(s, prepare(s.r, ordered_query(s.r, &s.late)));
   return true;
 }
 
@@ -448,11 +453,7 @@ void aggregate(State& s, const char* query, ReturnSetInfo* rsi) {
   s.row_memory =
       AllocSetContextCreate(CurrentMemoryContext, "aggregate_window rows", ALLOCSET_DEFAULT_SIZES);
   s.rows.begin(s.out, s.desc, r.ncols, s.keep);
-  SPIPlanPtr plan = SPI_prepare(query, 0, nullptr);
-  if (plan == nullptr)
-    ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR),
-                    errmsg("aggregate_window: cannot read %s: %s", r.relname,
-                           SPI_result_code_string(SPI_result))));
+  SPIPlanPtr plan = prepare(r, query);
   if (r.only_groups != nullptr) {
     Datum* keys;
     bool* nulls;
