@@ -13,7 +13,7 @@ CREATE FUNCTION pg_temp.e(stmt text) RETURNS text LANGUAGE sql AS $$
                  current_setting('geoetl_test.fixtures'), '<fixtures>')
 $$;
 SELECT set_config('geoetl.laads_url', :'http' || '/bearer/laads', false) IS NOT NULL AS laads_url;
-SET geoetl.laads_token = 't0ken';
+SELECT geoetl.set_secret('laads_token', 't0ken');
 SELECT set_config('geoetl.store', :'fixtures' || '/store', false) IS NOT NULL AS store;
 SELECT geoetl.add_area('fetched', '{"type":"Polygon","coordinates":[[[38,1],[42,1],[42,4],[38,4],[38,1]]]}') AS area \gset
 
@@ -87,13 +87,13 @@ SELECT set_config('geoetl.laads_url', :'http' || '/bearer/laads', false) IS NOT 
 
 -- a wrong token: the job fails, saying so, and nothing is recorded
 SELECT set_config('geoetl.laads_url', :'http' || '/bearer/laads', false) IS NOT NULL AS laads_url;
-SET geoetl.laads_token = 'wrong';
+SELECT geoetl.set_secret('laads_token', 'wrong');
 SELECT geoetl.enqueue('fetch_blackmarble', '{"product": "VNP46A2", "date": "2024-02-06", "tile": "h21v08"}', max_attempts => 1) AS refused \gset
 CALL geoetl.run_jobs();
 SELECT state, errors->0->>'sqlstate' AS sqlstate, errors->0->>'message' AS message, errors->0->>'message' LIKE '%t0ken%' AS shows_token
   FROM geoetl.job WHERE job_id = :refused;
 SELECT count(*) AS recorded FROM geoetl.granule_fetch WHERE date = '2024-02-06';
-SET geoetl.laads_token = 't0ken';
+SELECT geoetl.set_secret('laads_token', 't0ken');
 
 -- an HTML page instead of the granule: never stored, never registered
 SELECT pg_temp.write_file(:'fixtures' || '/laads/5200/VNP46A3/2024/032.json',
@@ -162,3 +162,4 @@ DELETE FROM geoetl.area WHERE area_id = :area;
 DELETE FROM geoetl.raster;
 -- leave the queue as the next tests expect it
 TRUNCATE geoetl.job, geoetl.granule_fetch, geoetl.fetch_request RESTART IDENTITY;
+SELECT geoetl.set_secret('laads_token', NULL);

@@ -7,8 +7,8 @@
 \getenv bucket GEOETL_S3_BUCKET
 SELECT set_config('geoetl.s3_endpoint', :'endpoint', false) IS NOT NULL AS endpoint_set;
 SET geoetl.s3_https = off;
-SET geoetl.s3_access_key = 'S3RVER';
-SET geoetl.s3_secret_key = 'S3RVER';
+SELECT geoetl.set_secret('s3_access_key', 'S3RVER');
+SELECT geoetl.set_secret('s3_secret_key', 'S3RVER');
 \set s3 's3://' :bucket
 CREATE FUNCTION pg_temp.z(url text) RETURNS text LANGUAGE sql AS $$
   SELECT regexp_replace(
@@ -36,3 +36,4 @@ SET geoetl.s3_endpoint = '127.0.0.1:1';
 SET geoetl.http_connect_timeout = 1;
 SELECT pg_temp.z(:'s3' || '/lights2.tif') AS unreachable;
 RESET ALL;
+SELECT geoetl.set_secret('s3_access_key', NULL), geoetl.set_secret('s3_secret_key', NULL);

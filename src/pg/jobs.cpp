@@ -1,5 +1,9 @@
-// geoetl._run_handler(): runs a job's handler as the role that enqueued the job, the way a
-// SECURITY DEFINER function runs as its owner: the handler cannot SET ROLE back to the worker.
+// geoetl._run_handler(): runs a job's handler as the role that enqueued the job, the way
+// PostgreSQL runs maintenance code as a table's owner (see ExecRefreshMatView): the user id
+// switched, a security-restricted operation (no SET ROLE, no temporary objects, no cursors held
+// open) and a GUC nest level of its own, rolled back after the handler: no setting it makes
+// (search_path, default_transaction_isolation, ...) reaches the next job or the worker's session.
+// Only the job's progress message is carried out.
 extern "C" {
 #include "postgres.h"
 #include "access/htup_details.h"
@@ -8,6 +12,7 @@ extern "C" {
 #include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/regproc.h"
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
@@ -54,7 +59,9 @@ Datum geoetl_run_handler(PG_FUNCTION_ARGS) {
   Oid saved_user;
   int saved_context;
   GetUserIdAndSecContext(&saved_user, &saved_context);
-  SetUserIdAndSecContext(role, saved_context | SECURITY_LOCAL_USERID_CHANGE);
+  const int nest = NewGUCNestLevel();
+  SetUserIdAndSecContext(
+      role, saved_context | SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
   Datum result = (Datum)0;
   bool isnull = true;
   PG_TRY();
@@ -71,6 +78,11 @@ Datum geoetl_run_handler(PG_FUNCTION_ARGS) {
   PG_FINALLY();
   { SetUserIdAndSecContext(saved_user, saved_context); }
   PG_END_TRY();
+  const char* reported = GetConfigOption("geoetl.job_progress", true, false);
+  char* progress = pstrdup(reported != nullptr ? reported : "");
+  AtEOXact_GUC(false, nest);  // every setting back as it was before the handler
+  (void)set_config_option("geoetl.job_progress", progress, PGC_USERSET, PGC_S_SESSION,
+                          GUC_ACTION_LOCAL, true, 0, false);
   if (isnull) PG_RETURN_NULL();
   PG_RETURN_DATUM(result);
 }

@@ -1,5 +1,7 @@
-// GUC definitions. Sources, credentials and process-wide caches are superuser-only (PGC_SUSET);
-// secrets are also hidden from SHOW ALL and from non-superusers (GUC_SUPERUSER_ONLY).
+// GUC definitions. Sources and process-wide caches are superuser-only (PGC_SUSET). Credentials
+// are no settings: a setting of a library not loaded in a session is a placeholder there, which
+// any role can SHOW, and a reload writes new values to the server log. They live only in the
+// table geoetl.secret (82_secrets.sql); a placeholder of the old names is warned about and removed.
 extern "C" {
 #include "postgres.h"
 #include "catalog/pg_authid.h"
@@ -29,13 +31,10 @@ int http_max_body = 64;   // MB
 int download_max = 4096;  // MB
 char* s3_endpoint = nullptr;
 char* s3_region = nullptr;
-char* s3_access_key = nullptr;
-char* s3_secret_key = nullptr;
 bool s3_https = true;
 bool s3_virtual_hosting = false;
 char* store_setting = nullptr;
 char* laads_url = nullptr;
-char* laads_token = nullptr;
 char* job_id = nullptr;
 char* job_progress = nullptr;
 
@@ -102,10 +101,24 @@ const StoredSecrets& stored_secrets() {
   return s;
 }
 
-// The setting when it is set, else the stored secret.
-std::string secret(const char* setting, std::string StoredSecrets::*stored) {
-  const std::string value = str(setting);
-  return value.empty() ? stored_secrets().*stored : value;
+// Credentials once kept as settings: if one is set (postgresql.conf, ALTER SYSTEM, ALTER DATABASE
+// or ROLE ... SET), every role could read it in sessions that have not loaded geoetl.
+constexpr const char* kRetiredSecretSettings[] = {"geoetl.laads_token", "geoetl.s3_access_key",
+                                                  "geoetl.s3_secret_key"};
+
+void warn_secret_settings() {
+  for (const char* name : kRetiredSecretSettings) {
+    const char* value = GetConfigOption(name, true, false);
+    if (value == nullptr || value[0] == '\0') continue;
+    ereport(
+        WARNING,
+        (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+         errmsg("%s is set as a setting, which every role can read: geoetl ignores it", name),
+         errdetail("geoetl keeps credentials only in the table geoetl.secret."),
+         errhint("Move it: SELECT geoetl.set_secret('%s', '...'); then ALTER SYSTEM RESET %s (or "
+                 "remove it from postgresql.conf, ALTER DATABASE/ROLE ... RESET) and reload.",
+                 name + strlen("geoetl."), name)));
+  }
 }
 
 }  // namespace
@@ -133,10 +146,6 @@ void define_settings() {
   define_string("geoetl.s3_endpoint", "S3-compatible endpoint host[:port] (empty: AWS).",
                 &s3_endpoint, 0);
   define_string("geoetl.s3_region", "S3 region.", &s3_region, 0);
-  define_string("geoetl.s3_access_key", "S3 access key id.", &s3_access_key,
-                GUC_SUPERUSER_ONLY | GUC_NO_SHOW_ALL);
-  define_string("geoetl.s3_secret_key", "S3 secret access key.", &s3_secret_key,
-                GUC_SUPERUSER_ONLY | GUC_NO_SHOW_ALL);
   DefineCustomBoolVariable("geoetl.s3_https", "Use HTTPS for S3.", nullptr, &s3_https, true,
                            PGC_SUSET, 0, nullptr, nullptr, nullptr);
   DefineCustomBoolVariable("geoetl.s3_virtual_hosting",
@@ -155,8 +164,6 @@ void define_settings() {
   DefineCustomStringVariable("geoetl.laads_url", "Base URL of NASA's LAADS DAAC archive.", nullptr,
                              &laads_url, "https://ladsweb.modaps.eosdis.nasa.gov/archive/allData",
                              PGC_SUSET, 0, nullptr, nullptr, nullptr);
-  define_string("geoetl.laads_token", "Earthdata bearer token for LAADS DAAC downloads.",
-                &laads_token, GUC_SUPERUSER_ONLY | GUC_NO_SHOW_ALL);
   // Set by geoetl.run_jobs (the job) and geoetl.report_progress while a job runs.
   DefineCustomStringVariable("geoetl.job_id", "The job this session is running (set by run_jobs).",
                              nullptr, &job_id, "", PGC_USERSET, GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE,
@@ -164,7 +171,8 @@ void define_settings() {
   DefineCustomStringVariable("geoetl.job_progress", "The running job's last progress message.",
                              nullptr, &job_progress, "", PGC_USERSET,
                              GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE, nullptr, nullptr, nullptr);
-  MarkGUCPrefixReserved("geoetl");
+  warn_secret_settings();
+  MarkGUCPrefixReserved("geoetl");  // and removes the placeholders of the retired names
 }
 
 GdalSettings gdal_settings() {
@@ -174,8 +182,8 @@ GdalSettings gdal_settings() {
   s.http_connect_timeout_s = http_connect_timeout;
   s.s3_endpoint = str(s3_endpoint);
   s.s3_region = str(s3_region);
-  s.s3_access_key = secret(s3_access_key, &StoredSecrets::s3_access_key);
-  s.s3_secret_key = secret(s3_secret_key, &StoredSecrets::s3_secret_key);
+  s.s3_access_key = stored_secrets().s3_access_key;
+  s.s3_secret_key = stored_secrets().s3_secret_key;
   s.s3_https = s3_https;
   s.s3_virtual_hosting = s3_virtual_hosting;
   return s;
@@ -205,7 +213,7 @@ std::string laads_base_url() {
   return str(laads_url);
 }
 std::string laads_bearer_token() {
-  return secret(laads_token, &StoredSecrets::laads_token);
+  return stored_secrets().laads_token;
 }
 
 }  // namespace geoetl::pg

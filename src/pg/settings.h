@@ -18,6 +18,6 @@ int http_max_body_mb();             // geoetl.http_get's limit
 int download_max_mb();              // geoetl.download_max_mb: a download's limit
 std::string store_setting_value();  // geoetl.store
 std::string laads_base_url();       // geoetl.laads_url
-std::string laads_bearer_token();   // geoetl.laads_token (never shown to anyone)
+std::string laads_bearer_token();   // the laads_token secret (geoetl.secret; never shown)
 
 }  // namespace geoetl::pg

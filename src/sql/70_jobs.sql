@@ -12,6 +12,8 @@ CREATE TABLE geoetl.job_kind (
   backoff interval NOT NULL DEFAULT '10 seconds' CHECK (backoff >= interval '0'),
   backoff_max interval NOT NULL DEFAULT '1 hour',
   description text,
+  builtin boolean NOT NULL DEFAULT false,
+  registered_by regrole,
   CONSTRAINT job_kind_backoff_max CHECK (backoff_max >= backoff)
 );
 COMMENT ON TABLE geoetl.job_kind IS
@@ -20,7 +22,7 @@ COMMENT ON TABLE geoetl.job_kind IS
   'with jitter)';
 
 -- users' kinds survive pg_dump (the built-in ones have their handlers in the geoetl schema)
-SELECT pg_catalog.pg_extension_config_dump('geoetl.job_kind', 'WHERE handler::regproc::text NOT LIKE ''geoetl.%''');
+SELECT pg_catalog.pg_extension_config_dump('geoetl.job_kind', 'WHERE NOT builtin');
 COMMENT ON COLUMN geoetl.job_kind.kind IS 'Name of the kind (lower-case letters, digits, _)';
 COMMENT ON COLUMN geoetl.job_kind.handler IS 'The function (args jsonb) RETURNS jsonb that runs a job of the kind';
 COMMENT ON COLUMN geoetl.job_kind.lease IS 'The longest a job may run: past it, the next run_jobs cancels it and retries it';
@@ -28,6 +30,8 @@ COMMENT ON COLUMN geoetl.job_kind.max_attempts IS 'Attempts of a job before it i
 COMMENT ON COLUMN geoetl.job_kind.backoff IS 'Delay before the first retry; doubled for each further attempt';
 COMMENT ON COLUMN geoetl.job_kind.backoff_max IS 'The longest delay between attempts';
 COMMENT ON COLUMN geoetl.job_kind.description IS 'What a job of the kind does';
+COMMENT ON COLUMN geoetl.job_kind.builtin IS 'Built into geoetl (created with the extension): nobody changes it through the API';
+COMMENT ON COLUMN geoetl.job_kind.registered_by IS 'The role that registered the kind: only its members (and superusers) may change it';
 COMMENT ON INDEX geoetl.job_kind_pkey IS 'One row per kind';
 
 CREATE FUNCTION geoetl._check_job_kind() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -94,7 +98,7 @@ COMMENT ON COLUMN geoetl.job.max_attempts IS 'After this many failed attempts th
 COMMENT ON COLUMN geoetl.job.run_after IS 'Not run before this time (set by enqueue, and by the backoff after a failed attempt)';
 COMMENT ON COLUMN geoetl.job.lease_until IS 'While running: when its lease ends';
 COMMENT ON COLUMN geoetl.job.worker IS 'While running: the process id of the backend running it';
-COMMENT ON COLUMN geoetl.job.dedupe_key IS 'At most one pending or running job has a given key';
+COMMENT ON COLUMN geoetl.job.dedupe_key IS 'At most one pending or running job of a kind and enqueuer has a given key';
 COMMENT ON COLUMN geoetl.job.progress IS 'The last progress the handler reported (live: geoetl.running_jobs)';
 COMMENT ON COLUMN geoetl.job.result IS 'What the handler returned (completed jobs)';
 COMMENT ON COLUMN geoetl.job.errors IS 'One entry per failed attempt: at, attempt, sqlstate, message, detail (if any), retry_at';
@@ -110,8 +114,8 @@ CREATE INDEX job_running ON geoetl.job (lease_until) WHERE state = 'running';
 COMMENT ON INDEX geoetl.job_running IS 'Running jobs, for recovery';
 CREATE INDEX job_finished ON geoetl.job (finished_at) WHERE finished_at IS NOT NULL;
 COMMENT ON INDEX geoetl.job_finished IS 'Finished jobs, for pruning';
-CREATE UNIQUE INDEX job_dedupe ON geoetl.job (dedupe_key) WHERE state IN ('pending', 'running');
-COMMENT ON INDEX geoetl.job_dedupe IS 'At most one pending or running job per dedupe key';
+CREATE UNIQUE INDEX job_dedupe ON geoetl.job (kind, enqueued_by, dedupe_key) WHERE state IN ('pending', 'running');
+COMMENT ON INDEX geoetl.job_dedupe IS 'At most one pending or running job per kind, enqueuer and dedupe key';
 
 -- Every state change is announced on the channel geoetl_jobs (delivered when it commits).
 CREATE FUNCTION geoetl._notify_job() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -130,8 +134,28 @@ CREATE TRIGGER job_notify_state AFTER UPDATE OF state ON geoetl.job
 CREATE FUNCTION geoetl.register_job_kind(kind text, handler regprocedure, lease interval DEFAULT '15 minutes',
                                          max_attempts int DEFAULT 5, backoff interval DEFAULT '10 seconds',
                                          backoff_max interval DEFAULT '1 hour', description text DEFAULT NULL)
-RETURNS void LANGUAGE plpgsql AS $$
+RETURNS void LANGUAGE sql AS $$
+  SELECT FROM geoetl._trusted_call('geoetl._trusted_register_job_kind(regrole, jsonb)',
+    jsonb_build_object('kind', kind, 'handler', handler::oid, 'lease', lease, 'max_attempts', max_attempts,
+                       'backoff', backoff, 'backoff_max', backoff_max, 'description', description))
+$$;
+COMMENT ON FUNCTION geoetl.register_job_kind(text, regprocedure, interval, int, interval, interval, text) IS
+  'Adds or changes a job kind: handler is a function (args jsonb) RETURNS jsonb. Built-in kinds and '
+  'kinds another role registered cannot be changed';
+
+CREATE FUNCTION geoetl._trusted_register_job_kind(caller regrole, a jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$
+#variable_conflict use_column
+<<fn>>
+DECLARE
+  kind text := a->>'kind';
+  handler regprocedure := (a->>'handler')::oid;
+  lease interval := a->>'lease';
+  max_attempts int := a->>'max_attempts';
+  backoff interval := a->>'backoff';
+  backoff_max interval := a->>'backoff_max';
+  old geoetl.job_kind;
 BEGIN
+  PERFORM geoetl._require_member(caller, 'geoetl_admin', 'register job kinds');
   IF kind IS NULL OR handler IS NULL OR lease IS NULL OR max_attempts IS NULL OR backoff IS NULL
      OR backoff_max IS NULL THEN
     RAISE EXCEPTION 'kind, handler, lease, max_attempts, backoff and backoff_max must not be NULL'
@@ -146,27 +170,60 @@ BEGIN
       DETAIL = format('lease %s, max_attempts %s, backoff %s, backoff_max %s', lease, max_attempts, backoff, backoff_max),
       HINT = 'lease must be positive, max_attempts at least 1, backoff at least 0 and backoff_max at least backoff.';
   END IF;
-  INSERT INTO geoetl.job_kind AS k VALUES (kind, handler, lease, max_attempts, backoff, backoff_max, description)
+  IF NOT pg_catalog.has_function_privilege(caller, handler, 'EXECUTE') THEN
+    RAISE EXCEPTION 'permission denied to register % as a job handler', handler USING ERRCODE = 'insufficient_privilege',
+      DETAIL = format('%s may not execute it.', caller);
+  END IF;
+  SELECT * INTO old FROM geoetl.job_kind k WHERE k.kind = fn.kind FOR UPDATE;
+  IF old.builtin THEN
+    RAISE EXCEPTION 'job kind "%" is built into geoetl and cannot be changed', kind
+      USING ERRCODE = 'insufficient_privilege', HINT = 'Register your handler as a kind of another name.';
+  END IF;
+  IF FOUND AND NOT pg_catalog.pg_has_role(caller, coalesce(old.registered_by, 'geoetl_admin'::regrole), 'MEMBER') THEN
+    RAISE EXCEPTION 'job kind "%" was registered by %', kind, old.registered_by USING ERRCODE = 'insufficient_privilege',
+      HINT = 'Only members of the role that registered a kind (and superusers) may change it.';
+  END IF;
+  INSERT INTO geoetl.job_kind AS k (kind, handler, lease, max_attempts, backoff, backoff_max, description, registered_by)
+  VALUES (kind, handler, lease, max_attempts, backoff, backoff_max, a->>'description', caller)
   ON CONFLICT ON CONSTRAINT job_kind_pkey DO UPDATE
      SET handler = EXCLUDED.handler, lease = EXCLUDED.lease, max_attempts = EXCLUDED.max_attempts,
          backoff = EXCLUDED.backoff, backoff_max = EXCLUDED.backoff_max, description = EXCLUDED.description;
+  RETURN NULL;
 END
 $$;
-COMMENT ON FUNCTION geoetl.register_job_kind(text, regprocedure, interval, int, interval, interval, text) IS
-  'Adds or changes a job kind: handler is a function (args jsonb) RETURNS jsonb';
+COMMENT ON FUNCTION geoetl._trusted_register_job_kind(regrole, jsonb) IS
+  'register_job_kind, for caller (geoetl_admin): never a built-in kind or one another role registered';
 
 CREATE FUNCTION geoetl.enqueue(kind text, args jsonb, priority int DEFAULT 0, run_after timestamptz DEFAULT now(),
                                dedupe_key text DEFAULT NULL, max_attempts int DEFAULT NULL)
-RETURNS bigint LANGUAGE plpgsql AS $$
+RETURNS bigint LANGUAGE sql AS $$
+  SELECT (geoetl._trusted_call('geoetl._trusted_enqueue(regrole, jsonb)',
+            jsonb_build_object('kind', kind, 'args', args, 'priority', priority, 'run_after', run_after,
+                               'dedupe_key', dedupe_key, 'max_attempts', max_attempts)))::bigint
+$$;
+COMMENT ON FUNCTION geoetl.enqueue(text, jsonb, int, timestamptz, text, int) IS
+  'Adds a job (returns its id); with a dedupe_key, returns instead the pending or running job of the '
+  'same kind that the caller enqueued with that key, if there is one. The job runs with the '
+  'privileges of the role that enqueued it';
+
+CREATE FUNCTION geoetl._trusted_enqueue(caller regrole, a jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$
 #variable_conflict use_column
+<<fn>>
 DECLARE
+  kind text := a->>'kind';
+  args jsonb := nullif(a->'args', 'null');
+  priority int := a->>'priority';
+  run_after timestamptz := a->>'run_after';
+  dedupe_key text := a->>'dedupe_key';
+  max_attempts int := a->>'max_attempts';
   k geoetl.job_kind;
   id bigint;
 BEGIN
+  PERFORM geoetl._require_member(caller, 'geoetl_writer', 'enqueue jobs');
   IF kind IS NULL OR args IS NULL OR priority IS NULL OR run_after IS NULL THEN
     RAISE EXCEPTION 'kind, args, priority and run_after must not be NULL' USING ERRCODE = 'null_value_not_allowed';
   END IF;
-  SELECT * INTO k FROM geoetl.job_kind j WHERE j.kind = enqueue.kind;
+  SELECT * INTO k FROM geoetl.job_kind j WHERE j.kind = fn.kind;
   IF NOT FOUND THEN
     RAISE EXCEPTION 'unknown job kind "%"', kind USING ERRCODE = 'invalid_parameter_value',
       HINT = 'Known kinds: ' || coalesce((SELECT string_agg(j.kind, ', ' ORDER BY j.kind) FROM geoetl.job_kind j), 'none')
@@ -178,29 +235,29 @@ BEGIN
   IF max_attempts < 1 THEN
     RAISE EXCEPTION 'max_attempts must be at least 1, not %', max_attempts USING ERRCODE = 'invalid_parameter_value';
   END IF;
-  IF NOT has_function_privilege(k.handler, 'EXECUTE') THEN
+  IF NOT pg_catalog.has_function_privilege(caller, k.handler, 'EXECUTE') THEN
     RAISE EXCEPTION 'permission denied to enqueue jobs of kind "%"', kind USING ERRCODE = 'insufficient_privilege',
-      DETAIL = format('The job would run as %s, who may not execute %s.', current_user, k.handler);
+      DETAIL = format('The job would run as %s, who may not execute %s.', caller, k.handler);
   END IF;
-  LOOP  -- with a dedupe key: the pending or running job that has it, or a new one
-    INSERT INTO geoetl.job (kind, args, priority, run_after, dedupe_key, max_attempts)
-    VALUES (kind, args, priority, run_after, dedupe_key, coalesce(max_attempts, k.max_attempts))
-    ON CONFLICT (dedupe_key) WHERE state IN ('pending', 'running') DO NOTHING
-    RETURNING job_id INTO id;
+  LOOP  -- with a dedupe key: the caller's pending or running job of the kind that has it, or a new one
+    INSERT INTO geoetl.job AS j (kind, args, priority, run_after, dedupe_key, max_attempts, enqueued_by)
+    VALUES (kind, args, priority, run_after, dedupe_key, coalesce(max_attempts, k.max_attempts), caller)
+    ON CONFLICT (kind, enqueued_by, dedupe_key) WHERE state IN ('pending', 'running') DO NOTHING
+    RETURNING j.job_id INTO id;
     IF id IS NOT NULL THEN
-      RETURN id;
+      RETURN to_jsonb(id);
     END IF;
     SELECT j.job_id INTO id FROM geoetl.job j
-     WHERE j.dedupe_key = enqueue.dedupe_key AND j.state IN ('pending', 'running');
+     WHERE j.kind = fn.kind AND j.enqueued_by = caller AND j.dedupe_key = fn.dedupe_key
+       AND j.state IN ('pending', 'running');
     IF id IS NOT NULL THEN
-      RETURN id;
+      RETURN to_jsonb(id);
     END IF;
   END LOOP;
 END
 $$;
-COMMENT ON FUNCTION geoetl.enqueue(text, jsonb, int, timestamptz, text, int) IS
-  'Adds a job (returns its id); with a dedupe_key, returns the pending or running job with that key '
-  'instead if there is one. The job runs with the privileges of the role that enqueued it';
+COMMENT ON FUNCTION geoetl._trusted_enqueue(regrole, jsonb) IS
+  'enqueue, for caller (geoetl_writer): the job is enqueued_by caller; dedupe keys are the caller''s own per kind';
 
 -- Progress of the running job, visible to other sessions before it commits: kept in the
 -- session's application_name (pg_stat_activity shows it at once) and stored with the outcome.
@@ -454,82 +511,101 @@ COMMENT ON PROCEDURE geoetl.run_jobs(int, int) IS
   'runnable, max_jobs ran or max_seconds passed; '
   'puts back jobs whose worker died first. Schedule it with geoetl.schedule_worker (pg_cron)';
 
--- Whoever cancels or retries a job is its enqueuer (or a member of that role) or an admin. The
--- session user is asked, as these run as their owner: SET ROLE can only narrow what it may do.
-CREATE FUNCTION geoetl._check_job_owner(j geoetl.job) RETURNS void LANGUAGE plpgsql AS $$
+-- Whoever cancels or retries a job is its enqueuer (or a member of that role) or an admin: the
+-- role that called, as _trusted_call passes it (inside a job, the job's enqueuer; never the
+-- worker's session user).
+CREATE FUNCTION geoetl._check_job_owner(j geoetl.job, caller regrole) RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
-  IF NOT (pg_catalog.pg_has_role(session_user, j.enqueued_by, 'MEMBER')
-          OR pg_catalog.pg_has_role(session_user, 'geoetl_admin', 'MEMBER')) THEN
+  IF NOT (pg_catalog.pg_has_role(caller, j.enqueued_by, 'MEMBER')
+          OR pg_catalog.pg_has_role(caller, 'geoetl_admin', 'MEMBER')) THEN
     RAISE EXCEPTION 'job % belongs to %', j.job_id, j.enqueued_by USING ERRCODE = 'insufficient_privilege',
       HINT = 'Only its enqueuer (or a member of that role) and geoetl_admin members may change it.';
   END IF;
 END
 $$;
-COMMENT ON FUNCTION geoetl._check_job_owner(geoetl.job) IS
-  'Raises unless the session user enqueued the job (or is a member of that role) or is an admin';
+COMMENT ON FUNCTION geoetl._check_job_owner(geoetl.job, regrole) IS
+  'Raises unless caller enqueued the job (or is a member of that role) or is an admin';
 
-CREATE FUNCTION geoetl.cancel_job(job_id bigint) RETURNS boolean LANGUAGE plpgsql SECURITY DEFINER AS $$
-DECLARE
-  j geoetl.job;
-  signalled boolean := false;
-BEGIN
-  IF job_id IS NULL THEN
-    RAISE EXCEPTION 'job_id must not be NULL' USING ERRCODE = 'null_value_not_allowed';
-  END IF;
-  SELECT * INTO j FROM geoetl.job x WHERE x.job_id = cancel_job.job_id;
-  IF NOT FOUND THEN
-    RAISE EXCEPTION 'job % does not exist', job_id USING ERRCODE = 'no_data_found';
-  END IF;
-  PERFORM geoetl._check_job_owner(j);
-  IF j.state = 'running' AND EXISTS (SELECT 1 FROM pg_catalog.pg_stat_activity a
-                                      WHERE a.pid = j.worker AND (a.application_name = format('geoetl job %s', j.job_id)
-                                            OR a.application_name LIKE format('geoetl job %s: %%', j.job_id))) THEN
-    -- its handler stops, its changes roll back, and run_jobs records the attempt and stops
-    signalled := pg_catalog.pg_cancel_backend(j.worker);
-  END IF;
-  SELECT * INTO j FROM geoetl.job x WHERE x.job_id = cancel_job.job_id FOR UPDATE;  -- waits for the worker
-  IF NOT (j.state IN ('pending', 'running')
-          OR (signalled AND j.state = 'failed' AND j.errors->-1->>'sqlstate' = '57014')) THEN
-    RAISE NOTICE 'job % is already %', job_id, j.state;
-    RETURN false;
-  END IF;
-  UPDATE geoetl.job x SET state = 'cancelled', finished_at = clock_timestamp(), worker = NULL, lease_until = NULL
-   WHERE x.job_id = cancel_job.job_id;
-  RETURN true;
-END
+CREATE FUNCTION geoetl.cancel_job(job_id bigint) RETURNS boolean LANGUAGE sql AS $$
+  SELECT (geoetl._trusted_call('geoetl._trusted_cancel_job(regrole, jsonb)',
+                               jsonb_build_object('job_id', job_id)))::boolean
 $$;
 COMMENT ON FUNCTION geoetl.cancel_job(bigint) IS
   'Cancels a pending or running job (a running one''s handler is interrupted and its changes rolled '
   'back); false, with a notice, when the job had already finished';
 
-CREATE FUNCTION geoetl.retry_job(job_id bigint) RETURNS void LANGUAGE plpgsql SECURITY DEFINER AS $$
+CREATE FUNCTION geoetl._trusted_cancel_job(caller regrole, a jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE
+  id bigint := a->>'job_id';
   j geoetl.job;
+  signalled boolean := false;
 BEGIN
-  IF job_id IS NULL THEN
+  PERFORM geoetl._require_member(caller, 'geoetl_writer', 'cancel jobs');
+  IF id IS NULL THEN
     RAISE EXCEPTION 'job_id must not be NULL' USING ERRCODE = 'null_value_not_allowed';
   END IF;
-  SELECT * INTO j FROM geoetl.job x WHERE x.job_id = retry_job.job_id FOR UPDATE;
+  SELECT * INTO j FROM geoetl.job x WHERE x.job_id = id;
   IF NOT FOUND THEN
-    RAISE EXCEPTION 'job % does not exist', job_id USING ERRCODE = 'no_data_found';
+    RAISE EXCEPTION 'job % does not exist', id USING ERRCODE = 'no_data_found';
   END IF;
-  PERFORM geoetl._check_job_owner(j);
-  IF j.state NOT IN ('failed', 'cancelled') THEN
-    RAISE EXCEPTION 'job % is %, not failed or cancelled', job_id, j.state
-      USING ERRCODE = 'object_not_in_prerequisite_state';
+  PERFORM geoetl._check_job_owner(j, caller);
+  IF j.state = 'running' AND EXISTS (SELECT 1 FROM pg_catalog.pg_stat_activity s
+                  WHERE s.pid = j.worker AND (s.application_name = format('geoetl job %s', j.job_id)
+                        OR s.application_name LIKE format('geoetl job %s: %%', j.job_id))) THEN
+    -- its handler stops, its changes roll back, and run_jobs records the attempt and stops
+    signalled := pg_catalog.pg_cancel_backend(j.worker);
   END IF;
-  IF j.dedupe_key IS NOT NULL AND EXISTS (SELECT 1 FROM geoetl.job x WHERE x.dedupe_key = j.dedupe_key
-                                             AND x.state IN ('pending', 'running')) THEN
-    RAISE EXCEPTION 'job % cannot be retried: job % with the same dedupe key is pending or running', job_id,
-      (SELECT x.job_id FROM geoetl.job x WHERE x.dedupe_key = j.dedupe_key AND x.state IN ('pending', 'running'))
-      USING ERRCODE = 'unique_violation';
+  SELECT * INTO j FROM geoetl.job x WHERE x.job_id = id FOR UPDATE;  -- waits for the worker
+  IF NOT (j.state IN ('pending', 'running')
+          OR (signalled AND j.state = 'failed' AND j.errors->-1->>'sqlstate' = '57014')) THEN
+    RAISE NOTICE 'job % is already %', id, j.state;
+    RETURN to_jsonb(false);
   END IF;
-  UPDATE geoetl.job x SET state = 'pending', attempt = 0, run_after = now(), finished_at = NULL, result = NULL
-   WHERE x.job_id = retry_job.job_id;
+  UPDATE geoetl.job x SET state = 'cancelled', finished_at = clock_timestamp(), worker = NULL, lease_until = NULL
+   WHERE x.job_id = id;
+  RETURN to_jsonb(true);
 END
+$$;
+COMMENT ON FUNCTION geoetl._trusted_cancel_job(regrole, jsonb) IS 'cancel_job, for caller: its own jobs, or any as an admin';
+
+CREATE FUNCTION geoetl.retry_job(job_id bigint) RETURNS void LANGUAGE sql AS $$
+  SELECT FROM geoetl._trusted_call('geoetl._trusted_retry_job(regrole, jsonb)', jsonb_build_object('job_id', job_id))
 $$;
 COMMENT ON FUNCTION geoetl.retry_job(bigint) IS
   'Puts a failed or cancelled job back to pending with a fresh set of attempts (its errors are kept)';
+
+CREATE FUNCTION geoetl._trusted_retry_job(caller regrole, a jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE
+  id bigint := a->>'job_id';
+  j geoetl.job;
+  other bigint;
+BEGIN
+  PERFORM geoetl._require_member(caller, 'geoetl_writer', 'retry jobs');
+  IF id IS NULL THEN
+    RAISE EXCEPTION 'job_id must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+  END IF;
+  SELECT * INTO j FROM geoetl.job x WHERE x.job_id = id FOR UPDATE;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'job % does not exist', id USING ERRCODE = 'no_data_found';
+  END IF;
+  PERFORM geoetl._check_job_owner(j, caller);
+  IF j.state NOT IN ('failed', 'cancelled') THEN
+    RAISE EXCEPTION 'job % is %, not failed or cancelled', id, j.state
+      USING ERRCODE = 'object_not_in_prerequisite_state';
+  END IF;
+  SELECT x.job_id INTO other FROM geoetl.job x
+   WHERE x.kind = j.kind AND x.enqueued_by = j.enqueued_by AND x.dedupe_key = j.dedupe_key
+     AND x.state IN ('pending', 'running');
+  IF other IS NOT NULL THEN
+    RAISE EXCEPTION 'job % cannot be retried: job % with the same dedupe key is pending or running', id, other
+      USING ERRCODE = 'unique_violation';
+  END IF;
+  UPDATE geoetl.job x SET state = 'pending', attempt = 0, run_after = now(), finished_at = NULL, result = NULL
+   WHERE x.job_id = id;
+  RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION geoetl._trusted_retry_job(regrole, jsonb) IS 'retry_job, for caller: its own jobs, or any as an admin';
 
 CREATE FUNCTION geoetl.prune_jobs(older_than interval) RETURNS TABLE (jobs bigint, cron_runs bigint)
 LANGUAGE plpgsql SECURITY DEFINER AS $$

@@ -21,7 +21,8 @@ CREATE TABLE geoetl.window_pipeline (
   last_run_at   timestamptz,
   last_run_rows bigint,
   last_run_late_windows int,
-  rows_written  bigint NOT NULL DEFAULT 0
+  rows_written  bigint NOT NULL DEFAULT 0,
+  source_newest timestamptz  -- the newest time in the source when the last run read it
 );
 COMMENT ON TABLE geoetl.window_pipeline IS
   'Window pipelines (create_window_pipeline): source, windows, target and watermark of each';
@@ -46,6 +47,7 @@ COMMENT ON COLUMN geoetl.window_pipeline.last_run_at IS 'When the last run or ba
 COMMENT ON COLUMN geoetl.window_pipeline.last_run_rows IS 'Rows the last run or backfill inserted, changed or deleted';
 COMMENT ON COLUMN geoetl.window_pipeline.last_run_late_windows IS 'Late windows the last run recomputed';
 COMMENT ON COLUMN geoetl.window_pipeline.rows_written IS 'Rows written by all runs and backfills';
+COMMENT ON COLUMN geoetl.window_pipeline.source_newest IS 'The newest time in the source when the last run read it';
 COMMENT ON INDEX geoetl.window_pipeline_pkey IS 'One pipeline per name';
 SELECT pg_catalog.pg_extension_config_dump('geoetl.window_pipeline', '');
 
@@ -66,18 +68,168 @@ COMMENT ON INDEX geoetl.window_late_pipeline_window_start_group_key_key IS
   'Each late window (and group) once per pipeline';
 SELECT pg_catalog.pg_extension_config_dump('geoetl.window_late', '');
 
--- Owners (and admins) change their own pipelines; everybody with geoetl_reader sees them all.
-ALTER TABLE geoetl.window_pipeline ENABLE ROW LEVEL SECURITY;
-CREATE POLICY window_pipeline_read ON geoetl.window_pipeline FOR SELECT USING (true);
-CREATE POLICY window_pipeline_own ON geoetl.window_pipeline FOR ALL
-  USING (pg_has_role(current_user, owner, 'MEMBER') OR pg_has_role(current_user, 'geoetl_admin', 'MEMBER'))
-  WITH CHECK (pg_has_role(current_user, owner, 'MEMBER') OR pg_has_role(current_user, 'geoetl_admin', 'MEMBER'));
-ALTER TABLE geoetl.window_late ENABLE ROW LEVEL SECURITY;
-CREATE POLICY window_late_read ON geoetl.window_late FOR SELECT USING (true);
-CREATE POLICY window_late_own ON geoetl.window_late FOR DELETE
-  USING (EXISTS (SELECT 1 FROM geoetl.window_pipeline p WHERE p.name = pipeline
-                 AND (pg_has_role(current_user, p.owner, 'MEMBER')
-                      OR pg_has_role(current_user, 'geoetl_admin', 'MEMBER'))));
+-- Nobody writes these two tables directly: a row names the code a run and the late-data
+-- trigger evaluate. The functions below write them through geoetl._trusted_call (02_trusted.sql),
+-- which checks who calls: owners (and admins) change their own pipelines; readers see them all.
+
+-- Whether a pipeline's source is what a pipeline may read without running anybody's code in
+-- the trigger: a plain table whose time column is exactly timestamptz or timestamp (date_bin,
+-- casts and comparisons on them are built in). Raises otherwise; checked on creation, by every
+-- run and by the late-data trigger every time it fires (a column's type can change later).
+CREATE FUNCTION geoetl._window_check_source(pipeline text, source regclass, time_column name)
+RETURNS void LANGUAGE plpgsql STABLE AS $$
+DECLARE
+  kind "char" := (SELECT c.relkind FROM pg_catalog.pg_class c WHERE c.oid = source);
+  t regtype := (SELECT a.atttypid FROM pg_catalog.pg_attribute a
+                 WHERE a.attrelid = source AND a.attname = time_column AND a.attnum > 0 AND NOT a.attisdropped);
+BEGIN
+  IF kind IS DISTINCT FROM 'r' THEN
+    RAISE EXCEPTION 'the source of window pipeline "%" is not a table', pipeline USING ERRCODE = 'wrong_object_type',
+      DETAIL = format('%s is a %s.', source, CASE kind WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view'
+                                                       WHEN 'f' THEN 'foreign table' WHEN 'p' THEN 'partitioned table'
+                                                       ELSE coalesce('relation of kind ' || kind, 'dropped relation') END);
+  END IF;
+  IF t IS NULL OR t NOT IN ('timestamptz'::regtype, 'timestamp'::regtype) THEN
+    RAISE EXCEPTION 'column "%" of % is not timestamptz or timestamp', time_column, source
+      USING ERRCODE = 'datatype_mismatch',
+      DETAIL = format('Window pipeline "%s" reads it as its time column; it is %s.', pipeline, coalesce(t::text, 'missing')),
+      HINT = 'Change the column back to timestamptz or timestamp, or drop the pipeline (drop_window_pipeline).';
+  END IF;
+END
+$$;
+COMMENT ON FUNCTION geoetl._window_check_source(text, regclass, name) IS
+  'Raises unless source is a plain table whose time_column is exactly timestamptz or timestamp';
+
+-- The pipeline named in args when caller owns it (or is an admin), as a row; locked for the
+-- transaction with lock => true (runs of one pipeline wait for each other).
+CREATE FUNCTION geoetl._window_owned(caller regrole, pipeline text, lock boolean DEFAULT false)
+RETURNS geoetl.window_pipeline LANGUAGE plpgsql AS $$
+DECLARE
+  p geoetl.window_pipeline;
+BEGIN
+  IF pipeline IS NULL THEN
+    RAISE EXCEPTION 'the pipeline name must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+  END IF;
+  SELECT * INTO p FROM geoetl.window_pipeline w WHERE w.name = pipeline;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'window pipeline "%" does not exist', pipeline USING ERRCODE = 'undefined_object';
+  END IF;
+  IF NOT (pg_catalog.pg_has_role(caller, p.owner, 'MEMBER') OR pg_catalog.pg_has_role(caller, 'geoetl_admin', 'MEMBER')) THEN
+    RAISE EXCEPTION 'window pipeline "%" belongs to %', pipeline, p.owner USING ERRCODE = 'insufficient_privilege',
+      HINT = 'Only its owner or a member of geoetl_admin may run, backfill or drop it.';
+  END IF;
+  IF lock THEN
+    SELECT * INTO p FROM geoetl.window_pipeline w WHERE w.name = pipeline FOR NO KEY UPDATE;
+  END IF;
+  RETURN p;
+END
+$$;
+COMMENT ON FUNCTION geoetl._window_owned(regrole, text, boolean) IS
+  'Internal: a pipeline''s row when caller owns it or is an admin (locked with lock), else 42501';
+
+-- {"name", "source" (oid), "time_column", "value_columns", "width", "target_schema", "aggregates",
+--  "group_by", "lateness"}: records the pipeline as caller's, after checking from the catalogs
+-- what create_window_pipeline checked by reading the source as the caller.
+CREATE FUNCTION geoetl._trusted_window_create(caller regrole, a jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE
+  name text := a->>'name';
+  source regclass := (a->>'source')::oid;
+  time_column name := a->>'time_column';
+  value_columns text[] := ARRAY(SELECT jsonb_array_elements_text(a->'value_columns'));
+  group_by name := a->>'group_by';
+  target_schema name := a->>'target_schema';
+  missing text;
+BEGIN
+  PERFORM geoetl._require_member(caller, 'geoetl_writer', 'create window pipelines');
+  IF name IS NULL OR name !~ '^[a-z][a-z0-9_]{0,39}$' THEN
+    RAISE EXCEPTION 'invalid pipeline name "%"', name USING ERRCODE = 'invalid_parameter_value',
+      HINT = 'Up to 40 lower-case letters, digits and _, starting with a letter.';
+  END IF;
+  PERFORM geoetl._window_check_source(name, source, time_column);
+  IF EXISTS (SELECT 1 FROM pg_catalog.pg_inherits WHERE inhparent = source OR inhrelid = source) THEN
+    RAISE EXCEPTION 'window pipelines do not support partitioned or inherited tables (%)', source
+      USING ERRCODE = 'feature_not_supported';
+  END IF;
+  IF NOT pg_catalog.has_table_privilege(caller, source, 'SELECT') THEN
+    RAISE EXCEPTION 'permission denied for table %', source USING ERRCODE = 'insufficient_privilege';
+  END IF;
+  SELECT string_agg(c, ', ') INTO missing FROM unnest(value_columns || group_by::text) c
+   WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute x WHERE x.attrelid = source AND x.attname = c
+                       AND x.attnum > 0 AND NOT x.attisdropped);
+  IF missing IS NOT NULL OR cardinality(value_columns) = 0 THEN
+    RAISE EXCEPTION 'no column(s) % in %', coalesce(missing, '(none given)'), source USING ERRCODE = 'undefined_column';
+  END IF;
+  IF target_schema IS NULL OR NOT pg_catalog.has_schema_privilege(caller, target_schema, 'USAGE') THEN
+    RAISE EXCEPTION 'permission denied for schema %', target_schema USING ERRCODE = 'insufficient_privilege';
+  END IF;
+  INSERT INTO geoetl.window_pipeline (name, source, time_column, value_columns, width, target_schema,
+                                      aggregates, group_by, lateness, owner)
+  VALUES (name, source, time_column, value_columns, (a->>'width')::interval, target_schema,
+          ARRAY(SELECT jsonb_array_elements_text(a->'aggregates')), group_by, (a->>'lateness')::interval, caller);
+  RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION geoetl._trusted_window_create(regrole, jsonb) IS
+  'create_window_pipeline''s record, for caller (geoetl_writer), checked from the catalogs';
+
+-- {"name", "lock"}: the pipeline as jsonb when caller may run it (locked with lock).
+CREATE FUNCTION geoetl._trusted_window_get(caller regrole, a jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$
+BEGIN
+  RETURN to_jsonb(geoetl._window_owned(caller, a->>'name', coalesce((a->>'lock')::boolean, false)));
+END
+$$;
+COMMENT ON FUNCTION geoetl._trusted_window_get(regrole, jsonb) IS
+  'A pipeline''s row for caller (its owner or an admin), locked when asked';
+
+-- {"name", "late_from", "late_to", "run": {state after a run or backfill} | "drop": true}:
+-- forgets the late windows in [late_from, late_to) (all when both are absent), then records the
+-- run's state, or removes the pipeline.
+CREATE FUNCTION geoetl._trusted_window_save(caller regrole, a jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE
+  p geoetl.window_pipeline := geoetl._window_owned(caller, a->>'name', true);
+  r jsonb := a->'run';
+BEGIN
+  IF coalesce((a->>'drop')::boolean, false) THEN
+    DELETE FROM geoetl.window_pipeline w WHERE w.name = p.name;
+    RETURN NULL;
+  END IF;
+  IF a ? 'late_from' OR a ? 'late_to' OR (a->>'forget_late')::boolean THEN
+    DELETE FROM geoetl.window_late l WHERE l.pipeline = p.name
+       AND l.window_start >= coalesce((a->>'late_from')::timestamptz, '-infinity')
+       AND l.window_start < coalesce((a->>'late_to')::timestamptz, 'infinity');
+  END IF;
+  IF r IS NOT NULL THEN
+    IF 'infinity' IN ((r->>'watermark')::timestamptz, (r->>'backfilled_until')::timestamptz)
+       OR '-infinity' IN ((r->>'watermark')::timestamptz, (r->>'backfilled_until')::timestamptz) THEN
+      RAISE EXCEPTION 'a watermark must be finite' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    UPDATE geoetl.window_pipeline w
+       SET watermark = (r->>'watermark')::timestamptz, last_run_at = clock_timestamp(),
+           truncated = coalesce((r->>'truncated')::boolean, w.truncated),
+           backfilled_until = (r->>'backfilled_until')::timestamptz,
+           last_run_rows = (r->>'rows')::bigint, last_run_late_windows = (r->>'late_windows')::int,
+           rows_written = w.rows_written + (r->>'rows')::bigint,
+           source_newest = coalesce((r->>'source_newest')::timestamptz, w.source_newest)
+     WHERE w.name = p.name;
+  END IF;
+  RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION geoetl._trusted_window_save(regrole, jsonb) IS
+  'Records a run or backfill of caller''s pipeline (forgets its late windows, saves its state), or drops it';
+
+-- {"op": "run"|"backfill"|"drop", "name", ...}: does op with the rights of the pipeline's owner,
+-- never the caller's (an admin acting on a writer's pipeline would otherwise read the writer's
+-- table, and evaluate its policies and the like, as the admin).
+CREATE FUNCTION geoetl._trusted_window_as_owner(caller regrole, a jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE
+  p geoetl.window_pipeline := geoetl._window_owned(caller, a->>'name');
+BEGIN
+  RETURN geoetl._run_handler('geoetl._window_op(jsonb)', a, p.owner);
+END
+$$;
+COMMENT ON FUNCTION geoetl._trusted_window_as_owner(regrole, jsonb) IS
+  'Runs, backfills or drops a pipeline for caller (its owner or an admin) as the pipeline''s owner';
 
 -- The statement trigger on the source (SECURITY DEFINER: it writes geoetl.window_late, which the
 -- user changing the source need not be able to). It takes a share lock on the pipeline row, so
@@ -100,6 +252,8 @@ BEGIN
     RAISE EXCEPTION 'trigger % on % does not belong to window pipeline "%"', TG_NAME,
       TG_RELID::regclass, p.name USING ERRCODE = 'insufficient_privilege';
   END IF;
+  -- as it is now, not as it was when the pipeline was created: nothing but built-in code may run
+  PERFORM geoetl._window_check_source(p.name, p.source, p.time_column);
   tracked := greatest(p.watermark, p.backfilled_until);
   IF tracked IS NULL THEN  -- nothing written yet: nothing can be late
     RETURN NULL;
@@ -312,9 +466,10 @@ BEGIN
   END IF;
   EXECUTE format('INSERT INTO %I.signal (name) SELECT s.name FROM geoetl._window_signals($1, $2) s '
                  'ON CONFLICT (name) DO NOTHING', target_schema) USING value_columns, aggregates;
-  INSERT INTO geoetl.window_pipeline (name, source, time_column, value_columns, width, target_schema,
-                                      aggregates, group_by, lateness)
-  VALUES (name, source, time_column, value_columns, width, target_schema, aggregates, group_by, lateness);
+  PERFORM geoetl._trusted_call('geoetl._trusted_window_create(regrole, jsonb)',
+    jsonb_build_object('name', name, 'source', source::oid, 'time_column', time_column,
+                       'value_columns', value_columns, 'width', width, 'target_schema', target_schema,
+                       'aggregates', aggregates, 'group_by', group_by, 'lateness', lateness));
   FOREACH op IN ARRAY '{insert,update,delete}'::text[] LOOP
     EXECUTE format('CREATE TRIGGER %I AFTER %s ON %s REFERENCING %s FOR EACH STATEMENT '
                    'EXECUTE FUNCTION geoetl._window_mark_late(%L)',
@@ -338,35 +493,51 @@ RETURNS geoetl.window_pipeline LANGUAGE plpgsql AS $$
 DECLARE
   p geoetl.window_pipeline;
 BEGIN
-  IF name IS NULL THEN
-    RAISE EXCEPTION 'the pipeline name must not be NULL' USING ERRCODE = 'null_value_not_allowed';
-  END IF;
   IF current_setting('transaction_isolation') <> 'read committed' THEN
     RAISE EXCEPTION 'window pipelines run in READ COMMITTED transactions'
       USING ERRCODE = 'invalid_transaction_state',
       HINT = 'A run must see the late rows committed while it waited for the pipeline''s lock.';
   END IF;
-  SELECT * INTO p FROM geoetl.window_pipeline w WHERE w.name = _window_lock.name;
-  IF NOT FOUND THEN
-    RAISE EXCEPTION 'window pipeline "%" does not exist', name USING ERRCODE = 'undefined_object';
-  END IF;
-  -- row security leaves only the pipelines the user owns (or all, for geoetl_admin)
-  SELECT * INTO p FROM geoetl.window_pipeline w WHERE w.name = _window_lock.name FOR NO KEY UPDATE;
-  IF NOT FOUND THEN
-    RAISE EXCEPTION 'window pipeline "%" belongs to %', name,
-      (SELECT owner FROM geoetl.window_pipeline w WHERE w.name = _window_lock.name)
-      USING ERRCODE = 'insufficient_privilege',
-      HINT = 'Only its owner or a member of geoetl_admin may run, backfill or drop it.';
-  END IF;
+  p := jsonb_populate_record(NULL::geoetl.window_pipeline,
+         geoetl._trusted_call('geoetl._trusted_window_get(regrole, jsonb)',
+                              jsonb_build_object('name', name, 'lock', true)));
   IF need_source AND NOT EXISTS (SELECT 1 FROM pg_class WHERE oid = p.source) THEN
     RAISE EXCEPTION 'the source table of window pipeline "%" no longer exists', name
       USING ERRCODE = 'undefined_table', HINT = 'drop_window_pipeline it.';
+  END IF;
+  IF need_source THEN
+    PERFORM geoetl._window_check_source(p.name, p.source, p.time_column);
   END IF;
   RETURN p;
 END
 $$;
 COMMENT ON FUNCTION geoetl._window_lock(text, boolean) IS
   'Locks a pipeline''s row for a run (runs of one pipeline wait for each other) after checking it exists, is the user''s and can run';
+
+-- Whether the pipeline belongs to another role than the current user (an admin acting on it):
+-- then the work is done as its owner.
+CREATE FUNCTION geoetl._window_foreign(name text) RETURNS boolean LANGUAGE sql STABLE AS $$
+  SELECT NOT pg_catalog.pg_has_role(current_user, w.owner, 'MEMBER') FROM geoetl.window_pipeline w WHERE w.name = $1
+$$;
+COMMENT ON FUNCTION geoetl._window_foreign(text) IS 'Whether a pipeline''s owner is a role the current user is not a member of';
+
+-- {"op": "run", "name", "until"} | {"op": "backfill", "name", "from", "to"} | {"op": "drop", "name"}
+CREATE FUNCTION geoetl._window_op(args jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$
+BEGIN
+  RETURN to_jsonb(CASE args->>'op'
+    WHEN 'run' THEN geoetl.run_window_pipeline(args->>'name', (args->>'until')::timestamptz)
+    WHEN 'backfill' THEN geoetl.backfill_window_pipeline(args->>'name', (args->>'from')::timestamptz,
+                                                         (args->>'to')::timestamptz)
+    WHEN 'drop' THEN (SELECT 0 FROM geoetl.drop_window_pipeline(args->>'name')) END);
+END
+$$;
+COMMENT ON FUNCTION geoetl._window_op(jsonb) IS 'Internal: runs, backfills or drops a pipeline (as its owner, see _trusted_window_as_owner)';
+
+-- op as the pipeline's owner (see _trusted_window_as_owner)
+CREATE FUNCTION geoetl._window_as_owner(op jsonb) RETURNS bigint LANGUAGE sql AS $$
+  SELECT (geoetl._trusted_call('geoetl._trusted_window_as_owner(regrole, jsonb)', op))::bigint
+$$;
+COMMENT ON FUNCTION geoetl._window_as_owner(jsonb) IS 'Internal: a pipeline''s run, backfill or drop done as its owner';
 
 -- Recomputes the late windows of a locked pipeline; returns rows written.
 CREATE FUNCTION geoetl._window_rewrite_late(p geoetl.window_pipeline, OUT written bigint, OUT windows int)
@@ -382,7 +553,8 @@ BEGIN
                                               CASE WHEN p.group_by IS NULL THEN NULL ELSE w.groups END);
     windows := windows + 1;
   END LOOP;
-  DELETE FROM geoetl.window_late WHERE pipeline = p.name;
+  PERFORM geoetl._trusted_call('geoetl._trusted_window_save(regrole, jsonb)',
+                               jsonb_build_object('name', p.name, 'forget_late', true));
 END
 $$;
 COMMENT ON FUNCTION geoetl._window_rewrite_late(geoetl.window_pipeline) IS
@@ -392,12 +564,17 @@ CREATE FUNCTION geoetl.run_window_pipeline(name text, until timestamptz DEFAULT 
 RETURNS bigint LANGUAGE plpgsql
 SET datestyle = 'ISO, YMD' SET intervalstyle = 'postgres' SET extra_float_digits = 1 SET timezone = 'UTC' AS $$
 DECLARE
-  p geoetl.window_pipeline := geoetl._window_lock(name);
+  p geoetl.window_pipeline;
   done timestamptz;  -- windows starting before it are complete
   start timestamptz;
+  newest timestamptz;
   late record;
   written bigint := 0;
 BEGIN
+  IF geoetl._window_foreign(name) THEN
+    RETURN geoetl._window_as_owner(jsonb_build_object('op', 'run', 'name', name, 'until', until));
+  END IF;
+  p := geoetl._window_lock(name);
   IF until IS NULL THEN
     RAISE EXCEPTION 'until must not be NULL' USING ERRCODE = 'null_value_not_allowed';
   END IF;
@@ -406,8 +583,10 @@ BEGIN
                    'JOIN geoetl._window_signals($1, $2) s ON s.name = t.name) RETURNING 1) '
                    'SELECT count(*) FROM d', p.target_schema, p.target_schema)
       INTO written USING p.value_columns, p.aggregates;
-    DELETE FROM geoetl.window_late WHERE pipeline = p.name;
+    PERFORM geoetl._trusted_call('geoetl._trusted_window_save(regrole, jsonb)',
+                                 jsonb_build_object('name', p.name, 'forget_late', true));
     p.watermark := NULL;
+    p.backfilled_until := NULL;
   END IF;
   late := geoetl._window_rewrite_late(p);
   written := written + late.written;
@@ -422,12 +601,11 @@ BEGIN
     written := written + geoetl._window_write(p, start, done);
     p.watermark := done;
   END IF;
-  UPDATE geoetl.window_pipeline w
-  SET watermark = p.watermark, truncated = false, last_run_at = clock_timestamp(),
-      backfilled_until = CASE WHEN p.truncated THEN NULL ELSE w.backfilled_until END,
-      last_run_rows = written, last_run_late_windows = late.windows,
-      rows_written = w.rows_written + written
-  WHERE w.name = p.name;
+  EXECUTE format('SELECT max(%I)::timestamptz FROM %s', p.time_column, p.source) INTO newest;
+  PERFORM geoetl._trusted_call('geoetl._trusted_window_save(regrole, jsonb)', jsonb_build_object('name', p.name,
+    'run', jsonb_build_object('watermark', p.watermark, 'backfilled_until', p.backfilled_until, 'rows', written,
+                              'truncated', false,
+                              'late_windows', late.windows, 'source_newest', newest)));
   RETURN written;
 END
 $$;
@@ -439,11 +617,15 @@ CREATE FUNCTION geoetl.backfill_window_pipeline(name text, from_ts timestamptz, 
 RETURNS bigint LANGUAGE plpgsql
 SET datestyle = 'ISO, YMD' SET intervalstyle = 'postgres' SET extra_float_digits = 1 SET timezone = 'UTC' AS $$
 DECLARE
-  p geoetl.window_pipeline := geoetl._window_lock(name);
+  p geoetl.window_pipeline;
   first timestamptz;
   last_end timestamptz;
   written bigint;
 BEGIN
+  IF geoetl._window_foreign(name) THEN
+    RETURN geoetl._window_as_owner(jsonb_build_object('op', 'backfill', 'name', name, 'from', from_ts, 'to', to_ts));
+  END IF;
+  p := geoetl._window_lock(name);
   IF from_ts IS NULL OR to_ts IS NULL THEN
     RAISE EXCEPTION 'from_ts and to_ts must not be NULL' USING ERRCODE = 'null_value_not_allowed';
   END IF;
@@ -456,12 +638,10 @@ BEGIN
     last_end := last_end + p.width;
   END IF;
   written := geoetl._window_write(p, first, last_end);
-  DELETE FROM geoetl.window_late WHERE pipeline = p.name AND window_start >= first AND window_start < last_end;
-  UPDATE geoetl.window_pipeline w
-  SET last_run_at = clock_timestamp(), last_run_rows = written, last_run_late_windows = 0,
-      rows_written = w.rows_written + written,
-      backfilled_until = greatest(w.backfilled_until, last_end)
-  WHERE w.name = p.name;
+  PERFORM geoetl._trusted_call('geoetl._trusted_window_save(regrole, jsonb)', jsonb_build_object('name', p.name,
+    'late_from', first, 'late_to', last_end,
+    'run', jsonb_build_object('watermark', p.watermark, 'backfilled_until', greatest(p.backfilled_until, last_end),
+                              'rows', written, 'late_windows', 0)));
   RETURN written;
 END
 $$;
@@ -471,45 +651,34 @@ COMMENT ON FUNCTION geoetl.backfill_window_pipeline(text, timestamptz, timestamp
 
 CREATE FUNCTION geoetl.drop_window_pipeline(name text) RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
-  p geoetl.window_pipeline := geoetl._window_lock(name, need_source => false);
+  p geoetl.window_pipeline;
   op text;
 BEGIN
+  IF geoetl._window_foreign(name) THEN
+    PERFORM geoetl._window_as_owner(jsonb_build_object('op', 'drop', 'name', name));
+    RETURN;
+  END IF;
+  p := geoetl._window_lock(name, need_source => false);
   IF EXISTS (SELECT 1 FROM pg_class WHERE oid = p.source) THEN  -- its triggers went with it
     FOREACH op IN ARRAY '{insert,update,delete,truncate}'::text[] LOOP
       EXECUTE format('DROP TRIGGER IF EXISTS %I ON %s', 'geoetl_window_' || p.name || '_' || op, p.source);
     END LOOP;
   END IF;
-  DELETE FROM geoetl.window_pipeline w WHERE w.name = p.name;
+  PERFORM geoetl._trusted_call('geoetl._trusted_window_save(regrole, jsonb)',
+                               jsonb_build_object('name', p.name, 'drop', true));
 END
 $$;
 COMMENT ON FUNCTION geoetl.drop_window_pipeline(text) IS
   'Removes a window pipeline and its triggers; the target tables and their rows stay';
 
--- The newest time in a pipeline's source (NULL when the caller may not read it).
-CREATE FUNCTION geoetl._window_source_newest(p geoetl.window_pipeline) RETURNS timestamptz
-LANGUAGE plpgsql STABLE AS $$
-DECLARE
-  newest timestamptz;
-BEGIN
-  IF NOT EXISTS (SELECT 1 FROM pg_class WHERE oid = p.source) THEN  -- dropped
-    RETURN NULL;
-  END IF;
-  EXECUTE format('SELECT max(%I)::timestamptz FROM %s', p.time_column, p.source) INTO newest;
-  RETURN newest;
-EXCEPTION WHEN insufficient_privilege OR undefined_table THEN
-  RETURN NULL;
-END
-$$;
-COMMENT ON FUNCTION geoetl._window_source_newest(geoetl.window_pipeline) IS
-  'The newest time in a pipeline''s source, NULL when the user may not read it';
-
+-- Reads only geoetl's own tables: a status view that evaluated a user's table (its policies,
+-- its column's casts) would run that user's code as whoever reads the view.
 CREATE VIEW geoetl.window_pipeline_status AS
 SELECT p.name, p.source, p.target_schema, p.width, p.lateness, p.watermark,
-       n.newest AS source_newest, n.newest - p.watermark AS lag,
+       p.source_newest, p.source_newest - p.watermark AS lag,
        (SELECT count(*) FROM geoetl.window_late l WHERE l.pipeline = p.name) AS pending_late_windows,
        p.last_run_at, p.last_run_rows, p.last_run_late_windows, p.rows_written, p.owner
-FROM geoetl.window_pipeline p
-CROSS JOIN LATERAL (SELECT geoetl._window_source_newest(p) AS newest) n;
+FROM geoetl.window_pipeline p;
 COMMENT ON VIEW geoetl.window_pipeline_status IS
   'Each window pipeline: watermark, lag behind the source''s newest row, late windows waiting, last run';
 COMMENT ON COLUMN geoetl.window_pipeline_status.name IS 'The pipeline';
@@ -518,8 +687,8 @@ COMMENT ON COLUMN geoetl.window_pipeline_status.target_schema IS 'The schema of 
 COMMENT ON COLUMN geoetl.window_pipeline_status.width IS 'The window length';
 COMMENT ON COLUMN geoetl.window_pipeline_status.lateness IS 'How long windows are held back for data still arriving';
 COMMENT ON COLUMN geoetl.window_pipeline_status.watermark IS 'Every window starting before it is written';
-COMMENT ON COLUMN geoetl.window_pipeline_status.source_newest IS 'The newest time in the source (NULL when you may not read it)';
-COMMENT ON COLUMN geoetl.window_pipeline_status.lag IS 'source_newest - watermark';
+COMMENT ON COLUMN geoetl.window_pipeline_status.source_newest IS 'The newest time in the source when the last run read it';
+COMMENT ON COLUMN geoetl.window_pipeline_status.lag IS 'source_newest - watermark, as of the last run';
 COMMENT ON COLUMN geoetl.window_pipeline_status.pending_late_windows IS 'Late windows (and groups) the next run recomputes';
 COMMENT ON COLUMN geoetl.window_pipeline_status.last_run_at IS 'When the last run or backfill finished';
 COMMENT ON COLUMN geoetl.window_pipeline_status.last_run_rows IS 'Rows it inserted, changed or deleted';

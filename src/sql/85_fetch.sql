@@ -175,7 +175,7 @@ BEGIN
     ELSIF listing.status <> 200 THEN
       RAISE EXCEPTION 'LAADS DAAC answered % for the listing of %', listing.status, folder
         USING ERRCODE = CASE WHEN listing.status IN (401, 403) THEN 'insufficient_privilege' ELSE 'external_routine_exception' END,
-              HINT = CASE WHEN listing.status IN (401, 403) THEN 'Check geoetl.laads_token (an Earthdata bearer token).' END;
+              HINT = CASE WHEN listing.status IN (401, 403) THEN 'Check the Earthdata bearer token stored with geoetl.set_secret(''laads_token'', ...).' END;
     ELSE
       BEGIN
         entries := convert_from(listing.body, 'UTF8')::jsonb;

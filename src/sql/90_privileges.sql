@@ -6,7 +6,6 @@ REVOKE ALL ON ALL PROCEDURES IN SCHEMA geoetl FROM PUBLIC;
 REVOKE ALL ON ALL TABLES IN SCHEMA geoetl FROM PUBLIC;
 
 GRANT USAGE ON SCHEMA geoetl TO geoetl_reader;
-GRANT EXECUTE ON FUNCTION geoetl._window_source_newest(geoetl.window_pipeline) TO geoetl_reader;
 GRANT SELECT ON ALL TABLES IN SCHEMA geoetl TO geoetl_reader;
 REVOKE ALL ON geoetl.secret FROM geoetl_reader;  -- superusers only; read by the C code as one
 GRANT EXECUTE ON FUNCTION geoetl.version() TO geoetl_reader;
@@ -17,14 +16,9 @@ TO geoetl_reader;
 
 GRANT INSERT, UPDATE, DELETE ON geoetl.area TO geoetl_writer;
 GRANT INSERT, UPDATE, DELETE ON geoetl.nightlight_monthly TO geoetl_writer;
--- row security keeps each writer to the pipelines it owns
-GRANT INSERT, DELETE ON geoetl.window_pipeline TO geoetl_writer;
-GRANT UPDATE (watermark, backfilled_until, truncated, last_run_at, last_run_rows,
-              last_run_late_windows, rows_written) ON geoetl.window_pipeline TO geoetl_writer;
-GRANT DELETE ON geoetl.window_late TO geoetl_writer;
--- enqueue is the writers' own INSERT: the job's state and enqueued_by take their defaults
-GRANT INSERT (kind, args, priority, run_after, dedupe_key, max_attempts) ON geoetl.job TO geoetl_writer;
-GRANT INSERT, UPDATE, DELETE ON geoetl.job_kind TO geoetl_admin;
+-- The tables whose rows steer code (job, job_kind, window_pipeline, window_late) are written
+-- only through geoetl._trusted_call (02_trusted.sql), which checks the role that calls.
+GRANT EXECUTE ON FUNCTION geoetl._trusted_call(regprocedure, jsonb) TO geoetl_writer;
 GRANT EXECUTE ON FUNCTION
   geoetl.refresh_nightlights(bigint, date, date, text, float8, jsonb),
   geoetl._nightlight_inputs(bigint, date, text, float8, jsonb),
@@ -42,7 +36,6 @@ GRANT EXECUTE ON FUNCTION
   geoetl.report_progress(text),
   geoetl.cancel_job(bigint),
   geoetl.retry_job(bigint),
-  geoetl._check_job_owner(geoetl.job),
   geoetl._job_nightlight_month(jsonb),
   geoetl.create_window_pipeline(text, regclass, name, text[], interval, name, text[], name, interval),
   geoetl.run_window_pipeline(text, timestamptz),
@@ -54,6 +47,10 @@ GRANT EXECUTE ON FUNCTION
   geoetl._aggregate_window_groups(regclass, name, text[], interval, timestamptz, timestamptz, timestamptz, name, text[]),
   geoetl._window_target(name, name, text),
   geoetl._window_lock(text, boolean),
+  geoetl._window_check_source(text, regclass, name),
+  geoetl._window_foreign(text),
+  geoetl._window_op(jsonb),
+  geoetl._window_as_owner(jsonb),
   geoetl._window_rewrite_late(geoetl.window_pipeline),
   geoetl._job_window_pipeline(jsonb)
 TO geoetl_writer;
@@ -102,6 +99,9 @@ GRANT EXECUTE ON FUNCTION
   geoetl.unschedule_worker(text)
 TO geoetl_admin;
 GRANT EXECUTE ON PROCEDURE geoetl.run_jobs(int, int) TO geoetl_admin;
+
+-- Every job kind this script created is built in: register_job_kind cannot change it.
+UPDATE geoetl.job_kind SET builtin = true;
 
 DO $search_path$
 DECLARE

@@ -1,0 +1,94 @@
+// geoetl._trusted_call(fn, args): the only way geoetl's catalog tables that steer code (jobs,
+// job kinds, window pipelines) are written for a caller. It runs one of geoetl's own
+// geoetl._trusted_*(caller regrole, args jsonb) functions as their owner (the extension's),
+// passing the role that called: unlike a SECURITY DEFINER function, which cannot tell who
+// called it, the function decides with the real caller (`GetUserId()` before the switch), so a
+// caller cannot claim to be someone else. Those functions read only geoetl's own tables and
+// the system catalogs; they never evaluate a user's object (casts, operators, views, policies).
+extern "C" {
+#include "postgres.h"
+#include "access/htup_details.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_namespace.h"
+#include "catalog/pg_proc.h"
+#include "catalog/pg_type.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/lsyscache.h"
+#include "utils/regproc.h"
+#include "utils/syscache.h"
+}
+
+#include <cstring>
+
+namespace {
+
+constexpr char kPrefix[] = "_trusted_";
+
+// The owner of fn when it is one of geoetl's trusted functions; raises otherwise.
+Oid trusted_owner(Oid fn) {
+  HeapTuple proc = SearchSysCache1(PROCOID, ObjectIdGetDatum(fn));
+  if (!HeapTupleIsValid(proc))
+    ereport(ERROR, (errcode(ERRCODE_UNDEFINED_FUNCTION), errmsg("function %u does not exist", fn)));
+  const auto* p = reinterpret_cast<Form_pg_proc>(GETSTRUCT(proc));
+  const Oid schema = get_namespace_oid("geoetl", false);
+  HeapTuple ns = SearchSysCache1(NAMESPACEOID, ObjectIdGetDatum(schema));
+  const Oid schema_owner = reinterpret_cast<Form_pg_namespace>(GETSTRUCT(ns))->nspowner;
+  ReleaseSysCache(ns);
+  const bool ok = p->pronamespace == schema && p->proowner == schema_owner &&
+                  strncmp(NameStr(p->proname), kPrefix, sizeof kPrefix - 1) == 0 &&
+                  p->prokind == PROKIND_FUNCTION && !p->proretset && p->pronargs == 2 &&
+                  p->proargtypes.values[0] == REGROLEOID && p->proargtypes.values[1] == JSONBOID &&
+                  p->prorettype == JSONBOID;
+  ReleaseSysCache(proc);
+  if (!ok)
+    ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+                    errmsg("%s is not one of geoetl's trusted functions", format_procedure(fn))));
+  return schema_owner;
+}
+
+}  // namespace
+
+extern "C" {
+
+PG_FUNCTION_INFO_V1(geoetl_trusted_call);
+Datum geoetl_trusted_call(PG_FUNCTION_ARGS) {
+  if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+    ereport(ERROR,
+            (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("fn and args must not be NULL")));
+  const Oid fn = PG_GETARG_OID(0);
+  const Datum args = PG_GETARG_DATUM(1);
+  const Oid owner = trusted_owner(fn);
+  const Oid caller = GetUserId();
+  Oid saved_user;
+  int saved_context;
+  GetUserIdAndSecContext(&saved_user, &saved_context);
+  // what the caller SET in this transaction stays theirs: the function's own SET clauses apply
+  const int nest = NewGUCNestLevel();
+  SetUserIdAndSecContext(owner, saved_context | SECURITY_LOCAL_USERID_CHANGE);
+  Datum result = (Datum)0;
+  bool isnull = true;
+  PG_TRY();
+  {
+    LOCAL_FCINFO(call, 2);
+    FmgrInfo flinfo;
+    fmgr_info(fn, &flinfo);
+    InitFunctionCallInfoData(*call, &flinfo, 2, InvalidOid, nullptr, nullptr);
+    call->args[0].value = ObjectIdGetDatum(caller);
+    call->args[0].isnull = false;
+    call->args[1].value = args;
+    call->args[1].isnull = false;
+    result = FunctionCallInvoke(call);
+    isnull = call->isnull;
+  }
+  PG_FINALLY();
+  { SetUserIdAndSecContext(saved_user, saved_context); }
+  PG_END_TRY();
+  AtEOXact_GUC(false, nest);
+  if (isnull) PG_RETURN_NULL();
+  PG_RETURN_DATUM(result);
+}
+
+}  // extern "C"
