@@ -87,7 +87,7 @@ BEGIN
     RAISE EXCEPTION 'the source of window pipeline "%" is not a table', pipeline USING ERRCODE = 'wrong_object_type',
       DETAIL = format('%s is a %s.', source, CASE kind WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view'
                                                        WHEN 'f' THEN 'foreign table' WHEN 'p' THEN 'partitioned table'
-                                                       ELSE coalesce('relation of kind ' || kind, 'dropped relation') END);
+                                                       ELSE coalesce('relation of kind ' || kind::text, 'dropped relation') END);
   END IF;
   IF t IS NULL OR t NOT IN ('timestamptz'::regtype, 'timestamp'::regtype) THEN
     RAISE EXCEPTION 'column "%" of % is not timestamptz or timestamp', time_column, source
