@@ -88,23 +88,6 @@ check "the jobs run with the refused token failed, saying so" is \
 check "a misspelt name is refused (and the statement with the value is not logged)" bash -c \
   "'$PGC' psql -XAtqc \"SELECT geoetl.set_secret('laads_tokn', 'misspelt-$$-token')\" 2>&1 | grep -q 'unknown secret \"laads_tokn\"'"
 
-# The retired settings: a token set as a setting (here the right one) is a placeholder that any
-# role could SHOW in a session without geoetl; geoetl warns about it, removes it and never sends it.
-q "SELECT geoetl.set_secret('laads_token', NULL)" >/dev/null
-q "ALTER SYSTEM SET geoetl.laads_token = '$TOKEN'" >/dev/null 2>&1
-q "SELECT pg_reload_conf()" >/dev/null
-sleep 0.5
-warned=$("$PGC" psql -XAtq -c "LOAD 'geoetl'" -c "SHOW geoetl.laads_token" 2>&1)
-check "loading geoetl warns about a credential kept as a setting" grep -q 'geoetl.laads_token is set as a setting, which every role can read: geoetl ignores it' <<<"$warned"
-check "... and removes it: SHOW no longer knows it" grep -q 'unrecognized configuration parameter "geoetl.laads_token"' <<<"$warned"
-check "... and its value is not printed" not grep -q -- "$TOKEN" <<<"$warned"
-q "SELECT geoetl.enqueue('fetch_blackmarble', '{\"product\": \"VNP46A2\", \"date\": \"2024-02-05\", \"tile\": \"h21v08\"}', max_attempts => 1)" >/dev/null
-q "CALL geoetl.run_jobs()" >/dev/null 2>&1
-check "a fetch never sends a token kept as a setting (401)" is \
-  "SELECT count(*) FROM geoetl.job WHERE state = 'failed' AND args->>'date' = '2024-02-05' AND errors->0->>'message' LIKE 'LAADS DAAC answered 401%'" 1
-q "ALTER SYSTEM RESET geoetl.laads_token" >/dev/null 2>&1
-q "SELECT pg_reload_conf()" >/dev/null
-
 secrets=("$TOKEN" "not-the-$$-token" "wrong-access-$$" "wrong-secret-$$" "S3RVER" "misspelt-$$-token")
 check "no secret in any job row" is \
   "SELECT count(*) FROM geoetl.job WHERE (args || coalesce(result, '{}') || errors)::text ~ '$(IFS='|'; echo "${secrets[*]}")'" 0
@@ -115,5 +98,25 @@ check "the server log has errors in it (the test looked at something)" grep -q "
 for s in "${secrets[@]}"; do
   check "the server log never shows ${s:0:8}..." not grep -q -- "$s" "$GEOETL_PGDIR/server.log"
 done
+
+
+# The retired settings, last (a reload writes a setting's new value to the server log, which is
+# why credentials are no settings): the right token kept as a setting in postgresql.conf is a
+# placeholder any role can SHOW in a session without geoetl; geoetl warns about it, removes it
+# from the session and never sends it.
+"$PGC" start >/dev/null
+q "SELECT geoetl.set_secret('laads_token', NULL)" >/dev/null
+echo "geoetl.laads_token = '$TOKEN'" >>"$(readlink -f "$GEOETL_PGDIR")/data/postgresql.conf"
+q "SELECT pg_reload_conf()" >/dev/null
+sleep 0.5
+warned=$("$PGC" psql -XAtq -c "LOAD 'geoetl'" -c "SHOW geoetl.laads_token" 2>&1)
+check "loading geoetl warns about a credential kept as a setting" grep -q 'geoetl.laads_token is set as a setting, which every role can read: geoetl ignores it' <<<"$warned"
+check "... and removes it: SHOW no longer knows it" grep -q 'unrecognized configuration parameter "geoetl.laads_token"' <<<"$warned"
+check "... and its value is not printed" not grep -q -- "$TOKEN" <<<"$warned"
+q "SELECT geoetl.enqueue('fetch_blackmarble', '{\"product\": \"VNP46A2\", \"date\": \"2024-02-05\", \"tile\": \"h21v08\"}', max_attempts => 1)" >/dev/null 2>&1
+q "CALL geoetl.run_jobs()" >/dev/null 2>&1
+check "a fetch never sends a token kept as a setting (401)" is \
+  "SELECT count(*) FROM geoetl.job WHERE state = 'failed' AND args->>'date' = '2024-02-05' AND errors->0->>'message' LIKE 'LAADS DAAC answered 401%'" 1
+check "ALTER SYSTEM refuses the retired names" bash -c "'$PGC' psql -XAtq -c \"LOAD 'geoetl'\" -c \"ALTER SYSTEM SET geoetl.s3_secret_key = 'x'\" 2>&1 | grep -q 'unrecognized configuration parameter'"
 
 finish
