@@ -12,11 +12,12 @@ extern "C" {
 #include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
-#include "utils/guc.h"
 #include "utils/regproc.h"
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
 }
+
+#include "as_role.h"
 
 extern "C" {
 
@@ -56,33 +57,9 @@ Datum geoetl_run_handler(PG_FUNCTION_ARGS) {
     ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
                     errmsg("role \"%s\" may not execute %s", GetUserNameFromId(role, false),
                            format_procedure(handler))));
-  Oid saved_user;
-  int saved_context;
-  GetUserIdAndSecContext(&saved_user, &saved_context);
-  const int nest = NewGUCNestLevel();
-  SetUserIdAndSecContext(
-      role, saved_context | SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
-  Datum result = (Datum)0;
   bool isnull = true;
-  PG_TRY();
-  {
-    LOCAL_FCINFO(call, 1);
-    FmgrInfo flinfo;
-    fmgr_info(handler, &flinfo);
-    InitFunctionCallInfoData(*call, &flinfo, 1, InvalidOid, nullptr, nullptr);
-    call->args[0].value = args;
-    call->args[0].isnull = false;
-    result = FunctionCallInvoke(call);
-    isnull = call->isnull;
-  }
-  PG_FINALLY();
-  { SetUserIdAndSecContext(saved_user, saved_context); }
-  PG_END_TRY();
-  const char* reported = GetConfigOption("geoetl.job_progress", true, false);
-  char* progress = pstrdup(reported != nullptr ? reported : "");
-  AtEOXact_GUC(false, nest);  // every setting back as it was before the handler
-  (void)set_config_option("geoetl.job_progress", progress, PGC_USERSET, PGC_S_SESSION,
-                          GUC_ACTION_LOCAL, true, 0, false);
+  const Datum result = geoetl::pg::call_as_role(handler, role, SECURITY_RESTRICTED_OPERATION,
+                                                {args}, &isnull, {"geoetl.job_progress"});
   if (isnull) PG_RETURN_NULL();
   PG_RETURN_DATUM(result);
 }

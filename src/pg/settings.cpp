@@ -15,6 +15,7 @@ extern "C" {
 
 #include <cstring>
 
+#include "as_role.h"
 #include "boundary.h"
 #include "sources.h"
 
@@ -55,12 +56,7 @@ struct StoredSecrets {
 
 // Runs under pg_guard. The values are copied into the caller's memory context.
 void read_secret_table(char** names, char** values, int* n) {
-  Oid user;
-  int context;
-  GetUserIdAndSecContext(&user, &context);
-  SetUserIdAndSecContext(BOOTSTRAP_SUPERUSERID, context | SECURITY_LOCAL_USERID_CHANGE);
-  PG_TRY();
-  {
+  run_as_role(BOOTSTRAP_SUPERUSERID, 0, [&] {
     if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "geoetl: SPI_connect failed");
     if (SPI_execute("SELECT name, value FROM geoetl.secret", true, 3) != SPI_OK_SELECT)
       elog(ERROR, "geoetl: cannot read geoetl.secret");
@@ -74,10 +70,7 @@ void read_secret_table(char** names, char** values, int* n) {
       }
     }
     SPI_finish();
-  }
-  PG_FINALLY();
-  { SetUserIdAndSecContext(user, context); }
-  PG_END_TRY();
+  });
 }
 
 const StoredSecrets& stored_secrets() {

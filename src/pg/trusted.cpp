@@ -15,13 +15,14 @@ extern "C" {
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
-#include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/regproc.h"
 #include "utils/syscache.h"
 }
 
 #include <cstring>
+
+#include "as_role.h"
 
 namespace {
 
@@ -62,31 +63,10 @@ Datum geoetl_trusted_call(PG_FUNCTION_ARGS) {
   const Datum args = PG_GETARG_DATUM(1);
   const Oid owner = trusted_owner(fn);
   const Oid caller = GetUserId();
-  Oid saved_user;
-  int saved_context;
-  GetUserIdAndSecContext(&saved_user, &saved_context);
-  // what the caller SET in this transaction stays theirs: the function's own SET clauses apply
-  const int nest = NewGUCNestLevel();
-  SetUserIdAndSecContext(owner, saved_context | SECURITY_LOCAL_USERID_CHANGE);
-  Datum result = (Datum)0;
   bool isnull = true;
-  PG_TRY();
-  {
-    LOCAL_FCINFO(call, 2);
-    FmgrInfo flinfo;
-    fmgr_info(fn, &flinfo);
-    InitFunctionCallInfoData(*call, &flinfo, 2, InvalidOid, nullptr, nullptr);
-    call->args[0].value = ObjectIdGetDatum(caller);
-    call->args[0].isnull = false;
-    call->args[1].value = args;
-    call->args[1].isnull = false;
-    result = FunctionCallInvoke(call);
-    isnull = call->isnull;
-  }
-  PG_FINALLY();
-  { SetUserIdAndSecContext(saved_user, saved_context); }
-  PG_END_TRY();
-  AtEOXact_GUC(false, nest);
+  // what the caller SET in this transaction stays theirs: the function's own SET clauses apply
+  const Datum result =
+      geoetl::pg::call_as_role(fn, owner, 0, {ObjectIdGetDatum(caller), args}, &isnull);
   if (isnull) PG_RETURN_NULL();
   PG_RETURN_DATUM(result);
 }
