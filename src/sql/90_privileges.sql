@@ -25,6 +25,13 @@ GRANT DELETE ON geoetl.window_late TO geoetl_writer;
 -- enqueue is the writers' own INSERT: the job's state and enqueued_by take their defaults
 GRANT INSERT (kind, args, priority, run_after, dedupe_key, max_attempts) ON geoetl.job TO geoetl_writer;
 GRANT INSERT, UPDATE, DELETE ON geoetl.job_kind TO geoetl_admin;
+-- what the admins' functions write (register_rasters, fetch_blackmarble and its jobs,
+-- stac_search, stac_ingest), and no more: a row of geoetl.raster must name a file its writer may
+-- read (trigger raster_check); a fetch request's creator and time take their defaults
+GRANT INSERT, UPDATE, DELETE ON geoetl.raster, geoetl.raster_invalid TO geoetl_admin;
+GRANT INSERT (area_id, product, from_date, to_date, tiles) ON geoetl.fetch_request TO geoetl_admin;
+GRANT INSERT, UPDATE ON geoetl.granule_fetch, geoetl.stac_item, geoetl.stac_skipped, geoetl.stac_asset
+TO geoetl_admin;
 GRANT EXECUTE ON FUNCTION
   geoetl.refresh_nightlights(bigint, date, date, text, float8, jsonb),
   geoetl._nightlight_inputs(bigint, date, text, float8, jsonb),
@@ -60,6 +67,7 @@ TO geoetl_writer;
 
 GRANT EXECUTE ON FUNCTION
   geoetl._scan_granules(text, text),
+  geoetl._check_raster_source(text),
   geoetl.register_rasters(text, text),
   geoetl.zonal_stats(text, geometry, int, text, float8, float8[]),
   geoetl.zonal_stats_many(text, bigint[], geometry[], int, text, float8, float8[]),
