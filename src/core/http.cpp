@@ -31,7 +31,7 @@ double retry_delay(const HttpOptions& o, int retry, double jitter, double retry_
 int64_t longest_request_s(const HttpOptions& o) {
   const int64_t transfers = std::max(o.max_attempts, 1) + std::max(o.max_redirects, 0);
   const int64_t waits = std::max(o.max_attempts, 1) - 1;
-  return transfers * std::max(o.timeout_s, o.connect_timeout_s) +
+  return transfers * o.timeout_s +  // CURLOPT_TIMEOUT: a whole transfer, connecting included
          waits * static_cast<int64_t>(std::ceil(o.backoff_max_s));
 }
 

@@ -110,6 +110,15 @@ GRANT EXECUTE ON FUNCTION
   geoetl.unschedule_worker(text)
 TO geoetl_admin;
 GRANT EXECUTE ON PROCEDURE geoetl.run_jobs(int, int) TO geoetl_admin;
+-- schedule_worker and schedule_pruning as pg_cron's documentation lets other users schedule
+-- (their jobs then run as them); a pg_cron created later needs this GRANT from a superuser
+DO $cron$
+BEGIN
+  IF EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'pg_cron') THEN
+    GRANT USAGE ON SCHEMA cron TO geoetl_admin;
+  END IF;
+END
+$cron$;
 
 DO $search_path$
 DECLARE
