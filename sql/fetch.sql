@@ -125,14 +125,25 @@ SELECT state, errors->0->>'sqlstate' AS sqlstate, replace(errors->0->>'message',
   FROM geoetl.job WHERE job_id = :ro;
 SELECT set_config('geoetl.store', :'fixtures' || '/store', false) IS NOT NULL AS store;
 -- what a backend that died leaves in the store (a staged file, an unfinished copy beside an
--- object) is removed by store_sweep once not modified for older_than; objects stay
+-- object) is removed by store_sweep once not modified for older_than; objects stay. Never files
+-- younger than the longest a download may run ((4 attempts + 5 redirects) x geoetl.http_timeout
+-- + 3 waits of 30 s), nor files whose writer (the pid in their names) still runs.
 SELECT count(*) AS stored_before FROM geoetl.store_list() \gset
-SELECT pg_temp.write_file(:'fixtures' || '/store/.staging/blackmarble_x.h5.99999', 'left by a crash');
+-- 4194305: above Linux's largest pid, so no process that runs
+SELECT pg_temp.write_file(:'fixtures' || '/store/.staging/blackmarble_x.h5.4194305', 'left by a crash');
 SELECT pg_temp.write_file(:'fixtures' || '/store/blackmarble/VNP46A2/2024/032/x.h5.part-Ab12Cd', 'unfinished');
+SELECT pg_temp.write_file(:'fixtures' || '/store/.staging/blackmarble_y.h5.' || pg_backend_pid() || '.part-Qw34Er', 'this backend''s');
+SELECT geoetl.store_sweep('0') AS swept_at_once;
+\set leftovers :fixtures '/store/.staging/* ' :fixtures '/store/blackmarble/VNP46A2/2024/032/*.part-*'
+\set touch_5_minutes 'touch -d "5 minutes ago" ' :leftovers
+COPY (SELECT) TO PROGRAM :'touch_5_minutes';
+SELECT geoetl.store_sweep('0') AS swept_after_5_minutes;  -- 630 s with geoetl.http_timeout = 60 s
+\set touch_2_hours 'touch -d "2 hours ago" ' :leftovers
+COPY (SELECT) TO PROGRAM :'touch_2_hours';
 SELECT geoetl.store_sweep() AS swept_before_a_day;
 SELECT geoetl.store_sweep('0') AS swept;
 SELECT count(*) = :stored_before AS objects_kept FROM geoetl.store_list();
-SELECT count(*) AS staged_leftovers FROM pg_ls_dir(:'fixtures' || '/store/.staging') f;
+SELECT replace(f, pg_backend_pid()::text, '<this backend>') AS staged_leftovers FROM pg_ls_dir(:'fixtures' || '/store/.staging') f ORDER BY 1;
 SELECT count(*) AS part_files FROM pg_ls_dir(:'fixtures' || '/store/blackmarble/VNP46A2/2024/032') f
 WHERE f LIKE '%.part-%';
 SELECT pg_temp.e($$SELECT geoetl.store_sweep(NULL)$$);

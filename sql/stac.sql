@@ -86,6 +86,29 @@ SELECT a.item_id, z_remote.count = z_copy.count AND z_remote.sum = z_copy.sum AN
  WHERE a.asset_key = 'red' ORDER BY 1;
 -- verify: all agree; then a copy goes missing, another changes, stray objects appear
 SELECT * FROM geoetl.stac_verify();
+-- a call that fails after copying leaves the store as it was: a new copy (nir) is removed, a
+-- replaced one (red) is put back (the same file: its modification time too); also when the
+-- failure is caught in a subtransaction
+CREATE VIEW pg_temp.store_now AS
+SELECT key, size, geoetl._store_sha256(key) AS sha, (pg_stat_file(uri)).modification FROM geoetl.store_list('stac/');
+CREATE TEMP TABLE store_before AS SELECT * FROM pg_temp.store_now;
+CREATE FUNCTION public.refuse_asset() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'asset rows refused (test)'; END $$;
+CREATE TRIGGER refuse_asset BEFORE INSERT OR UPDATE ON geoetl.stac_asset FOR EACH ROW EXECUTE FUNCTION public.refuse_asset();
+SELECT pg_temp.e($$SELECT geoetl.stac_ingest('sentinel-2-l2a', '{nir}', ST_MakeEnvelope(34.1, 0.2, 34.3, 0.4, 4326), '[2024-01-01, 2024-01-31]', 'copy')$$);
+SELECT pg_temp.e($$SELECT geoetl.stac_ingest('sentinel-2-l2a', '{red}', ST_MakeEnvelope(34.1, 0.2, 34.3, 0.4, 4326), '[2024-01-01, 2024-01-31]', 'copy')$$);
+DO $$
+BEGIN
+  PERFORM geoetl.stac_ingest('sentinel-2-l2a', '{nir,red}', ST_MakeEnvelope(34.1, 0.2, 34.3, 0.4, 4326), '[2024-01-01, 2024-01-31]', 'copy');
+EXCEPTION WHEN raise_exception THEN
+  RAISE NOTICE 'caught: %', SQLERRM;
+END $$;
+DROP TRIGGER refuse_asset ON geoetl.stac_asset;
+DROP FUNCTION public.refuse_asset();
+SELECT (SELECT count(*) FROM (SELECT * FROM pg_temp.store_now EXCEPT SELECT * FROM store_before) x) AS objects_new_or_changed,
+       (SELECT count(*) FROM (SELECT * FROM store_before EXCEPT SELECT * FROM pg_temp.store_now) x) AS objects_gone,
+       (SELECT count(*) FROM store_before) AS objects,
+       (SELECT count(*) FROM pg_ls_dir(:'fixtures' || '/store/.staging') f WHERE f LIKE 'undo-%') AS kept_aside;
+SELECT * FROM geoetl.stac_verify();
 SELECT uri AS first_copy FROM geoetl.stac_asset WHERE mode = 'copy' ORDER BY item_id LIMIT 1 \gset
 SELECT uri AS second_copy FROM geoetl.stac_asset WHERE mode = 'copy' ORDER BY item_id OFFSET 1 LIMIT 1 \gset
 \i sql/include/write_file.psql

@@ -1,7 +1,9 @@
 #include "blackmarble.h"
 
 #include <gdal.h>
+#include <sys/stat.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -104,6 +106,11 @@ constexpr const char* wgs84_wkt =
 Raster open_layer(const std::string& path, const Granule& g, const std::string& layer,
                   const RasterOpenOptions& options) {
   const std::string name = layer_gdal_name(path, g, layer);
+  struct stat st;
+  if (path.rfind("/vsi", 0) != 0 && stat(path.c_str(), &st) != 0 && errno == ENOENT)
+    throw Error(ErrorKind::not_found, "\"" + path + "\" is missing", "no such file",
+                "It was registered but is no longer there: register its folder again "
+                "(geoetl.register_rasters) or fetch it again.");
   Raster r;
   try {
     r = Raster::open(name, path + " (" + layer + ")", options);

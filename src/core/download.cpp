@@ -51,7 +51,7 @@ std::string system_error(const std::string& what) {
 // The temporary file: written, hashed, and removed unless kept.
 class PartFile : public HttpSink {
  public:
-  explicit PartFile(const std::string& dest) : path_(dest + ".part-XXXXXX") {
+  explicit PartFile(const std::string& dest) : path_(part_file_template(dest)) {
     fd_ = mkstemp(path_.data());
     if (fd_ < 0)
       throw Error(ErrorKind::io_error,
@@ -92,9 +92,14 @@ class PartFile : public HttpSink {
       throw Error(ErrorKind::io_error, system_error("cannot write \"" + dest + "\""));
     close(fd_);
     fd_ = -1;
-    if (rename(path_.c_str(), dest.c_str()) != 0)
+    if (rename(path_.c_str(), dest.c_str()) != 0) {
+      if (errno == ENOENT)  // someone removed it while it was written
+        throw Error(ErrorKind::io_error,
+                    "the unfinished download \"" + path_ + "\" was removed while it was written",
+                    {}, "Nothing may remove a store's files while they are written; retry.");
       throw Error(ErrorKind::io_error,
                   system_error("cannot move the download to \"" + dest + "\""));
+    }
     kept_ = true;
     const std::string dir = dest.substr(0, dest.find_last_of('/') + 1);
     const int d = open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY);
@@ -204,6 +209,27 @@ Downloaded download_file(const std::string& url, const std::string& dest, FileKi
   d.attempts = r.attempts;
   part.keep(dest);
   return d;
+}
+
+std::string part_file_template(const std::string& dest) {
+  const std::string pid = "." + std::to_string(getpid());
+  const bool has_pid =
+      dest.size() > pid.size() && dest.compare(dest.size() - pid.size(), pid.size(), pid) == 0;
+  return dest + (has_pid ? "" : pid) + ".part-XXXXXX";
+}
+
+long writer_pid(const std::string& file_name) {
+  std::string name = file_name;
+  const size_t part = name.rfind(".part-");
+  if (part != std::string::npos) name.resize(part);
+  const size_t dot = name.rfind('.');
+  if (dot == std::string::npos || dot + 1 == name.size() || name.size() - dot > 11) return 0;
+  long pid = 0;
+  for (size_t i = dot + 1; i < name.size(); i++) {
+    if (!std::isdigit(static_cast<unsigned char>(name[i]))) return 0;
+    pid = pid * 10 + (name[i] - '0');
+  }
+  return pid;
 }
 
 std::string sha256_file(const std::string& path) {

@@ -28,6 +28,13 @@ double retry_delay(const HttpOptions& o, int retry, double jitter, double retry_
   return std::min(d, o.backoff_max_s);
 }
 
+int64_t longest_request_s(const HttpOptions& o) {
+  const int64_t transfers = std::max(o.max_attempts, 1) + std::max(o.max_redirects, 0);
+  const int64_t waits = std::max(o.max_attempts, 1) - 1;
+  return transfers * o.timeout_s +  // CURLOPT_TIMEOUT: a whole transfer, connecting included
+         waits * static_cast<int64_t>(std::ceil(o.backoff_max_s));
+}
+
 double parse_retry_after(const std::string& value, int64_t now) {
   size_t i = 0;
   while (i < value.size() && std::isspace(static_cast<unsigned char>(value[i]))) i++;

@@ -68,6 +68,10 @@ HttpResponse http_get(const std::string& url, const HttpOptions& options,
 // within backoff_max.
 double retry_delay(const HttpOptions& options, int retry, double jitter, double retry_after_s);
 
+// The longest http_get() with these options may take, in seconds: every attempt and every
+// redirect at its full timeout, and the longest wait before each retry.
+int64_t longest_request_s(const HttpOptions& options);
+
 // Seconds from a Retry-After value (delta seconds or an HTTP date, relative to `now`); -1 if
 // it is neither.
 double parse_retry_after(const std::string& value, int64_t now);

@@ -4,6 +4,7 @@
 #include <cpl_vsi.h>
 #include <cpl_vsi_error.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -11,6 +12,8 @@
 #include <cctype>
 #include <cerrno>
 #include <chrono>
+#include <climits>
+#include <cstdint>
 #include <cstring>
 #include <filesystem>
 
@@ -69,7 +72,7 @@ void copy_file_atomically(const std::string& from, const std::string& dest,
                           const CancelToken& cancel) {
   const int in = open(from.c_str(), O_RDONLY);
   if (in < 0) throw Error(ErrorKind::io_error, "cannot read \"" + from + "\"", errno_text());
-  std::string tmp = dest + ".part-XXXXXX";
+  std::string tmp = part_file_template(dest);
   const int out = mkstemp(tmp.data());
   if (out < 0) {
     const std::string why = errno_text();
@@ -213,7 +216,7 @@ class S3Store : public Store {
     VSIErrorReset();
     VSILFILE* in = VSIFOpenExL(gdal_path(key).c_str(), "rb", TRUE);
     if (in == nullptr) throw failure("cannot read \"" + uri(key) + "\"");
-    std::string tmp = local_file + ".part-XXXXXX";
+    std::string tmp = part_file_template(local_file);
     const int out = mkstemp(tmp.data());
     bool ok = out >= 0;
     std::string buf(1 << 20, '\0');
@@ -341,6 +344,14 @@ bool is_part_file(const std::string& name) {
 }
 }  // namespace
 
+namespace {
+// Whether the process a leftover's name carries still runs (then it may still be writing it).
+bool writer_alive(const std::string& name) {
+  const long pid = writer_pid(name);
+  return pid > 0 && pid <= INT32_MAX && (kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM);
+}
+}  // namespace
+
 size_t sweep_leftovers(const std::string& root, int64_t min_age_seconds) {
   size_t removed = 0;
   std::error_code ec;
@@ -359,10 +370,84 @@ size_t sweep_leftovers(const std::string& root, int64_t min_age_seconds) {
     const std::string path = it->path().string();
     if (path.rfind(staging, 0) != 0 && !is_part_file(it->path().filename().string())) continue;
     const auto modified = it->last_write_time(fe);
-    if (fe || modified > cutoff) continue;
+    if (fe || modified > cutoff || writer_alive(it->path().filename().string())) continue;
     if (fs::remove(it->path(), fe) && !fe) removed++;
   }
   return removed;
+}
+
+namespace {
+// A name in the staging folder for a file kept aside by this process.
+std::string aside_name(const Store& store) {
+  static uint64_t counter = 0;
+  return store.staging_dir() + "/undo-" + std::to_string(++counter) + "." +
+         std::to_string(getpid());
+}
+
+// Keeps the file at `path` under the name `aside` too (a hard link, else a copy); "" when there
+// is no such file.
+std::string keep_aside(const std::string& path, const std::string& aside) {
+  struct stat st;
+  if (stat(path.c_str(), &st) != 0) return "";
+  if (link(path.c_str(), aside.c_str()) != 0) copy_file_atomically(path, aside, CancelToken());
+  return aside;
+}
+
+bool is_remote(const Store& store, const std::string& key) {
+  return store.gdal_path(key).rfind("/vsi", 0) == 0;
+}
+}  // namespace
+
+AdoptUndo adopt_undoable(Store& store, const std::string& staged_file, const std::string& key,
+                         const CancelToken& cancel) {
+  make_dirs(store.staging_dir());
+  AdoptUndo undo;
+  undo.key = key;
+  try {
+    if (!is_remote(store, key)) {
+      undo.previous = keep_aside(store.gdal_path(key), aside_name(store));
+    } else {
+      if (store.size_of(key)) {
+        undo.previous = aside_name(store);
+        store.get(key, undo.previous, cancel);
+      }
+      undo.previous_copy = keep_aside(store.local_copy(key), aside_name(store));
+    }
+    store.adopt(staged_file, key, cancel);
+  } catch (...) {
+    forget_adopt(undo);
+    throw;
+  }
+  return undo;
+}
+
+void undo_adopt(Store& store, const AdoptUndo& undo) {
+  if (!is_remote(store, undo.key)) {
+    const std::string path = store.gdal_path(undo.key);
+    if (undo.previous.empty())
+      store.remove(undo.key);
+    else if (rename(undo.previous.c_str(), path.c_str()) != 0)
+      throw Error(ErrorKind::io_error, "cannot put \"" + undo.key + "\" back in the store",
+                  errno_text());
+    fsync_dir(parent_of(path));
+    return;
+  }
+  if (undo.previous.empty()) {
+    store.remove(undo.key);
+  } else {
+    store.put(undo.previous, undo.key, CancelToken());
+    unlink(undo.previous.c_str());
+  }
+  const std::string copy = store.local_copy(undo.key);
+  if (undo.previous_copy.empty())
+    unlink(copy.c_str());
+  else
+    rename(undo.previous_copy.c_str(), copy.c_str());
+}
+
+void forget_adopt(const AdoptUndo& undo) noexcept {
+  if (!undo.previous.empty()) unlink(undo.previous.c_str());
+  if (!undo.previous_copy.empty()) unlink(undo.previous_copy.c_str());
 }
 
 std::string store_sha256(Store& store, const std::string& key, const CancelToken& cancel) {

@@ -54,9 +54,30 @@ class Store {
 
 // Removes what writers that died (a crashed or killed backend) left in a store's local folder
 // `root`: the files in its .staging folder, and unfinished copies ("<name>.part-XXXXXX") anywhere
-// below it, when not modified for `min_age_seconds` (a writer alive keeps writing them). Objects
-// and anything else stay. Returns how many files it removed.
+// below it, when not modified for `min_age_seconds` and not written by a process that still
+// runs (their names carry the writer's pid: "<name>.<pid>[.part-XXXXXX]"). Objects and anything
+// else stay. Returns how many files it removed.
 size_t sweep_leftovers(const std::string& root, int64_t min_age_seconds);
+
+// What an adopt() replaced, kept aside until the change is kept (forget_adopt) or taken back
+// (undo_adopt): a transaction that fails after a download leaves the store as it found it.
+struct AdoptUndo {
+  std::string key;
+  std::string previous;       // a local file with the replaced object's bytes; "" if none
+  std::string previous_copy;  // the same for an S3 store's local copy (local_copy())
+};
+
+// Store::adopt(), keeping what `key` held before beside the store's staging folder (hard links
+// where the store is local; names ending in ".<pid>", so store_sweep leaves them while this
+// process lives).
+AdoptUndo adopt_undoable(Store& store, const std::string& staged_file, const std::string& key,
+                         const CancelToken& cancel);
+
+// Puts back what adopt_undoable() replaced, or removes the object when it was new.
+void undo_adopt(Store& store, const AdoptUndo& undo);
+
+// Removes the files kept aside (the change stays).
+void forget_adopt(const AdoptUndo& undo) noexcept;
 
 // SHA-256 of an object (lower-case hex): read in place when local, else through staging_dir().
 std::string store_sha256(Store& store, const std::string& key, const CancelToken& cancel);

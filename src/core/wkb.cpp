@@ -10,15 +10,37 @@ namespace {
 
 constexpr uint32_t ewkb_z = 0x80000000u, ewkb_m = 0x40000000u, ewkb_srid = 0x20000000u;
 
-const char* type_name(uint32_t t) {
-  static const char* names[] = {
-      "Geometry",   "Point",           "LineString",   "Polygon",
-      "MultiPoint", "MultiLineString", "MultiPolygon", "GeometryCollection"};
-  if (t < 8) return names[t];
-  if (t == 15) return "PolyhedralSurface";
-  if (t == 16) return "TIN";
-  if (t == 17) return "Triangle";
-  return "unknown geometry type";
+// The WKB type's name (ISO 13249-3 codes 0-17), with its article: "a Point", "an unknown
+// geometry type (99)".
+std::string type_name(uint32_t t) {
+  static const char* names[] = {"a Geometry",
+                                "a Point",
+                                "a LineString",
+                                "a Polygon",
+                                "a MultiPoint",
+                                "a MultiLineString",
+                                "a MultiPolygon",
+                                "a GeometryCollection",
+                                "a CircularString",
+                                "a CompoundCurve",
+                                "a CurvePolygon",
+                                "a MultiCurve",
+                                "a MultiSurface",
+                                "a Curve",
+                                "a Surface",
+                                "a PolyhedralSurface",
+                                "a TIN",
+                                "a Triangle"};
+  if (t < sizeof names / sizeof names[0]) return names[t];
+  return "an unknown geometry type (WKB type " + std::to_string(t) + ")";
+}
+
+// What to do with a geometry of type t instead of a polygon.
+std::string polygon_hint(uint32_t t) {
+  if (t == 7) return "Take its polygons with ST_CollectionExtract(geom, 3).";
+  if (t >= 8 && t <= 14) return "Turn its curves into lines first, e.g. with ST_CurveToLine(geom).";
+  if (t >= 15 && t <= 17) return "Take its polygons first, e.g. with ST_Dump(geom).";
+  return "Buffer points and lines into polygons first, e.g. with ST_Buffer.";
 }
 
 // A bounds-checked reader over the WKB bytes.
@@ -122,16 +144,13 @@ ParsedGeometry parse_wkb(const uint8_t* data, size_t size) {
       const Header part = header(in);
       if (part.type != 3)
         throw Error(ErrorKind::invalid_argument, "malformed WKB MultiPolygon",
-                    std::string("a part is a ") + type_name(part.type));
+                    "a part is " + type_name(part.type));
       out.polygons.polygons.push_back(polygon_body(in, part.dims));
     }
   } else {
-    throw Error(
-        ErrorKind::invalid_argument,
-        std::string("zonal statistics need a Polygon or MultiPolygon, not a ") + type_name(h.type),
-        {},
-        h.type == 7 ? "Take its polygons with ST_CollectionExtract(geom, 3)."
-                    : "Buffer points and lines into polygons first, e.g. with ST_Buffer.");
+    throw Error(ErrorKind::invalid_argument,
+                "zonal statistics need a Polygon or MultiPolygon, not " + type_name(h.type), {},
+                polygon_hint(h.type));
   }
   if (!in.done()) throw Error(ErrorKind::invalid_argument, "malformed WKB: trailing bytes");
   for (const Polygon& p : out.polygons.polygons)

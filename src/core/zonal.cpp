@@ -1,9 +1,9 @@
 #include "zonal.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <map>
-#include <sstream>
 
 #include "crs.h"
 #include "error.h"
@@ -87,9 +87,11 @@ Window bounding(const Window& a, const Window& b) {
 void validate(const ZonalOptions& options) {
   for (double q : options.stats.quantiles)
     if (!(q >= 0 && q <= 1)) {
-      std::ostringstream s;
-      s << "quantile " << q << " is outside [0, 1]";
-      throw Error(ErrorKind::invalid_argument, s.str(), {},
+      // the shortest text that reads back as q: 1.0000001 is not "1"
+      char text[32];
+      const auto end = std::to_chars(text, text + sizeof text, q).ptr;
+      throw Error(ErrorKind::invalid_argument,
+                  "quantile " + std::string(text, end) + " is outside [0, 1]", {},
                   "Quantiles are probabilities: 0.5 is the median, 0.9 the 90th percentile.");
     }
 }

@@ -1,5 +1,6 @@
 // geoetl._scan_granules(): the files of a product in a folder, each checked (granule_scan), as
-// rows of geoetl._scanned_file.
+// rows of geoetl._scanned_file; geoetl._check_raster_source(): whether the current user may
+// register a file (geoetl.raster's rows steer what nightlight_metrics reads for everyone).
 extern "C" {
 #include "postgres.h"
 #include "datatype/timestamp.h"
@@ -21,6 +22,13 @@ extern "C" {
 #include "sources.h"
 
 extern "C" {
+
+PG_FUNCTION_INFO_V1(geoetl_check_raster_source);
+Datum geoetl_check_raster_source(PG_FUNCTION_ARGS) {
+  const char* uri = text_to_cstring(PG_GETARG_TEXT_PP(0));
+  geoetl::pg::call_core([&] { geoetl::pg::check_read_access(uri); });
+  PG_RETURN_VOID();
+}
 
 PG_FUNCTION_INFO_V1(geoetl_scan_granules);
 Datum geoetl_scan_granules(PG_FUNCTION_ARGS) {

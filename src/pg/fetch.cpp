@@ -12,13 +12,18 @@ extern "C" {
 
 namespace geoetl::pg {
 
-HttpOptions fetch_options(const std::string& url) {
-  const bool superuser = check_fetch_access(url);
+HttpOptions http_options() {
   const GdalSettings settings = gdal_settings();
   HttpOptions o;
   o.connect_timeout_s = settings.http_connect_timeout_s;
   o.timeout_s = settings.http_timeout_s;
   o.low_speed_time_s = settings.http_timeout_s;
+  return o;
+}
+
+HttpOptions fetch_options(const std::string& url) {
+  const bool superuser = check_fetch_access(url);
+  HttpOptions o = http_options();
   if (!superuser) {  // every redirect target too
     const std::vector<std::string> prefixes = allowed_sources();
     o.allowed = [prefixes](const std::string& u) { return source_allowed(u, prefixes); };

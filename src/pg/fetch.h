@@ -10,7 +10,11 @@
 
 namespace geoetl::pg {
 
-// Throws Error(permission_denied) unless the user may fetch `url` (check_fetch_access).
+// Timeouts from the settings (geoetl.http_timeout, geoetl.http_connect_timeout).
+HttpOptions http_options();
+
+// http_options() for `url`. Throws Error(permission_denied) unless the user may fetch `url`
+// (check_fetch_access).
 HttpOptions fetch_options(const std::string& url);
 
 // geoetl.store, opened with the S3 settings (default: geoetl_store in the data directory).

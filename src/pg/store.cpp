@@ -1,9 +1,10 @@
 // The store and LAADS DAAC from SQL: geoetl.store_list(), geoetl._store_sweep() (files that
-// writers who died left behind), geoetl._store_fetch() (a checked download into the store) and
-// geoetl._laads_get() (a LAADS request with the bearer token,
-// which never leaves the C++ side).
+// writers who died left behind), geoetl._store_fetch() (a checked download into the store, taken
+// back when the (sub)transaction that made it fails) and geoetl._laads_get() (a LAADS request
+// with the bearer token, which never leaves the C++ side).
 extern "C" {
 #include "postgres.h"
+#include "access/xact.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "utils/builtins.h"
@@ -12,8 +13,11 @@ extern "C" {
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "access.h"
 #include "boundary.h"
@@ -44,6 +48,74 @@ geoetl::HttpOptions laads_options(const std::string& url) {
   const std::string token = geoetl::pg::laads_bearer_token();
   if (!token.empty()) o.headers.emplace_back("Authorization", "Bearer " + token);
   return o;
+}
+
+// Objects put into the store by the current transaction, each with what it replaced: kept when
+// the transaction commits, taken back when it (or the subtransaction that put it) aborts.
+struct StoreChange {
+  std::shared_ptr<geoetl::Store> store;
+  geoetl::AdoptUndo undo;
+  SubTransactionId subxact;
+};
+std::vector<StoreChange> changes;
+
+// Takes back the changes made in `subxact` (all of them for InvalidSubTransactionId), newest
+// first. Runs while a transaction aborts: nothing may be thrown, only warned about.
+void take_back(SubTransactionId subxact) noexcept {
+  for (size_t i = changes.size(); i-- > 0;) {
+    if (subxact != InvalidSubTransactionId && changes[i].subxact != subxact) continue;
+    std::string failure;
+    try {
+      geoetl::undo_adopt(*changes[i].store, changes[i].undo);
+    } catch (const std::exception& e) {
+      failure = e.what();
+    } catch (...) {
+      failure = "unknown error";
+    }
+    if (!failure.empty())
+      ereport(WARNING, (errmsg("geoetl: cannot take back \"%s\" from the store: %s",
+                               changes[i].undo.key.c_str(), failure.c_str()),
+                        errhint("geoetl.stac_verify() and geoetl.store_list() show the store.")));
+    changes.erase(changes.begin() + static_cast<long>(i));
+  }
+}
+
+void on_xact(XactEvent event, void*) {
+  if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_PARALLEL_COMMIT ||
+      event == XACT_EVENT_PREPARE) {
+    for (const StoreChange& c : changes) geoetl::forget_adopt(c.undo);
+    changes.clear();
+  } else if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT) {
+    take_back(InvalidSubTransactionId);
+  }
+}
+
+void on_subxact(SubXactEvent event, SubTransactionId subxact, SubTransactionId parent, void*) {
+  if (event == SUBXACT_EVENT_ABORT_SUB) {
+    take_back(subxact);
+  } else if (event == SUBXACT_EVENT_COMMIT_SUB) {
+    for (StoreChange& c : changes)
+      if (c.subxact == subxact) c.subxact = parent;
+  }
+}
+
+// Puts a staged file into the store as `key`, to be taken back if the transaction fails.
+void adopt_in_transaction(std::unique_ptr<geoetl::Store> store, const std::string& staged,
+                          const std::string& key, const geoetl::CancelToken& cancel) {
+  static bool registered = false;
+  if (!registered) {
+    geoetl::pg::pg_guard([] {
+      RegisterXactCallback(on_xact, nullptr);
+      RegisterSubXactCallback(on_subxact, nullptr);
+    });
+    registered = true;
+  }
+  const SubTransactionId subxact =
+      geoetl::pg::pg_guard([] { return GetCurrentSubTransactionId(); });
+  changes.reserve(changes.size() + 1);  // nothing can fail once the object is in place
+  std::shared_ptr<geoetl::Store> shared(std::move(store));
+  geoetl::AdoptUndo undo = geoetl::adopt_undoable(*shared, staged, key, cancel);
+  changes.push_back({shared, std::move(undo), subxact});
 }
 
 bytea* to_bytea(const std::string& s) {
@@ -87,8 +159,12 @@ Datum geoetl_store_sweep(PG_FUNCTION_ARGS) {
     geoetl::pg::require_admin("sweeping the store");
     const std::unique_ptr<geoetl::Store> store = geoetl::pg::current_store();
     // staging_dir() is <the store's local folder>/.staging
-    removed = geoetl::sweep_leftovers(
-        std::filesystem::path(store->staging_dir()).parent_path().string(), min_age);
+    // never younger than the longest a download may run (a writer on another host, whose pid
+    // says nothing here, may still be writing)
+    const int64 floor = geoetl::longest_request_s(geoetl::pg::http_options());
+    removed =
+        geoetl::sweep_leftovers(std::filesystem::path(store->staging_dir()).parent_path().string(),
+                                std::max<int64>(min_age, floor));
   });
   PG_RETURN_INT64(static_cast<int64>(removed));
 }
@@ -106,7 +182,7 @@ Datum geoetl_store_fetch(PG_FUNCTION_ARGS) {
     const geoetl::FileKind expected = file_kind(kind);
     geoetl::HttpOptions o = laads ? laads_options(url) : geoetl::pg::fetch_options(url);
     o.max_body_bytes = static_cast<uint64_t>(geoetl::pg::download_max_mb()) << 20;  // the disk
-    const std::unique_ptr<geoetl::Store> store = geoetl::pg::current_store();
+    std::unique_ptr<geoetl::Store> store = geoetl::pg::current_store();
     const std::string staging = store->staging_dir();
     std::error_code ec;
     std::filesystem::create_directories(staging, ec);
@@ -119,14 +195,14 @@ Datum geoetl_store_fetch(PG_FUNCTION_ARGS) {
     staged = staging + "/" + staged + "." + std::to_string(getpid());
     const geoetl::CancelToken cancel = geoetl::pg::interrupt_token();
     const geoetl::Downloaded d = geoetl::download_file(url, staged, expected, o, cancel);
+    const std::string uri = store->uri(key);
+    const std::string local = store->local_copy(key);
     try {
-      store->adopt(staged, key, cancel);
+      adopt_in_transaction(std::move(store), staged, key, cancel);
     } catch (...) {
       unlink(staged.c_str());
       throw;
     }
-    const std::string uri = store->uri(key);
-    const std::string local = store->local_copy(key);
     geoetl::pg::pg_guard([&] {
       Datum v[4] = {CStringGetTextDatum(uri.c_str()), Int64GetDatum(static_cast<int64>(d.bytes)),
                     CStringGetTextDatum(d.sha256.c_str()), CStringGetTextDatum(local.c_str())};

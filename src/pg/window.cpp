@@ -33,6 +33,7 @@ extern "C" {
 #include "utils/fmgroids.h"
 #include "utils/datetime.h"
 #include "utils/lsyscache.h"
+#include "utils/typcache.h"
 #include "utils/plancache.h"
 #include "utils/rel.h"
 #include "utils/rls.h"
@@ -229,6 +230,16 @@ Request read_request(FunctionCallInfo fcinfo) {
     Oid collation;
     get_atttypetypmodcoll(r.relid, r.group_att, &decl, &typmod, &collation);
     r.group_decl = format_type_with_typemod(decl, typmod);
+    // groups are told apart by equality, and a pipeline's target keys them in a btree
+    const TypeCacheEntry* tc = lookup_type_cache(r.group_type, TYPECACHE_BTREE_OPFAMILY);
+    if (!OidIsValid(tc->btree_opf))
+      ereport(ERROR,
+              (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+               errmsg("aggregate_window: group_by column \"%s\" is of type %s, which cannot be "
+                      "compared for equality and order",
+                      group, format_type_be(r.group_type)),
+               errhint("Group by a key such as text, an integer or a uuid, e.g. a generated "
+                       "column holding ST_AsText(geom) or an id.")));
   }
   if (PG_NARGS() > 8 && !PG_ARGISNULL(8)) {
     if (r.group_att == 0)

@@ -30,20 +30,31 @@ COMMENT ON INDEX geoetl.area_pkey IS 'Primary key of geoetl.area';
 COMMENT ON INDEX geoetl.area_name_key IS 'Area names are unique';
 COMMENT ON INDEX geoetl.area_geom_idx IS 'Spatial index for finding the areas a raster or tile touches';
 
+-- An area name as messages show it: quoted, and cut after 60 characters.
+CREATE FUNCTION geoetl._area_name_text(name text) RETURNS text LANGUAGE sql IMMUTABLE AS $$
+  SELECT '"' || left(name, 60) || CASE WHEN char_length(name) > 60 THEN '..."' ELSE '"' END
+$$;
+COMMENT ON FUNCTION geoetl._area_name_text(text) IS 'Internal: an area name for messages (quoted, at most 60 characters)';
+
 -- Every write path (the functions below and plain INSERT/UPDATE) passes this check.
 CREATE FUNCTION geoetl._area_check() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
   v record;
 BEGIN
+  IF char_length(NEW.name) > 200 THEN
+    RAISE EXCEPTION 'area name % is % characters long; at most 200', geoetl._area_name_text(NEW.name), char_length(NEW.name)
+      USING ERRCODE = 'string_data_right_truncation',
+            HINT = 'Keep the name short (it is shown in lists and reports); put longer text in properties.';
+  END IF;
   IF ST_IsEmpty(NEW.geom) THEN
-    RAISE EXCEPTION 'area "%" has an empty geometry', NEW.name
+    RAISE EXCEPTION 'area % has an empty geometry', geoetl._area_name_text(NEW.name)
       USING ERRCODE = 'invalid_parameter_value',
             HINT = 'An area needs at least one polygon with a non-zero area.';
   END IF;
   IF ST_XMin(NEW.geom) < -180 OR ST_XMax(NEW.geom) > 180
      OR ST_YMin(NEW.geom) < -90 OR ST_YMax(NEW.geom) > 90 THEN
-    RAISE EXCEPTION 'area "%" has coordinates outside longitude -180..180 / latitude -90..90', NEW.name
+    RAISE EXCEPTION 'area % has coordinates outside longitude -180..180 / latitude -90..90', geoetl._area_name_text(NEW.name)
       USING ERRCODE = 'invalid_parameter_value',
             DETAIL = format('Bounding box: %s.', Box2D(NEW.geom)),
             HINT = 'GeoJSON positions are [longitude, latitude] in WGS 84: check for swapped axes, '
@@ -51,7 +62,7 @@ BEGIN
   END IF;
   v := ST_IsValidDetail(NEW.geom);
   IF NOT v.valid THEN
-    RAISE EXCEPTION 'area "%" has an invalid geometry', NEW.name
+    RAISE EXCEPTION 'area % has an invalid geometry', geoetl._area_name_text(NEW.name)
       USING ERRCODE = 'invalid_parameter_value',
             DETAIL = concat(v.reason, ' at ' || ST_AsText(v.location)),
             HINT = 'Pass make_valid => true to geoetl.add_area, add_areas or update_area to repair '
@@ -61,12 +72,56 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION geoetl._area_check() IS
-  'Internal trigger: rejects empty, out-of-range and invalid area geometries with a clear error';
+  'Internal trigger: rejects names over 200 characters and empty, out-of-range and invalid area geometries '
+  'with a clear error';
 
-CREATE TRIGGER area_check BEFORE INSERT OR UPDATE OF geom ON geoetl.area
+CREATE TRIGGER area_check BEFORE INSERT OR UPDATE OF geom, name ON geoetl.area
   FOR EACH ROW EXECUTE FUNCTION geoetl._area_check();
 COMMENT ON TRIGGER area_check ON geoetl.area IS
   'Validates every area geometry written, whichever way it is written';
+
+-- The SRID a GeoJSON object's "crs" member names (the 2008 GeoJSON form: {"type": "name",
+-- "properties": {"name": "EPSG:3857"}}), NULL without one (RFC 7946: WGS 84). A crs that names
+-- nothing spatial_ref_sys knows is an error, not WGS 84.
+CREATE FUNCTION geoetl._geojson_srid(g jsonb) RETURNS int LANGUAGE plpgsql STABLE AS $$
+DECLARE
+  crs jsonb := CASE WHEN jsonb_typeof(g) = 'object' THEN g->'crs' END;
+  name text := crs->'properties'->>'name';
+  code text;
+  srid int;
+BEGIN
+  IF crs IS NULL OR jsonb_typeof(crs) = 'null' THEN
+    RETURN NULL;
+  END IF;
+  IF name ~* '^(urn:ogc:def:crs:OGC:(1\.3)?:CRS84|OGC:CRS84|CRS84)$' THEN
+    RETURN 4326;
+  END IF;
+  code := substring(name FROM '(?i)^(?:EPSG:|urn:ogc:def:crs:EPSG:[0-9.]*:)([0-9]{1,9})$');
+  IF crs->>'type' = 'name' AND jsonb_typeof(crs->'properties'->'name') = 'string' AND code IS NOT NULL THEN
+    SELECT s.srid INTO srid FROM spatial_ref_sys s WHERE s.auth_name = 'EPSG' AND s.auth_srid = code::int;
+  END IF;
+  IF srid IS NULL THEN
+    RAISE EXCEPTION 'GeoJSON "crs" names no coordinate system geoetl knows: %', left(crs::text, 200)
+      USING ERRCODE = 'invalid_parameter_value',
+            HINT = 'Leave "crs" out for WGS 84 longitude/latitude (RFC 7946), or name an EPSG code of '
+                   'spatial_ref_sys: {"type": "name", "properties": {"name": "EPSG:4326"}}.';
+  END IF;
+  RETURN srid;
+END
+$$;
+COMMENT ON FUNCTION geoetl._geojson_srid(jsonb) IS
+  'Internal: the SRID a GeoJSON object''s "crs" member names, NULL without one; raises 22023 for a crs not in spatial_ref_sys';
+
+-- A GeoJSON geometry with its SRID: the one its "crs" names, else WGS 84.
+CREATE FUNCTION geoetl._geojson_geometry(g jsonb) RETURNS geometry LANGUAGE plpgsql STABLE AS $$
+DECLARE
+  srid int := coalesce(geoetl._geojson_srid(g), 4326);
+BEGIN
+  RETURN ST_SetSRID(ST_GeomFromGeoJSON(g - 'crs'), srid);
+END
+$$;
+COMMENT ON FUNCTION geoetl._geojson_geometry(jsonb) IS
+  'Internal: a GeoJSON geometry in the SRID its "crs" names (checked), else WGS 84';
 
 -- Parses GeoJSON (a Polygon/MultiPolygon geometry, a Feature, or a FeatureCollection of one
 -- feature) into a 2D MultiPolygon in EPSG:4326, plus the feature's properties ('{}' if none).
@@ -77,6 +132,7 @@ DECLARE
   g jsonb := geojson;
   t text;
   n int;
+  srid int;
 BEGIN
   properties := '{}';
   IF g IS NULL OR jsonb_typeof(g) = 'null' THEN
@@ -140,14 +196,17 @@ BEGIN
                        'lax $.** ? (@.type() != "array" && @.type() != "number")')::text || '.',
             HINT = 'Coordinates are arrays of [longitude, latitude] numbers.';
   END IF;
+  -- a "crs" on the geometry, else on the object given; checked before PostGIS reads it as SRID 0
+  srid := coalesce(geoetl._geojson_srid(g), geoetl._geojson_srid(geojson));
   BEGIN
-    geom := ST_GeomFromGeoJSON(g);
+    geom := ST_GeomFromGeoJSON(g - 'crs');
   EXCEPTION WHEN OTHERS THEN
     RAISE EXCEPTION 'invalid GeoJSON % geometry', t
       USING ERRCODE = 'invalid_parameter_value', DETAIL = SQLERRM,
             HINT = 'Coordinates are arrays of [longitude, latitude]; each ring needs at least four '
                    'positions, the last equal to the first.';
   END;
+  geom := ST_SetSRID(geom, coalesce(srid, 4326));
   IF ST_SRID(geom) NOT IN (0, 4326) THEN
     RAISE EXCEPTION 'GeoJSON must be in WGS 84 longitude/latitude (EPSG:4326), not EPSG:%', ST_SRID(geom)
       USING ERRCODE = 'invalid_parameter_value',
@@ -200,7 +259,7 @@ EXCEPTION WHEN unique_violation THEN
   IF constraint_name IS DISTINCT FROM 'area_name_key' THEN
     RAISE;
   END IF;
-  RAISE EXCEPTION 'area "%" already exists', add_area.name
+  RAISE EXCEPTION 'area % already exists', geoetl._area_name_text(add_area.name)
     USING ERRCODE = 'unique_violation',
           DETAIL = format('Area %s has that name.',
                           (SELECT a.area_id FROM geoetl.area a WHERE a.name = add_area.name)),
@@ -253,7 +312,7 @@ BEGIN
     GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT,
                             det = PG_EXCEPTION_DETAIL, hnt = PG_EXCEPTION_HINT;
     RAISE EXCEPTION 'feature % of % (%): %', feature_no, jsonb_array_length(collection->'features'),
-      coalesce('"' || feature_name || '"', 'no name'), msg
+      coalesce(geoetl._area_name_text(feature_name), 'no name'), msg
       USING ERRCODE = st, DETAIL = det, HINT = hnt;
   END;
 END

@@ -70,6 +70,30 @@ COMMENT ON INDEX geoetl.raster_granule_key IS 'One usable file per product, date
 COMMENT ON INDEX geoetl.raster_uri_key IS 'A file is registered once';
 COMMENT ON INDEX geoetl.raster_footprint_idx IS 'Finds the tiles an area touches';
 
+-- nightlight_metrics reads these files for every writer: whoever writes a row (register_rasters,
+-- or plain SQL) must be allowed to read the file (below geoetl.allowed_sources, or the store).
+CREATE FUNCTION geoetl._check_raster_source(uri text) RETURNS void
+LANGUAGE C VOLATILE STRICT
+AS 'MODULE_PATHNAME', 'geoetl_check_raster_source';
+COMMENT ON FUNCTION geoetl._check_raster_source(text) IS
+  'Internal: raises 42501 unless the current user may read the file (superusers, or geoetl_admin '
+  'members below geoetl.allowed_sources or in the store)';
+
+CREATE FUNCTION geoetl._raster_check() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM geoetl._check_raster_source(NEW.uri);
+  RETURN NEW;
+END
+$$;
+COMMENT ON FUNCTION geoetl._raster_check() IS
+  'Internal trigger: a row of geoetl.raster names a file its writer may read';
+
+CREATE TRIGGER raster_check BEFORE INSERT OR UPDATE OF uri ON geoetl.raster
+  FOR EACH ROW EXECUTE FUNCTION geoetl._raster_check();
+COMMENT ON TRIGGER raster_check ON geoetl.raster IS
+  'Every row written, whichever way, names a file the writer may read';
+
 CREATE TABLE geoetl.raster_invalid (
   uri        text PRIMARY KEY,
   product    text,

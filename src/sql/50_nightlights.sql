@@ -40,6 +40,59 @@ AS 'MODULE_PATHNAME', 'geoetl_nightlight_stats';
 COMMENT ON FUNCTION geoetl._nightlight_stats(geometry, text[], float8, text, int[], boolean, boolean, text, int, boolean, text) IS
   'Internal: composite and zonal statistics of the given granules inside a WGS 84 polygon';
 
+-- Geometry arguments: their type named as a user knows it ("a CurvePolygon"), what to do instead
+-- of a polygon, and an SRID PostGIS knows (an unknown one would fail inside ST_Transform).
+CREATE FUNCTION geoetl._geometry_type_name(geom geometry) RETURNS text LANGUAGE sql IMMUTABLE AS $$
+  SELECT CASE WHEN t ~* '^[aeiou]' THEN 'an ' ELSE 'a ' END || t
+    FROM substr(ST_GeometryType(geom), 4) t
+$$;
+COMMENT ON FUNCTION geoetl._geometry_type_name(geometry) IS
+  'Internal: a geometry''s type with its article, for messages (a Point, a CurvePolygon)';
+
+CREATE FUNCTION geoetl._polygon_hint(geom geometry) RETURNS text LANGUAGE sql IMMUTABLE AS $$
+  SELECT CASE WHEN GeometryType(geom) = 'GEOMETRYCOLLECTION' THEN 'Take its polygons with ST_CollectionExtract(geom, 3).'
+              WHEN ST_HasArc(geom) OR GeometryType(geom) IN ('CURVEPOLYGON', 'MULTISURFACE', 'COMPOUNDCURVE', 'MULTICURVE')
+                THEN 'Turn its curves into lines first, e.g. with ST_CurveToLine(geom).'
+              WHEN GeometryType(geom) IN ('POLYHEDRALSURFACE', 'TIN', 'TRIANGLE') THEN 'Take its polygons first, e.g. with ST_Dump(geom).'
+              ELSE 'Buffer points and lines into polygons first, e.g. with ST_Buffer.' END
+$$;
+COMMENT ON FUNCTION geoetl._polygon_hint(geometry) IS
+  'Internal: what to do with a geometry where a polygon is needed';
+
+CREATE FUNCTION geoetl._check_srid(geom geometry, srid_0 text) RETURNS void LANGUAGE plpgsql STABLE AS $$
+BEGIN
+  IF ST_SRID(geom) <> 0 AND NOT EXISTS (SELECT 1 FROM spatial_ref_sys s WHERE s.srid = ST_SRID(geom)) THEN
+    RAISE EXCEPTION 'SRID % is not in spatial_ref_sys', ST_SRID(geom) USING ERRCODE = 'invalid_parameter_value',
+      HINT = format('Use a known SRID, or %s.', srid_0);
+  END IF;
+END
+$$;
+COMMENT ON FUNCTION geoetl._check_srid(geometry, text) IS
+  'Internal: raises 22023 when a geometry''s SRID is not in spatial_ref_sys (srid_0 says what SRID 0 means)';
+
+-- Dates of Black Marble calls: the record starts with VIIRS on Suomi NPP in January 2012 and a
+-- call may reach a year ahead at most; infinite dates are refused (a loop over their months or
+-- days would never end).
+CREATE FUNCTION geoetl._check_dates(what text, from_date date, to_date date) RETURNS void
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+  first date := '2012-01-01';
+  last date := (date_trunc('month', now()) + interval '13 months - 1 day')::date;
+BEGIN
+  IF NOT isfinite(from_date) OR NOT isfinite(to_date) OR from_date < first OR to_date > last THEN
+    RAISE EXCEPTION '% must lie between January 2012 and a year from now, not %', what,
+      concat_ws(' .. ', CASE WHEN isfinite(from_date) THEN to_char(from_date, 'YYYY-MM-DD') ELSE from_date::text END,
+                CASE WHEN to_date IS DISTINCT FROM from_date THEN
+                  CASE WHEN isfinite(to_date) THEN to_char(to_date, 'YYYY-MM-DD') ELSE to_date::text END END)
+      USING ERRCODE = 'invalid_parameter_value',
+            HINT = 'Black Marble (VIIRS on Suomi NPP) begins in January 2012, and a call reaches a year '
+                   'ahead at most; infinite dates are not allowed.';
+  END IF;
+END
+$$;
+COMMENT ON FUNCTION geoetl._check_dates(text, date, date) IS
+  'Internal: raises 22023 unless the dates are finite, from January 2012 to a year ahead';
+
 -- The tiles (hHHvVV) a WGS 84 polygon covers with a positive area, north to south, west to
 -- east. Loops, not generate_series: with a parameter as bound the planner guesses 1000 x 1000
 -- rows and JIT-compiles the query, 100 ms per call for a few microseconds of work.
@@ -51,8 +104,12 @@ BEGIN
   IF geom IS NULL OR ST_IsEmpty(geom) THEN
     RETURN tiles;
   END IF;
-  FOR v IN greatest(0, floor((90 - ST_YMax(geom)) / 10)::int) .. least(17, ceil((90 - ST_YMin(geom)) / 10)::int - 1) LOOP
-    FOR h IN greatest(0, floor((ST_XMin(geom) + 180) / 10)::int) .. least(35, ceil((ST_XMax(geom) + 180) / 10)::int - 1) LOOP
+  -- clamped before the casts: a coordinate far outside -180..180 / -90..90 is no tile, not an
+  -- integer overflow
+  FOR v IN greatest(0, floor((90 - least(90, ST_YMax(geom))) / 10))::int
+           .. least(18, ceil((90 - greatest(-90, ST_YMin(geom))) / 10))::int - 1 LOOP
+    FOR h IN greatest(0, floor((greatest(-180, ST_XMin(geom)) + 180) / 10))::int
+             .. least(36, ceil((least(180, ST_XMax(geom)) + 180) / 10))::int - 1 LOOP
       IF ST_Area(ST_Intersection(geom, ST_MakeEnvelope(-180 + 10 * h, 80 - 10 * v, -170 + 10 * h, 90 - 10 * v, 4326))) > 0 THEN
         tiles := tiles || format('h%sv%s', lpad(h::text, 2, '0'), lpad(v::text, 2, '0'));
       END IF;
@@ -82,6 +139,7 @@ BEGIN
   IF geom IS NULL OR month IS NULL OR product IS NULL THEN
     RAISE EXCEPTION 'geom, month and product must not be NULL' USING ERRCODE = 'null_value_not_allowed';
   END IF;
+  PERFORM geoetl._check_dates('month', month, month);
   SELECT * INTO d FROM geoetl.dataset ds WHERE ds.product = nightlight_metrics.product;
   IF NOT FOUND OR d.product NOT IN ('VNP46A2', 'VNP46A3') THEN
     RAISE EXCEPTION 'nightlight_metrics reads VNP46A2 or VNP46A3, not "%"', product
@@ -104,15 +162,19 @@ BEGIN
      OR coalesce(jsonb_typeof(o->'snow'), 'boolean') <> 'boolean'
      OR coalesce(jsonb_typeof(o->'min_valid_nights'), 'number') <> 'number'
      OR coalesce((o->>'min_valid_nights')::numeric, 1) < 1
+     OR coalesce(jsonb_typeof(o->'layer'), 'string') <> 'string' OR btrim(o->>'layer') = ''
+     OR coalesce(jsonb_typeof(o->'coverage'), 'string') <> 'string' 
      OR jsonb_path_exists(coalesce(o->'quality', '[]'), 'strict $[*] ? (@.type() != "number")') THEN
     RAISE EXCEPTION 'invalid options: %', o USING ERRCODE = 'invalid_parameter_value',
-      HINT = 'composite is mean or median; negative clamp, keep or drop; quality an array of numbers; '
-             'cloud and snow true or false; min_valid_nights a number >= 1.';
+      HINT = 'layer is a layer''s name (leave it out for the product''s default); composite is mean or '
+             'median; negative clamp, keep or drop; quality an array of numbers; cloud and snow true or '
+             'false; min_valid_nights a number >= 1; coverage exact, center or touched.';
   END IF;
   IF GeometryType(geom) NOT IN ('POLYGON', 'MULTIPOLYGON') THEN
-    RAISE EXCEPTION 'nightlight_metrics needs a Polygon or MultiPolygon, not a %', initcap(GeometryType(geom))
-      USING ERRCODE = 'invalid_parameter_value', HINT = 'Buffer points and lines into polygons first, e.g. with ST_Buffer.';
+    RAISE EXCEPTION 'nightlight_metrics needs a Polygon or MultiPolygon, not %', geoetl._geometry_type_name(geom)
+      USING ERRCODE = 'invalid_parameter_value', HINT = geoetl._polygon_hint(geom);
   END IF;
+  PERFORM geoetl._check_srid(geom, 'SRID 0 for WGS 84 longitude/latitude');
   SELECT v.reason INTO bad FROM ST_IsValidDetail(geom) v WHERE NOT v.valid;
   IF bad IS NOT NULL THEN
     RAISE EXCEPTION 'invalid geometry' USING ERRCODE = 'invalid_parameter_value', DETAIL = bad,
@@ -121,6 +183,12 @@ BEGIN
   m := date_trunc('month', month)::date;  -- any day of the month means that month
   daily := d.cadence = 'daily';
   g := CASE ST_SRID(geom) WHEN 0 THEN ST_SetSRID(geom, 4326) WHEN 4326 THEN geom ELSE ST_Transform(geom, 4326) END;
+  IF ST_XMin(g) < -180 OR ST_XMax(g) > 180 OR ST_YMin(g) < -90 OR ST_YMax(g) > 90 THEN
+    RAISE EXCEPTION 'geom has coordinates outside longitude -180..180 / latitude -90..90'
+      USING ERRCODE = 'invalid_parameter_value', DETAIL = format('Bounding box in WGS 84: %s.', Box2D(g)),
+            HINT = 'Coordinates are longitude, latitude in WGS 84 (or give the geometry its SRID): check for '
+                   'swapped axes or projected coordinates.';
+  END IF;
   touched := geoetl._tiles_of(g);
   SELECT coalesce(array_agg(x.uri ORDER BY x.date, x.tile_v, x.tile_h), '{}') INTO uris
     FROM geoetl.raster x

@@ -85,6 +85,7 @@ BEGIN
   IF NOT EXISTS (SELECT 1 FROM geoetl.area a WHERE a.area_id = _check_area_months.area_id) THEN
     RAISE EXCEPTION 'area % does not exist', area_id USING ERRCODE = 'no_data_found';
   END IF;
+  PERFORM geoetl._check_dates('from_month and to_month', from_month, to_month);
   IF date_trunc('month', to_month) < date_trunc('month', from_month) THEN
     RAISE EXCEPTION 'to_month % is before from_month %', to_month, from_month
       USING ERRCODE = 'invalid_parameter_value';
@@ -92,7 +93,8 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION geoetl._check_area_months(bigint, date, date) IS
-  'Raises when the area does not exist or to_month is before from_month';
+  'Raises when the area does not exist, a month is infinite or outside the Black Marble record, or '
+  'to_month is before from_month';
 
 CREATE FUNCTION geoetl.refresh_nightlights(area_id bigint, from_month date, to_month date,
                                            product text DEFAULT 'VNP46A2', threshold float8 DEFAULT 0.5,

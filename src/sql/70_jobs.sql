@@ -637,9 +637,15 @@ BEGIN
                     'postgresql.conf, restart, then CREATE EXTENSION pg_cron; or run CALL geoetl.run_jobs() '
                     'from any other scheduler.', current_database());
   END IF;
+  IF NOT pg_catalog.has_schema_privilege('cron', 'USAGE') THEN
+    RAISE EXCEPTION 'permission denied for schema cron (pg_cron)' USING ERRCODE = 'insufficient_privilege',
+      HINT = 'A superuser lets geoetl admins schedule, as pg_cron''s documentation says: '
+             'GRANT USAGE ON SCHEMA cron TO geoetl_admin; (CREATE EXTENSION geoetl does it when pg_cron is there first).';
+  END IF;
 END
 $$;
-COMMENT ON FUNCTION geoetl._require_pg_cron() IS 'Raises a clear error when pg_cron is not installed in this database';
+COMMENT ON FUNCTION geoetl._require_pg_cron() IS
+  'Raises a clear error when pg_cron is not installed in this database, or the caller may not use it';
 
 CREATE FUNCTION geoetl.schedule_pruning(keep interval DEFAULT '14 days', schedule text DEFAULT '30 3 * * *')
 RETURNS bigint LANGUAGE plpgsql AS $$

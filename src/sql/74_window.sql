@@ -27,3 +27,16 @@ AS 'MODULE_PATHNAME', 'geoetl_aggregate_window';
 COMMENT ON FUNCTION geoetl._aggregate_window_groups(regclass, name, text[], interval, timestamptz,
                                                     timestamptz, timestamptz, name, text[]) IS
   'aggregate_window over the rows whose group_by value (as text) is one of group_keys';
+
+-- A time that bounds a pipeline's windows: a finite one (an infinite watermark would stop every
+-- later run).
+CREATE FUNCTION geoetl._check_finite(what text, t timestamptz) RETURNS void LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+  IF NOT isfinite(t) THEN
+    RAISE EXCEPTION '% must be a finite time, not %', what, t USING ERRCODE = 'invalid_parameter_value',
+      HINT = 'Pipelines work between finite times: until is the time up to which windows are complete, e.g. now().';
+  END IF;
+END
+$$;
+COMMENT ON FUNCTION geoetl._check_finite(text, timestamptz) IS
+  'Internal: raises 22023 when a pipeline''s time bound is infinite';

@@ -578,6 +578,7 @@ BEGIN
   IF until IS NULL THEN
     RAISE EXCEPTION 'until must not be NULL' USING ERRCODE = 'null_value_not_allowed';
   END IF;
+  PERFORM geoetl._check_finite('until', until);
   IF p.truncated THEN  -- everything written came from rows that are gone
     EXECUTE format('WITH d AS (DELETE FROM %I.data WHERE signal_id IN (SELECT t.id FROM %I.signal t '
                    'JOIN geoetl._window_signals($1, $2) s ON s.name = t.name) RETURNING 1) '
@@ -629,6 +630,8 @@ BEGIN
   IF from_ts IS NULL OR to_ts IS NULL THEN
     RAISE EXCEPTION 'from_ts and to_ts must not be NULL' USING ERRCODE = 'null_value_not_allowed';
   END IF;
+  PERFORM geoetl._check_finite('from_ts', from_ts);
+  PERFORM geoetl._check_finite('to_ts', to_ts);
   IF from_ts >= to_ts THEN
     RAISE EXCEPTION 'from_ts must be before to_ts' USING ERRCODE = 'invalid_parameter_value';
   END IF;

@@ -102,9 +102,12 @@ COMMENT ON INDEX geoetl.fetch_request_pkey IS 'One row per request';
 
 -- The days of a product between two dates: every day (VNP46A2), the first of each month (A3/A4).
 CREATE FUNCTION geoetl._product_days(product text, from_date date, to_date date) RETURNS SETOF date
-LANGUAGE sql IMMUTABLE AS $$
-  SELECT d::date FROM generate_series(from_date, to_date, interval '1 day') d
-   WHERE product = 'VNP46A2' OR extract(day FROM d) = 1
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+  PERFORM geoetl._check_dates('from_date and to_date', from_date, to_date);
+  RETURN QUERY SELECT d::date FROM generate_series(from_date, to_date, interval '1 day') d
+                WHERE product = 'VNP46A2' OR extract(day FROM d) = 1;
+END
 $$;
 COMMENT ON FUNCTION geoetl._product_days(text, date, date) IS
   'The dates of a product''s granules between two days (daily, or the first of each month)';
@@ -122,12 +125,20 @@ BEGIN
     RAISE EXCEPTION 'cannot fetch product "%"', product USING ERRCODE = 'invalid_parameter_value',
       HINT = 'Known: VNP46A2, VNP46A3.';
   END IF;
+  PERFORM geoetl._check_dates('from_date and to_date', from_date, to_date);
   IF to_date < from_date THEN
     RAISE EXCEPTION 'to_date % is before from_date %', to_date, from_date USING ERRCODE = 'invalid_parameter_value';
   END IF;
   SELECT geoetl._tiles_of(a.geom) INTO tiles FROM geoetl.area a WHERE a.area_id = fetch_blackmarble.area_id;
   IF NOT FOUND THEN
     RAISE EXCEPTION 'area % does not exist', area_id USING ERRCODE = 'no_data_found';
+  END IF;
+  -- one call enqueues at most 100,000 jobs
+  n := (SELECT count(*) FROM geoetl._product_days(product, from_date, to_date)) * cardinality(tiles);
+  IF n > 100000 THEN
+    RAISE EXCEPTION 'fetching % days x tiles in one call is too many (at most 100000)', n
+      USING ERRCODE = 'program_limit_exceeded',
+            HINT = 'Fetch a shorter range at a time, e.g. a year per call.';
   END IF;
   INSERT INTO geoetl.fetch_request (area_id, product, from_date, to_date, tiles)
   VALUES (area_id, product, from_date, to_date, tiles);

@@ -45,6 +45,26 @@ COMMENT ON COLUMN geoetl.stac_skipped.api_url IS 'The STAC API it came from';
 COMMENT ON COLUMN geoetl.stac_skipped.seen_at IS 'When it was last seen';
 COMMENT ON INDEX geoetl.stac_skipped_pkey IS 'One row per collection and item';
 
+-- A STAC period: NULL ends are open; an end must be a finite time STAC can write (RFC 3339:
+-- years 0001 to 9999).
+CREATE FUNCTION geoetl._check_period(period tstzrange) RETURNS void LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE
+  e timestamptz;
+BEGIN
+  FOREACH e IN ARRAY ARRAY[lower(period), upper(period)] LOOP
+    IF e IS NOT NULL AND (NOT isfinite(e) OR e < '0001-01-01 00:00:00+00' OR e >= '10000-01-01 00:00:00+00') THEN
+      RAISE EXCEPTION 'period has an end STAC cannot express: %',
+        CASE WHEN isfinite(e) THEN to_char(e AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') ELSE e::text END
+        USING ERRCODE = 'invalid_parameter_value',
+              HINT = 'Leave an end open instead of infinite, e.g. tstzrange(''2024-01-01'', NULL); '
+                     'STAC times lie in the years 0001 to 9999.';
+    END IF;
+  END LOOP;
+END
+$$;
+COMMENT ON FUNCTION geoetl._check_period(tstzrange) IS
+  'Internal: raises 22023 when an end of a STAC period is infinite or outside the years 0001-9999';
+
 -- "2024-01-01T00:00:00Z/.." from a range: open ends as "..".
 CREATE FUNCTION geoetl._stac_datetime(period tstzrange) RETURNS text LANGUAGE sql IMMUTABLE AS $$
   SELECT CASE WHEN period IS NULL OR period = '(,)'::tstzrange THEN NULL
@@ -110,6 +130,7 @@ BEGIN
     RAISE EXCEPTION 'collections must name at least one collection and max_items be at least 1'
       USING ERRCODE = 'invalid_parameter_value';
   END IF;
+  PERFORM geoetl._check_period(period);
   IF query IS NOT NULL AND jsonb_typeof(query) <> 'object' THEN
     RAISE EXCEPTION 'query must be a JSON object (STAC query extension)' USING ERRCODE = 'invalid_parameter_value';
   END IF;
@@ -166,7 +187,7 @@ BEGIN
   END IF;
   RETURN jsonb_build_object('items', geoetl.stac_search(
     args->>'api_url', ARRAY(SELECT jsonb_array_elements_text(args->'collections')),
-    ST_SetSRID(ST_GeomFromGeoJSON(args->'aoi'), 4326),
+    geoetl._geojson_geometry(args->'aoi'),
     tstzrange((args->'period'->>0)::timestamptz, (args->'period'->>1)::timestamptz, '[]'),
     args->'query', coalesce((args->>'max_items')::int, 1000)));
 END
@@ -212,6 +233,7 @@ BEGIN
     RAISE EXCEPTION 'aoi has no SRID' USING ERRCODE = 'invalid_parameter_value',
       HINT = 'Give it one, e.g. ST_SetSRID(geom, 4326).';
   END IF;
+  PERFORM geoetl._check_srid(aoi, 'ST_SetSRID(geom, 4326) for longitude/latitude');
   IF NOT ST_IsValid(aoi) OR ST_IsEmpty(aoi) THEN
     RAISE EXCEPTION 'aoi is not a valid, non-empty geometry' USING ERRCODE = 'invalid_parameter_value',
       DETAIL = ST_IsValidReason(aoi), HINT = 'Repair it first, e.g. with ST_MakeValid(geom).';
@@ -240,6 +262,7 @@ BEGIN
   IF cardinality(asset_keys) = 0 THEN
     RAISE EXCEPTION 'asset_keys must name at least one asset' USING ERRCODE = 'invalid_parameter_value';
   END IF;
+  PERFORM geoetl._check_period(period);
   area := geoetl._stac_area(aoi);
   CREATE TEMP TABLE IF NOT EXISTS pg_temp.geoetl_stac_pick (collection text, item_id text, assets jsonb) ON COMMIT DROP;
   TRUNCATE pg_temp.geoetl_stac_pick;

@@ -19,13 +19,28 @@ GRANT INSERT, UPDATE, DELETE ON geoetl.nightlight_monthly TO geoetl_writer;
 -- The tables whose rows steer code (job, job_kind, window_pipeline, window_late) are written
 -- only through geoetl._trusted_call (02_trusted.sql), which checks the role that calls.
 GRANT EXECUTE ON FUNCTION geoetl._trusted_call(regprocedure, jsonb) TO geoetl_writer;
+-- what the admins' functions write (register_rasters, fetch_blackmarble and its jobs,
+-- stac_search, stac_ingest), and no more: a row of geoetl.raster must name a file its writer may
+-- read (trigger raster_check); a fetch request's creator and time take their defaults
+GRANT INSERT, UPDATE, DELETE ON geoetl.raster, geoetl.raster_invalid TO geoetl_admin;
+GRANT INSERT (area_id, product, from_date, to_date, tiles) ON geoetl.fetch_request TO geoetl_admin;
+GRANT INSERT, UPDATE ON geoetl.granule_fetch, geoetl.stac_item, geoetl.stac_skipped, geoetl.stac_asset
+TO geoetl_admin;
 GRANT EXECUTE ON FUNCTION
   geoetl.refresh_nightlights(bigint, date, date, text, float8, jsonb),
   geoetl._nightlight_inputs(bigint, date, text, float8, jsonb),
   geoetl._check_area_months(bigint, date, date),
+  geoetl._check_dates(text, date, date),
+  geoetl._check_finite(text, timestamptz),
   geoetl.nightlight_metrics(geometry, date, text, float8, jsonb),
   geoetl.nightlight_metrics(bigint, date, text, float8, jsonb),
   geoetl._tiles_of(geometry),
+  geoetl._geometry_type_name(geometry),
+  geoetl._polygon_hint(geometry),
+  geoetl._check_srid(geometry, text),
+  geoetl._geojson_srid(jsonb),
+  geoetl._geojson_geometry(jsonb),
+  geoetl._area_name_text(text),
   geoetl._parse_area_geojson(jsonb, boolean),
   geoetl._check_properties(jsonb),
   geoetl.add_area(text, jsonb, jsonb, boolean),
@@ -57,6 +72,7 @@ TO geoetl_writer;
 
 GRANT EXECUTE ON FUNCTION
   geoetl._scan_granules(text, text),
+  geoetl._check_raster_source(text),
   geoetl.register_rasters(text, text),
   geoetl.zonal_stats(text, geometry, int, text, float8, float8[]),
   geoetl.zonal_stats_many(text, bigint[], geometry[], int, text, float8, float8[]),
@@ -80,6 +96,7 @@ GRANT EXECUTE ON FUNCTION
   geoetl._job_fetch_blackmarble(jsonb),
   geoetl._chain_nightlights(text, date),
   geoetl._stac_datetime(tstzrange),
+  geoetl._check_period(tstzrange),
   geoetl._stac_page(text, jsonb, int, int),
   geoetl.stac_search(text, text[], geometry, tstzrange, jsonb, int),
   geoetl._job_stac_search(jsonb),
@@ -99,6 +116,15 @@ GRANT EXECUTE ON FUNCTION
   geoetl.unschedule_worker(text)
 TO geoetl_admin;
 GRANT EXECUTE ON PROCEDURE geoetl.run_jobs(int, int) TO geoetl_admin;
+-- schedule_worker and schedule_pruning as pg_cron's documentation lets other users schedule
+-- (their jobs then run as them); a pg_cron created later needs this GRANT from a superuser
+DO $cron$
+BEGIN
+  IF EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'pg_cron') THEN
+    GRANT USAGE ON SCHEMA cron TO geoetl_admin;
+  END IF;
+END
+$cron$;
 
 -- Every job kind this script created is built in: register_job_kind cannot change it.
 UPDATE geoetl.job_kind SET builtin = true;

@@ -1,4 +1,5 @@
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
@@ -176,3 +177,17 @@ TEST(FileKind, FirstBytesTellTheKind) {
 }
 
 }  // namespace
+
+TEST(PartFile, NamesCarryTheWritersPid) {
+  const std::string pid = std::to_string(getpid());
+  EXPECT_EQ(part_file_template("/s/a.h5"), "/s/a.h5." + pid + ".part-XXXXXX");
+  EXPECT_EQ(part_file_template("/s/.staging/a.h5." + pid),
+            "/s/.staging/a.h5." + pid + ".part-XXXXXX");
+  EXPECT_EQ(writer_pid("a.h5.123.part-Ab12Cd"), 123);
+  EXPECT_EQ(writer_pid("blackmarble_a.h5.4567"), 4567);
+  EXPECT_EQ(writer_pid("undo-3.89"), 89);
+  EXPECT_EQ(writer_pid("a.h5.part-Ab12Cd"), 0);  // written before names carried the pid
+  EXPECT_EQ(writer_pid("a.h5"), 0);
+  EXPECT_EQ(writer_pid("a."), 0);
+  EXPECT_EQ(writer_pid("a.123456789012"), 0);  // no pid is that long
+}

@@ -234,3 +234,16 @@ TEST_F(Http, BodiesOverTheLimitStop) {
 }
 
 }  // namespace
+
+TEST(HttpLimits, TheLongestRequestCountsEveryAttemptRedirectAndWait) {
+  HttpOptions o;
+  o.timeout_s = 60;
+  o.max_attempts = 4;
+  o.max_redirects = 5;
+  o.backoff_max_s = 30;
+  EXPECT_EQ(longest_request_s(o), 9 * 60 + 3 * 30);
+  o.timeout_s = 1;
+  o.max_attempts = 1;
+  o.max_redirects = 0;
+  EXPECT_EQ(longest_request_s(o), 1);
+}

@@ -151,6 +151,34 @@ TEST_P(StoreTest, StagedFilesAreAdopted) {
   EXPECT_EQ(store_->list("").size(), 1u);  // the staging folder is not part of the store
 }
 
+TEST_P(StoreTest, AnUndoneAdoptLeavesTheStoreAsItWas) {
+  const std::string staging = store_->staging_dir();
+  std::filesystem::create_directories(staging);
+  auto stage = [&](const std::string& bytes) {
+    std::ofstream(staging + "/incoming") << bytes;
+    return staging + "/incoming";
+  };
+  // a new object: undone, it is gone (and an S3 store's local copy with it)
+  AdoptUndo fresh = adopt_undoable(*store_, stage("new"), "u/fresh.txt", CancelToken());
+  EXPECT_EQ(store_->size_of("u/fresh.txt"), 3u);
+  undo_adopt(*store_, fresh);
+  EXPECT_FALSE(store_->size_of("u/fresh.txt"));
+  EXPECT_FALSE(std::filesystem::exists(store_->local_copy("u/fresh.txt")));
+  // a replaced object: undone, the old bytes are back
+  store_->adopt(stage("old bytes"), "u/kept.txt", CancelToken());
+  AdoptUndo replaced = adopt_undoable(*store_, stage("newer"), "u/kept.txt", CancelToken());
+  EXPECT_EQ(store_->size_of("u/kept.txt"), 5u);
+  undo_adopt(*store_, replaced);
+  EXPECT_EQ(store_->size_of("u/kept.txt"), 9u);
+  EXPECT_EQ(read_all(store_->local_copy("u/kept.txt")), "old bytes");
+  // kept: the new bytes stay, nothing stays aside
+  forget_adopt(adopt_undoable(*store_, stage("newest"), "u/kept.txt", CancelToken()));
+  EXPECT_EQ(read_all(store_->local_copy("u/kept.txt")), "newest");
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(staging),
+                          std::filesystem::directory_iterator()),
+            0);
+}
+
 TEST_P(StoreTest, MissingObjectsAndBadKeysAreClearErrors) {
   EXPECT_THROW(store_->get("nope.bin", local_.file("n"), CancelToken()), Error);
   EXPECT_FALSE(std::filesystem::exists(local_.file("n")));
@@ -202,9 +230,10 @@ TEST(Store, SweepRemovesOnlyLeftoversNotTouchedForLong) {
     if (is_old) fs::last_write_time(p, old);
     return p;
   };
-  const fs::path staged = make(".staging/blackmarble_a.h5.4242", true);   // a dead fetch's file
-  const fs::path partial = make(".staging/b.h5.4242.part-Ab12Cd", true);  // its download
-  const fs::path beside = make("blackmarble/x.h5.part-Zx81Qq", true);     // a put that died
+  // 4194305: above Linux's largest pid (PID_MAX_LIMIT), never a process that runs
+  const fs::path staged = make(".staging/blackmarble_a.h5.4194305", true);   // a dead fetch's file
+  const fs::path partial = make(".staging/b.h5.4194305.part-Ab12Cd", true);  // its download
+  const fs::path beside = make("blackmarble/x.h5.part-Zx81Qq", true);        // a put that died
   const fs::path cached = make(".cache/blackmarble/k.h5.part-123456", true);
   const fs::path fresh = make(".staging/c.json.part-Qw34Er", false);  // a writer at work
   const fs::path object = make("blackmarble/x.h5", true);             // objects stay
@@ -218,7 +247,7 @@ TEST(Store, SweepRemovesOnlyLeftoversNotTouchedForLong) {
   EXPECT_FALSE(fs::exists(fresh));
   EXPECT_EQ(sweep_leftovers(d.file("no-such-folder"), 0), 0u);
   // an age beyond the clock's range removes nothing (it must not wrap into the future)
-  const fs::path ancient = make(".staging/d.h5.4242", true);
+  const fs::path ancient = make(".staging/d.h5.4194305", true);
   EXPECT_EQ(sweep_leftovers(root, 200LL * 366 * 24 * 3600), 0u);
   EXPECT_EQ(sweep_leftovers(root, INT64_MAX), 0u);
   EXPECT_TRUE(fs::exists(ancient));
@@ -227,4 +256,33 @@ TEST(Store, SweepRemovesOnlyLeftoversNotTouchedForLong) {
   EXPECT_THROW(check_store_key("modis/granule.part-000001"), Error);
   EXPECT_THROW(check_store_key("a.part-x/b.h5"), Error);
   EXPECT_NO_THROW(check_store_key("modis/part-1/granule.h5"));
+}
+
+TEST(Store, SweepLeavesFilesWhoseWriterStillRuns) {
+  namespace fs = std::filesystem;
+  TempDir d;
+  const std::string root = d.file("store");
+  const auto old = fs::file_time_type::clock::now() - std::chrono::hours(48);
+  auto make = [&](const std::string& rel) {
+    const fs::path p = root + "/" + rel;
+    fs::create_directories(p.parent_path());
+    std::ofstream(p) << "bytes";
+    fs::last_write_time(p, old);
+    return p;
+  };
+  const std::string alive = std::to_string(getpid());
+  const pid_t child = fork();  // a process that has ended: its pid names no writer
+  if (child == 0) _exit(0);
+  waitpid(child, nullptr, 0);
+  const std::string dead = std::to_string(child);
+  // what this (running) process writes, untouched for two days: a download, its staged file,
+  // an unfinished copy beside an object, a file kept aside for an undo
+  const fs::path downloading = make(".staging/blackmarble_a.h5." + alive + ".part-Ab12Cd");
+  const fs::path staged = make(".staging/blackmarble_a.h5." + alive);
+  const fs::path copying = make("stac/x/red.tif." + alive + ".part-Zx81Qq");
+  const fs::path aside = make(".staging/undo-1." + alive);
+  const fs::path gone = make(".staging/blackmarble_b.h5." + dead + ".part-Qw34Er");
+  EXPECT_EQ(sweep_leftovers(root, 0), 1u);
+  EXPECT_FALSE(fs::exists(gone));
+  for (const fs::path& p : {downloading, staged, copying, aside}) EXPECT_TRUE(fs::exists(p)) << p;
 }

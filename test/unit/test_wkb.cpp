@@ -93,6 +93,27 @@ TEST(Wkb, RejectsPointsAndLinesByName) {
   }
 }
 
+TEST(Wkb, NamesCurvesAndUnknownTypesWithWhatToDo) {
+  const std::pair<uint32_t, const char*> cases[] = {
+      {10, "not a CurvePolygon"},
+      {1012, "not a MultiSurface"},  // ISO Z
+      {17, "not a Triangle"},
+      {99, "not an unknown geometry type (WKB type 99)"}};
+  for (const auto& [type, want] : cases) {
+    Writer w;
+    w.u8(1);
+    w.u32(type);
+    try {
+      parse_wkb(w.bytes.data(), w.bytes.size());
+      ADD_FAILURE() << type;
+    } catch (const Error& e) {
+      EXPECT_EQ(e.kind(), ErrorKind::invalid_argument);
+      EXPECT_NE(std::string(e.what()).find(want), std::string::npos) << e.what();
+      EXPECT_FALSE(e.hint().empty()) << type;
+    }
+  }
+}
+
 TEST(Wkb, RejectsTruncatedAndOversizedInput) {
   Writer w;
   w.u8(1);

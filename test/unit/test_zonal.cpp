@@ -326,3 +326,17 @@ TEST_F(Zonal, QuantileMemoryIsBoundedPerCallNotPerPolygon) {
   o.stats.quantiles.clear();  // moments need no memory per cell
   EXPECT_EQ(zonal_statistics(r, {all, all}, o, CancelToken())[1].count, 9);
 }
+
+TEST(ZonalOptions, AQuantileOutsideZeroOneIsNamedExactly) {
+  ZonalOptions o;
+  o.stats.quantiles = {0.5, 1.0000001};
+  try {
+    validate(o);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::invalid_argument);
+    EXPECT_STREQ(e.what(), "quantile 1.0000001 is outside [0, 1]");
+  }
+  o.stats.quantiles = {-1e-300};
+  EXPECT_THROW(validate(o), Error);
+}
