@@ -120,7 +120,11 @@ BEGIN
   END IF;
   m := date_trunc('month', month)::date;  -- any day of the month means that month
   daily := d.cadence = 'daily';
-  g := CASE ST_SRID(geom) WHEN 0 THEN ST_SetSRID(geom, 4326) WHEN 4326 THEN geom ELSE ST_Transform(geom, 4326) END;
+  g := geoetl._check_coordinates(CASE ST_SRID(geom) WHEN 0 THEN ST_SetSRID(geom, 4326) ELSE geom END,
+                                 'the geometry');
+  IF ST_SRID(g) <> 4326 THEN
+    g := ST_Transform(g, 4326);
+  END IF;
   touched := geoetl._tiles_of(g);
   SELECT coalesce(array_agg(x.uri ORDER BY x.date, x.tile_v, x.tile_h), '{}') INTO uris
     FROM geoetl.raster x
