@@ -321,10 +321,11 @@ void Band::read(const Window& w, double* values, uint8_t* valid, const CancelTok
   }
   for (size_t i = 0; i < n; i++) {
     const double raw = values[i];
-    const bool ok = !std::isnan(raw) && !(has_nodata_ && raw == nodata_) &&
-                    !(per_dataset_mask_ && mask_[i] == 0);
-    valid[i] = ok;
-    values[i] = raw * scale_ + offset_;
+    const double v = raw * scale_ + offset_;
+    // non-finite values (+-Infinity cells, a NaN scale or offset) are invalid, like nodata
+    valid[i] = std::isfinite(v) && !(has_nodata_ && raw == nodata_) &&
+               !(per_dataset_mask_ && mask_[i] == 0);
+    values[i] = v;
   }
 }
 

@@ -82,7 +82,7 @@ class Band {
   int block_height() const { return block_h_; }
 
   // Reads `w` (inside the raster) into values[w.rows * w.cols] (scale and offset applied) and
-  // valid[...] (0 where nodata, masked or NaN).
+  // valid[...] (0 where nodata, masked, or not finite once scaled: NaN, +-Infinity).
   void read(const Window& w, double* values, uint8_t* valid, const CancelToken& cancel) const;
 
   // Drops the band's blocks from GDAL's block cache: for readers that never read a block twice
