@@ -13,6 +13,7 @@
 
 #include "error.h"
 #include "gdal_env.h"
+#include "hdf5_audit.h"
 #include "http_probe.h"
 #include "sources.h"
 
@@ -155,13 +156,24 @@ GDALDatasetH open_gdal(const std::string& path, const std::string& shown,
                 "Check the path; it is read by the database server, on its machine.");
   static const char* const safe_drivers[] = {"GTiff", "COG",  "HDF5",        "HDF5Image", "netCDF",
                                              "PNG",   "JPEG", "JP2OpenJPEG", "AAIGrid",   nullptr};
+  // HDF5 and netCDF-4 files can name other files, which only a local file can be checked for
+  static const char* const safe_remote_drivers[] = {"GTiff", "COG",         "PNG",
+                                                    "JPEG",  "JP2OpenJPEG", nullptr};
   GdalErrors errors;
   // A remote file has no directory listing worth fetching; a local one keeps its sidecars
   // (.msk masks, .aux.xml metadata), which GDAL finds by listing the folder.
   const bool remote = path.rfind("/vsicurl/", 0) == 0 || path.rfind("/vsis3/", 0) == 0;
+  if (!remote) {
+    const std::string inner = subdataset_file(path);
+    const std::string& file = inner.empty() ? path : inner;
+    if (file.rfind("/vsi", 0) != 0) check_hdf5_self_contained(file, shown);
+  }
+  const char* const* drivers = !options.restrict_drivers ? nullptr
+                               : remote                  ? safe_remote_drivers
+                                                         : safe_drivers;
   if (remote) CPLSetThreadLocalConfigOption("GDAL_DISABLE_READDIR_ON_OPEN", "EMPTY_DIR");
-  GDALDatasetH h = GDALOpenEx(path.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY,
-                              options.restrict_drivers ? safe_drivers : nullptr, nullptr, nullptr);
+  GDALDatasetH h =
+      GDALOpenEx(path.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY, drivers, nullptr, nullptr);
   if (remote) CPLSetThreadLocalConfigOption("GDAL_DISABLE_READDIR_ON_OPEN", nullptr);
   if (h == nullptr) {
     if (remote) VSICurlPartialClearCache(path.c_str());  // GDAL remembers failures per URL
