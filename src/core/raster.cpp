@@ -14,6 +14,7 @@
 #include "error.h"
 #include "gdal_env.h"
 #include "hdf5_audit.h"
+#include "http.h"
 #include "http_probe.h"
 #include "sources.h"
 
@@ -149,8 +150,36 @@ void explain_s3_failure(const std::string& path, const std::string& shown,
   }
 }
 
-GDALDatasetH open_gdal(const std::string& path, const std::string& shown,
+// The URL GDAL should read for `url`: its redirects followed by geoetl's HTTP client, every
+// hop checked by options.url_allowed (Error permission_denied names the refused one). Only the
+// first bytes are asked for; failures other than refusals are left to GDAL to report.
+std::string checked_redirects(const std::string& url, const RasterOpenOptions& options) {
+  class Discard : public HttpSink {
+   public:
+    void begin() override {}
+    bool write(const char*, size_t) override { return true; }
+  } discard;
+  HttpOptions o;
+  o.headers = {{"Range", "bytes=0-0"}};
+  o.connect_timeout_s = options.gdal.http_connect_timeout_s;
+  o.timeout_s = o.low_speed_time_s = options.gdal.http_timeout_s;
+  o.max_attempts = 1;
+  o.max_body_bytes = 1 << 20;
+  o.allowed = options.url_allowed;
+  try {
+    return http_get(url, o, &discard, options.cancel != nullptr ? *options.cancel : CancelToken())
+        .final_url;
+  } catch (const Error& e) {
+    if (e.kind() == ErrorKind::permission_denied || e.kind() == ErrorKind::cancelled) throw;
+    return url;
+  }
+}
+
+GDALDatasetH open_gdal(const std::string& path_asked, const std::string& shown,
                        const RasterOpenOptions& options) {
+  std::string path = path_asked;
+  if (options.url_allowed && path.rfind("/vsicurl/http", 0) == 0)
+    path = "/vsicurl/" + checked_redirects(path.substr(9), options);
   if (is_missing_local_file(path))
     throw Error(ErrorKind::not_found, "raster file \"" + shown + "\" does not exist", {},
                 "Check the path; it is read by the database server, on its machine.");
