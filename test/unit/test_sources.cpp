@@ -107,3 +107,14 @@ TEST(Sources, EscapedDotSegmentsDoNotPassThePrefixCheck) {
   // a prefix written with escapes means what it decodes to
   EXPECT_TRUE(source_allowed("http://h/pub/a.tif", {"http://h/%70ub/"}));
 }
+
+TEST(Sources, OtherDriversSyntaxIsRefusedBelowAnAllowedFolder) {
+  const std::vector<std::string> p = {"/data/rasters"};
+  for (const char* bad :
+       {"/vsizip//data/rasters/a.zip/a.tif", "/vsizip/data/rasters/a.zip/a.tif",
+        "/vsicurl/http://127.0.0.1/a.tif", "MEM:::DATAPOINTER=0x1,PIXELS=1,LINES=1,BANDS=1",
+        "GTIFF_DIR:1:/data/rasters/a.tif", "GTIFF_RAW:/data/rasters/a.tif",
+        "<VRTDataset rasterXSize=\"1\" rasterYSize=\"1\"></VRTDataset>",
+        "NETCDF:\"http://127.0.0.1/a.nc\":v", "HDF5:\"/data/rasters/../x.h5\"://d"})
+    EXPECT_FALSE(source_allowed(bad, p)) << bad;
+}
