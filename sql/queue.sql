@@ -42,6 +42,8 @@ SELECT pg_temp.err($$SELECT geoetl.enqueue('q_log', NULL)$$);
 SELECT pg_temp.err($$SELECT geoetl.enqueue('q_log', '[1, 2]')$$);
 SELECT pg_temp.err($$SELECT geoetl.enqueue('q_log', '{}', max_attempts => 0)$$);
 SELECT pg_temp.err($$SELECT geoetl.enqueue('q_log', '{}', priority => NULL)$$);
+SELECT pg_temp.err($$SELECT geoetl.enqueue('q_log', '{}', run_after => 'infinity')$$);
+SELECT pg_temp.err($$SELECT geoetl.enqueue('q_log', '{}', run_after => '-infinity')$$);
 SELECT count(*) AS jobs_after_bad_input FROM geoetl.job;
 
 -- dedupe: while a job with the key is pending, its id comes back and nothing is added

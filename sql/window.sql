@@ -245,6 +245,20 @@ RESET ROLE;
 CREATE TEMP TABLE wtemp AS SELECT '2024-01-01'::timestamptz + i * interval '1 second' AS ts, i::float8 AS v
 FROM generate_series(1, 100000) i;
 SELECT count(*), sum(n) FROM geoetl.aggregate_window('wtemp', 'ts', '{v}', '1 hour', '-infinity', 'infinity');
+-- numeric values beyond double's range are +-Infinity, those too small for it 0: precision is
+-- lost, the call is not (and no 400-digit value appears anywhere)
+CREATE TABLE wbignum (ts timestamptz, v numeric);
+INSERT INTO wbignum VALUES ('2024-01-01 00:00+00', 1e400), ('2024-01-01 00:01+00', 2),
+  ('2024-01-01 00:10+00', 1e-400), ('2024-01-01 00:11+00', -1e-400), ('2024-01-01 00:12+00', 3),
+  ('2024-01-01 00:20+00', -1e400), ('2024-01-01 00:30+00', 'Infinity'), ('2024-01-01 00:31+00', 1);
+SELECT window_start, n, mean, min, max, stddev
+  FROM geoetl.aggregate_window('wbignum', 'ts', '{v}', '10 minutes', '-infinity', 'infinity') ORDER BY 1;
+-- the same as PostgreSQL's float8 aggregates over the values as doubles
+SELECT date_bin('10 minutes', ts, '2000-01-01') AS window_start, count(d), avg(d), min(d), max(d), stddev(d)
+  FROM (SELECT ts, CASE WHEN v > 1e308 THEN 'Infinity' WHEN v < -1e308 THEN '-Infinity'
+                        WHEN abs(v) < 1e-308 THEN sign(v)::float8 * 0 ELSE v::float8 END AS d FROM wbignum) s
+ GROUP BY 1 ORDER BY 1;
+DROP TABLE wbignum;
 -- an error in the parallel worker reaches the caller
 CREATE TABLE wover AS SELECT '2024-01-01'::timestamptz + i * interval '1 second' AS ts, 1.5e308::float8 AS v
 FROM generate_series(1, 100000) i;

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <list>
 #include <memory>
 #include <vector>
@@ -74,8 +75,73 @@ OGRCoordinateTransformationH transformation(const std::string& from, const std::
 
 }  // namespace
 
+namespace {
+
+// What bounding a CRS's coordinates needs, parsed once per CRS.
+struct CrsBound {
+  bool geographic;
+  double degrees_per_unit, metres_per_unit;
+};
+
+CrsBound crs_bound(const std::string& definition) {
+  static std::list<std::pair<std::string, CrsBound>> cache;
+  for (auto& [key, bound] : cache)
+    if (key == definition) return bound;
+  Srs srs = make_srs(definition, "geometry's");
+  auto h = static_cast<OGRSpatialReferenceH>(srs.get());
+  const bool geographic = OSRIsGeographic(h) != 0;
+  CrsBound b{geographic, geographic ? OSRGetAngularUnits(h, nullptr) * 180 / M_PI : 0,
+             geographic ? 0 : OSRGetLinearUnits(h, nullptr)};
+  cache.emplace_front(definition, b);
+  if (cache.size() > 16) cache.pop_back();
+  return b;
+}
+
+std::string number(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.15g", v);
+  return buf;
+}
+
+}  // namespace
+
+void check_coordinate_range(const Box& box, const std::string& crs, const std::string& what) {
+  const double corners[] = {box.xmin, box.ymin, box.xmax, box.ymax};
+  for (double v : corners)
+    if (!std::isfinite(v))
+      throw Error(ErrorKind::invalid_argument, what + " has non-finite coordinates",
+                  "A coordinate is " + number(v) + ".",
+                  "Coordinates must be finite numbers: check how the geometry was built.");
+  if (crs.empty()) return;
+  const CrsBound b = crs_bound(crs);
+  // generous: a geographic CRS's longitudes may wrap once, any projected CRS of the Earth stays
+  // within a few 1e7 m; PROJ answers at once far beyond these
+  const double x = std::max(std::fabs(box.xmin), std::fabs(box.xmax));
+  const double y = std::max(std::fabs(box.ymin), std::fabs(box.ymax));
+  const bool metres = !b.geographic && b.metres_per_unit > 0;
+  const double xs = b.geographic ? x * b.degrees_per_unit : metres ? x * b.metres_per_unit : x;
+  const double ys = b.geographic ? y * b.degrees_per_unit : metres ? y * b.metres_per_unit : y;
+  const double xmax = b.geographic ? 360 : 1e9, ymax = b.geographic ? 180 : 1e9;
+  if (xs <= xmax && ys <= ymax) return;
+  const std::string unit = b.geographic ? " degrees" : " m";
+  throw Error(ErrorKind::invalid_argument, what + " has coordinates out of range for its CRS",
+              "Its bounding box is " + number(box.xmin) + " " + number(box.ymin) + ", " +
+                  number(box.xmax) + " " + number(box.ymax) + "; the CRS allows x within +-" +
+                  number(xmax) + unit + " and y within +-" + number(ymax) + unit + ".",
+              b.geographic ? "Longitude/latitude CRSs (such as EPSG:4326) take degrees: check "
+                             "the SRID, and whether the coordinates are projected ones."
+                           : "Check the SRID and the coordinates' units.");
+}
+
 void transform_to_raster_crs(MultiPolygon& mp, const std::string& from, const std::string& to_wkt,
                              const std::string& raster_name) {
+  for (const Polygon& p : mp.polygons)  // NaN does not show in a bounding box
+    for (const Ring& ring : p.rings)
+      for (const Point& pt : ring)
+        if (!std::isfinite(pt.x) || !std::isfinite(pt.y))
+          check_coordinate_range({pt.x, pt.y, pt.x, pt.y}, {}, "the geometry");
+  const Box box = bounding_box(mp);
+  if (!box.empty()) check_coordinate_range(box, from, "the geometry");
   if (from.empty()) return;
   if (to_wkt.empty())
     throw Error(ErrorKind::invalid_argument,

@@ -9,8 +9,16 @@
 
 namespace geoetl {
 
+// Refuses (invalid_argument, 22023) coordinates no CRS has: non-finite ones, and, for `crs` (a
+// WKT or PROJ definition; "" for none: finiteness only), degrees beyond +-360 (x) or +-180 (y) in
+// a geographic CRS, or beyond +-1e9 m (x and y, in the CRS's own units) in any other. PROJ 9.1
+// never returns from some transformations of absurd input (EPSG:3857 at 1e20 and beyond) and
+// checks no interrupt: every transformation is bounded by this first. `what` names the input.
+void check_coordinate_range(const Box& box, const std::string& crs, const std::string& what);
+
 // Transforms `mp` from `from` (WKT or PROJ string; "" means "already in the raster's CRS") to
-// `to_wkt`. A geometry with a CRS over a raster without one is an error, never a guess.
+// `to_wkt`. A geometry with a CRS over a raster without one is an error, never a guess; absurd
+// coordinates are refused first (check_coordinate_range).
 void transform_to_raster_crs(MultiPolygon& mp, const std::string& from, const std::string& to_wkt,
                              const std::string& raster_name);
 

@@ -206,9 +206,14 @@ std::vector<double> weighted_quantiles(std::vector<WeightedValue>& cells,
   for (size_t i = 0; i < probs.size(); i++) {
     const Bracket& b = searches[i].result;
     const double t = searches[i].target;
-    out[i] = b.hi_m > b.lo_m
-                 ? b.lo_value + (t - b.lo_m) / (b.hi_m - b.lo_m) * (b.hi_value - b.lo_value)
-                 : b.lo_value;
+    if (b.hi_m <= b.lo_m) {
+      out[i] = b.lo_value;
+      continue;
+    }
+    const double f = (t - b.lo_m) / (b.hi_m - b.lo_m);
+    out[i] = b.lo_value + f * (b.hi_value - b.lo_value);
+    // between finite values of opposite sign near float8's limits the difference overflows
+    if (!std::isfinite(out[i])) out[i] = b.lo_value * (1 - f) + b.hi_value * f;
   }
   return out;
 }

@@ -13,6 +13,8 @@
 
 #include "error.h"
 #include "gdal_env.h"
+#include "hdf5_audit.h"
+#include "http.h"
 #include "http_probe.h"
 #include "sources.h"
 
@@ -148,20 +150,59 @@ void explain_s3_failure(const std::string& path, const std::string& shown,
   }
 }
 
-GDALDatasetH open_gdal(const std::string& path, const std::string& shown,
+// The URL GDAL should read for `url`: its redirects followed by geoetl's HTTP client, every
+// hop checked by options.url_allowed (Error permission_denied names the refused one). Only the
+// first bytes are asked for; failures other than refusals are left to GDAL to report.
+std::string checked_redirects(const std::string& url, const RasterOpenOptions& options) {
+  class Discard : public HttpSink {
+   public:
+    void begin() override {}
+    bool write(const char*, size_t) override { return true; }
+  } discard;
+  HttpOptions o;
+  o.headers = {{"Range", "bytes=0-0"}};
+  o.connect_timeout_s = options.gdal.http_connect_timeout_s;
+  o.timeout_s = o.low_speed_time_s = options.gdal.http_timeout_s;
+  o.max_attempts = 1;
+  o.max_body_bytes = 1 << 20;
+  o.allowed = options.url_allowed;
+  try {
+    return http_get(url, o, &discard, options.cancel != nullptr ? *options.cancel : CancelToken())
+        .final_url;
+  } catch (const Error& e) {
+    if (e.kind() == ErrorKind::permission_denied || e.kind() == ErrorKind::cancelled) throw;
+    return url;
+  }
+}
+
+GDALDatasetH open_gdal(const std::string& path_asked, const std::string& shown,
                        const RasterOpenOptions& options) {
+  std::string path = path_asked;
+  if (options.url_allowed && path.rfind("/vsicurl/http", 0) == 0)
+    path = "/vsicurl/" + checked_redirects(path.substr(9), options);
   if (is_missing_local_file(path))
     throw Error(ErrorKind::not_found, "raster file \"" + shown + "\" does not exist", {},
                 "Check the path; it is read by the database server, on its machine.");
   static const char* const safe_drivers[] = {"GTiff", "COG",  "HDF5",        "HDF5Image", "netCDF",
                                              "PNG",   "JPEG", "JP2OpenJPEG", "AAIGrid",   nullptr};
+  // HDF5 and netCDF-4 files can name other files, which only a local file can be checked for
+  static const char* const safe_remote_drivers[] = {"GTiff", "COG",         "PNG",
+                                                    "JPEG",  "JP2OpenJPEG", nullptr};
   GdalErrors errors;
   // A remote file has no directory listing worth fetching; a local one keeps its sidecars
   // (.msk masks, .aux.xml metadata), which GDAL finds by listing the folder.
   const bool remote = path.rfind("/vsicurl/", 0) == 0 || path.rfind("/vsis3/", 0) == 0;
+  if (!remote) {
+    const std::string inner = subdataset_file(path);
+    const std::string& file = inner.empty() ? path : inner;
+    if (file.rfind("/vsi", 0) != 0) check_hdf5_self_contained(file, shown);
+  }
+  const char* const* drivers = !options.restrict_drivers ? nullptr
+                               : remote                  ? safe_remote_drivers
+                                                         : safe_drivers;
   if (remote) CPLSetThreadLocalConfigOption("GDAL_DISABLE_READDIR_ON_OPEN", "EMPTY_DIR");
-  GDALDatasetH h = GDALOpenEx(path.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY,
-                              options.restrict_drivers ? safe_drivers : nullptr, nullptr, nullptr);
+  GDALDatasetH h =
+      GDALOpenEx(path.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY, drivers, nullptr, nullptr);
   if (remote) CPLSetThreadLocalConfigOption("GDAL_DISABLE_READDIR_ON_OPEN", nullptr);
   if (h == nullptr) {
     if (remote) VSICurlPartialClearCache(path.c_str());  // GDAL remembers failures per URL
@@ -321,10 +362,11 @@ void Band::read(const Window& w, double* values, uint8_t* valid, const CancelTok
   }
   for (size_t i = 0; i < n; i++) {
     const double raw = values[i];
-    const bool ok = !std::isnan(raw) && !(has_nodata_ && raw == nodata_) &&
-                    !(per_dataset_mask_ && mask_[i] == 0);
-    valid[i] = ok;
-    values[i] = raw * scale_ + offset_;
+    const double v = raw * scale_ + offset_;
+    // non-finite values (+-Infinity cells, a NaN scale or offset) are invalid, like nodata
+    valid[i] = std::isfinite(v) && !(has_nodata_ && raw == nodata_) &&
+               !(per_dataset_mask_ && mask_[i] == 0);
+    values[i] = v;
   }
 }
 

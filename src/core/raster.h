@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <list>
 #include <memory>
 #include <string>
@@ -28,6 +29,9 @@ struct RasterOpenOptions {
   bool restrict_drivers = false;  // only well-known raster file formats (never VRT and friends)
   GdalSettings gdal;
   const CancelToken* cancel = nullptr;  // stops the look into why a remote open failed
+  // When set, an http(s) source's redirects are resolved first by geoetl's own client, each hop
+  // asked here (GDAL's /vsicurl/ follows redirects unasked), and GDAL gets the final URL.
+  std::function<bool(const std::string& url)> url_allowed;
 };
 
 class Dataset;  // an open GDAL dataset; shared by the cache and running reads
@@ -82,7 +86,7 @@ class Band {
   int block_height() const { return block_h_; }
 
   // Reads `w` (inside the raster) into values[w.rows * w.cols] (scale and offset applied) and
-  // valid[...] (0 where nodata, masked or NaN).
+  // valid[...] (0 where nodata, masked, or not finite once scaled: NaN, +-Infinity).
   void read(const Window& w, double* values, uint8_t* valid, const CancelToken& cancel) const;
 
   // Drops the band's blocks from GDAL's block cache: for readers that never read a block twice

@@ -88,6 +88,63 @@ std::string normalize_path(const std::string& path) {
   return out.empty() ? "/" : out;
 }
 
+namespace {
+
+int hex_digit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+bool unreserved(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == '_' ||
+         c == '~';
+}
+
+}  // namespace
+
+// RFC 3986 section 6.2.2, and stricter: a server may decode %2F or %5C into a separator, or
+// read a backslash as one, so those are refused rather than guessed at; dot segments are
+// refused rather than removed, so what is checked is what is fetched.
+std::string canonical_url(const std::string& url) {
+  const size_t colon = url.find("://");
+  if (colon == std::string::npos || colon == 0) return {};
+  const size_t path_at = url.find_first_of("/?#", colon + 3);
+  std::string out = url.substr(0, path_at);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  if (!is_url(out + "/") || out.find_first_of("\\%") != std::string::npos) return {};
+  if (path_at == std::string::npos) return out;
+  const size_t rest_at = std::min(url.find_first_of("?#", path_at), url.size());
+  std::string path;
+  for (size_t i = path_at; i < rest_at; i++) {
+    const char c = url[i];
+    if (static_cast<unsigned char>(c) <= ' ' || c == '\\' || c == 0x7f) return {};
+    if (c != '%') {
+      path += c;
+      continue;
+    }
+    const int hi = i + 2 < rest_at ? hex_digit(url[i + 1]) : -1;
+    const int lo = hi >= 0 ? hex_digit(url[i + 2]) : -1;
+    if (lo < 0) return {};  // a lone '%'
+    const char decoded = static_cast<char>(hi * 16 + lo);
+    if (decoded == '/' || decoded == '\\' || decoded == '%') return {};
+    if (unreserved(decoded))
+      path += decoded;
+    else
+      path += url.substr(i, 3);
+    i += 2;
+  }
+  for (size_t i = 0; i <= path.size();) {  // no "." or ".." segment
+    const size_t j = std::min(path.find('/', i), path.size());
+    const std::string segment = path.substr(i, j - i);
+    if (segment == "." || segment == "..") return {};
+    i = j + 1;
+  }
+  return out + path + url.substr(rest_at);
+}
+
 Source resolve_source(const std::string& raster) {
   Source s;
   s.shown = raster;
@@ -129,12 +186,14 @@ std::vector<std::string> parse_prefixes(const std::string& setting) {
 
 bool source_allowed(const std::string& raster, const std::vector<std::string>& prefixes) {
   if (is_url(raster)) {
-    if (raster.find("/../") != std::string::npos || raster.find("/./") != std::string::npos)
-      return false;
-    for (const std::string& p : prefixes)
-      if (is_url(p) && starts_with(raster, p) &&
-          (p.back() == '/' || raster.size() == p.size() || raster[p.size()] == '/'))
+    const std::string url = canonical_url(raster);
+    if (url.empty()) return false;
+    for (const std::string& prefix : prefixes) {
+      const std::string p = canonical_url(prefix);
+      if (!p.empty() && starts_with(url, p) &&
+          (p.back() == '/' || url.size() == p.size() || url[p.size()] == '/'))
         return true;
+    }
     return false;
   }
   const std::string inner = subdataset_file(raster);

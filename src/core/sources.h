@@ -31,6 +31,13 @@ bool source_allowed(const std::string& raster, const std::vector<std::string>& p
 // reads it; "" for anything else, or for a name GDAL could read as another file.
 std::string subdataset_file(const std::string& name);
 
+// The form of an http(s):// or s3:// URL that allow-list prefixes are compared with: scheme and
+// host in lower case, percent-escapes of unreserved characters decoded (%2e is "."). "" for a
+// URL that is refused whatever the prefixes: a "." or ".." path segment (plain or escaped), an
+// escaped "/", backslash or "%", a plain backslash, a control character or space, a malformed
+// escape.
+std::string canonical_url(const std::string& url);
+
 // "/a/./b/../c//d" -> "/a/c/d" (no file system access); "" if it climbs above the root.
 std::string normalize_path(const std::string& path);
 

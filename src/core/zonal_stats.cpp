@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <string>
 
 #include "error.h"
@@ -19,7 +20,13 @@ void ZonalAccumulator::add(const double* v, const double* w, size_t n, double ce
     hi = std::max(hi, v[i]);
     if (has_threshold && v[i] >= opt_->threshold) lit += w[i];
   }
-  const double mb = sb / wb;
+  double mb = sb / wb;
+  long double sb_wide = sb;
+  if (!std::isfinite(sb)) {  // finite values whose sum overflowed: again, in long double
+    sb_wide = 0;
+    for (size_t i = 0; i < n; i++) sb_wide += static_cast<long double>(w[i]) * v[i];
+    mb = static_cast<double>(sb_wide / wb);
+  }
   double m2b = 0;
   for (size_t i = 0; i < n; i++) m2b += w[i] * (v[i] - mb) * (v[i] - mb);
 
@@ -37,8 +44,16 @@ void ZonalAccumulator::add(const double* v, const double* w, size_t n, double ce
   w_ = total;
   // Neumaier: keep the low-order bits that adding a small term to a large sum drops
   const double t = sum_ + sb;
-  sum_c_ += std::fabs(sum_) >= std::fabs(sb) ? (sum_ - t) + sb : (sb - t) + sum_;
-  sum_ = t;
+  if (!wide_ && !std::isfinite(t)) {
+    wide_ = true;
+    wide_sum_ = static_cast<long double>(sum_) + sum_c_;
+  }
+  if (wide_) {
+    wide_sum_ += sb_wide;
+  } else {
+    sum_c_ += std::fabs(sum_) >= std::fabs(sb) ? (sum_ - t) + sb : (sb - t) + sum_;
+    sum_ = t;
+  }
   lit_w_ += lit;
   area_ += wb * cell_km2;
   lit_area_ += lit * cell_km2;
@@ -79,6 +94,12 @@ ZonalResult ZonalAccumulator::finish() {
   }
   r.sum = sum_ + sum_c_;
   r.mean = r.sum / w_;
+  if (wide_) {  // a sum beyond double's range is +-Infinity; the mean is within it
+    constexpr double inf = std::numeric_limits<double>::infinity();
+    const long double max = std::numeric_limits<double>::max();
+    r.sum = wide_sum_ > max ? inf : wide_sum_ < -max ? -inf : static_cast<double>(wide_sum_);
+    r.mean = static_cast<double>(wide_sum_ / w_);
+  }
   r.min = min_;
   r.max = max_;
   r.stddev = std::sqrt(std::max(0.0, m2_ / w_));

@@ -58,6 +58,9 @@ class ZonalAccumulator {
   size_t reserved_ = 0;
   double w_ = 0, mean_ = 0, m2_ = 0;
   double sum_ = 0, sum_c_ = 0;  // Neumaier-compensated Σ w·v
+  // Σ w·v once it left double's range (finite values near 1.8e308): long double holds it
+  bool wide_ = false;
+  long double wide_sum_ = 0;
   double min_ = 0, max_ = 0;
   double lit_w_ = 0, area_ = 0, lit_area_ = 0;
   double missing_ = 0;

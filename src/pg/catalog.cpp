@@ -46,8 +46,10 @@ Datum geoetl_scan_granules(PG_FUNCTION_ARGS) {
     const geoetl::CancelToken cancel = geoetl::pg::interrupt_token();
     ro.cancel = &cancel;
     std::function<bool(const std::string&)> may_read;
-    if (!superuser)
+    if (!superuser) {
       may_read = [&](const std::string& uri) { return geoetl::source_allowed(uri, prefixes); };
+      ro.url_allowed = may_read;  // every redirect of a URL too
+    }
     const std::vector<geoetl::ScannedFile> files =
         geoetl::scan_granules(product, location, ro, cancel, may_read);
     geoetl::pg::pg_guard([&] {

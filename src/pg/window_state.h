@@ -49,6 +49,16 @@ struct Request {
   TimestampTz from, to, origin;
 };
 
+// A numeric as the nearest double, as numeric_float8 does, except that a value beyond double's
+// range becomes +-Infinity and one too small for it +-0 (or a subnormal), where numeric_float8
+// raises 22003 with every digit in the message: values lose precision, never the call.
+inline double numeric_to_double(Datum d) {
+  char* text = DatumGetCString(DirectFunctionCall1(numeric_out, d));
+  const double v = strtod(text, nullptr);  // ERANGE gives +-HUGE_VAL or the nearest small value
+  pfree(text);
+  return v;
+}
+
 inline double to_double(Datum d, Oid type) {
   switch (type) {
     case INT2OID: return DatumGetInt16(d);
@@ -56,7 +66,7 @@ inline double to_double(Datum d, Oid type) {
     case INT8OID: return static_cast<double>(DatumGetInt64(d));
     case FLOAT4OID: return DatumGetFloat4(d);
     case FLOAT8OID: return DatumGetFloat8(d);
-    default: return DatumGetFloat8(DirectFunctionCall1(numeric_float8, d));
+    default: return numeric_to_double(d);
   }
 }
 

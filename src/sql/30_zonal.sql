@@ -63,3 +63,28 @@ LANGUAGE sql VOLATILE AS $$
 $$;
 COMMENT ON FUNCTION geoetl.zonal_stats_areas(text, int, text, float8, float8[], bigint[]) IS
   'zonal_stats_many over geoetl.area (all areas, or those in area_ids): one row per area';
+
+-- Bounds on coordinates before any transformation: PROJ 9.1 never returns from some absurd
+-- input (EPSG:3857 at 1e20) and checks no interrupt (see geoetl::check_coordinate_range).
+CREATE FUNCTION geoetl._check_extent(xmin float8, ymin float8, xmax float8, ymax float8,
+                                     crs text, what text)
+RETURNS void LANGUAGE C IMMUTABLE PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'geoetl_check_extent';
+COMMENT ON FUNCTION geoetl._check_extent(float8, float8, float8, float8, text, text) IS
+  'Internal: raises 22023 for a bounding box with non-finite coordinates or coordinates beyond '
+  'what the CRS (WKT or PROJ definition) can hold: +-360/+-180 degrees, +-1e9 m';
+
+CREATE FUNCTION geoetl._check_coordinates(geom geometry, what text) RETURNS geometry
+LANGUAGE plpgsql STABLE PARALLEL SAFE AS $$
+BEGIN
+  IF geom IS NOT NULL AND NOT ST_IsEmpty(geom) THEN
+    PERFORM geoetl._check_extent(ST_XMin(geom), ST_YMin(geom), ST_XMax(geom), ST_YMax(geom),
+      (SELECT coalesce(nullif(s.srtext, ''), s.proj4text) FROM spatial_ref_sys s
+        WHERE s.srid = ST_SRID(geom) AND s.srid <> 0), what);
+  END IF;
+  RETURN geom;
+END
+$$;
+COMMENT ON FUNCTION geoetl._check_coordinates(geometry, text) IS
+  'Internal: the geometry, once its coordinates are known to be finite and within its CRS''s '
+  'bounds (call before ST_Transform); `what` names it in the error';

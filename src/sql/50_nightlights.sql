@@ -182,7 +182,11 @@ BEGIN
   END IF;
   m := date_trunc('month', month)::date;  -- any day of the month means that month
   daily := d.cadence = 'daily';
-  g := CASE ST_SRID(geom) WHEN 0 THEN ST_SetSRID(geom, 4326) WHEN 4326 THEN geom ELSE ST_Transform(geom, 4326) END;
+  g := geoetl._check_coordinates(CASE ST_SRID(geom) WHEN 0 THEN ST_SetSRID(geom, 4326) ELSE geom END,
+                                 'the geometry');
+  IF ST_SRID(g) <> 4326 THEN
+    g := ST_Transform(g, 4326);
+  END IF;
   IF ST_XMin(g) < -180 OR ST_XMax(g) > 180 OR ST_YMin(g) < -90 OR ST_YMax(g) > 90 THEN
     RAISE EXCEPTION 'geom has coordinates outside longitude -180..180 / latitude -90..90'
       USING ERRCODE = 'invalid_parameter_value', DETAIL = format('Bounding box in WGS 84: %s.', Box2D(g)),

@@ -235,6 +235,10 @@ BEGIN
   IF max_attempts < 1 THEN
     RAISE EXCEPTION 'max_attempts must be at least 1, not %', max_attempts USING ERRCODE = 'invalid_parameter_value';
   END IF;
+  IF NOT isfinite(run_after) THEN
+    RAISE EXCEPTION 'run_after must be a finite time, not %', run_after USING ERRCODE = 'invalid_parameter_value',
+      HINT = 'A job with run_after infinity would never run; -infinity is now().';
+  END IF;
   IF NOT pg_catalog.has_function_privilege(caller, k.handler, 'EXECUTE') THEN
     RAISE EXCEPTION 'permission denied to enqueue jobs of kind "%"', kind USING ERRCODE = 'insufficient_privilege',
       DETAIL = format('The job would run as %s, who may not execute %s.', caller, k.handler);

@@ -238,7 +238,7 @@ BEGIN
     RAISE EXCEPTION 'aoi is not a valid, non-empty geometry' USING ERRCODE = 'invalid_parameter_value',
       DETAIL = ST_IsValidReason(aoi), HINT = 'Repair it first, e.g. with ST_MakeValid(geom).';
   END IF;
-  RETURN ST_Transform(aoi, 4326);
+  RETURN ST_Transform(geoetl._check_coordinates(aoi, 'aoi'), 4326);
 END
 $$;
 COMMENT ON FUNCTION geoetl._stac_area(geometry) IS 'A STAC area of interest, checked and in WGS 84';

@@ -77,3 +77,44 @@ TEST(Sources, SymlinksOutOfAnAllowedFolderAreRefused) {
   EXPECT_TRUE(source_allowed(allowed + "/fine.tif", {allowed}));
   EXPECT_FALSE(source_allowed(allowed + "/link.tif", {allowed}));
 }
+
+TEST(Sources, UrlsAreComparedInTheirCanonicalForm) {
+  EXPECT_EQ(canonical_url("HTTP://Host.Example/pub/%61%2D%7e.tif?x=%2e#f"),
+            "http://host.example/pub/a-~.tif?x=%2e#f");
+  EXPECT_EQ(canonical_url("https://h/pub/a%20b.tif"), "https://h/pub/a%20b.tif");
+  EXPECT_EQ(canonical_url("https://h"), "https://h");
+  for (const char* bad :
+       {"http://h/pub/%2e%2e/secret.tif", "http://h/pub/%2E%2E/secret.tif",
+        "http://h/pub/.%2e/secret.tif", "http://h/pub/%2e/a.tif", "http://h/pub/..",
+        "http://h/pub/%2fsecret.tif", "http://h/pub/..%2Fsecret.tif", "http://h/pub/%5c..%5csecret",
+        "http://h/pub\\..\\secret.tif", "http://h/pub/%252e%252e/secret.tif", "http://h/pub/%2",
+        "http://h/pub/%zz", "http://h/pub/a b.tif", "http://h%2e/pub", "not a url"})
+    EXPECT_EQ(canonical_url(bad), "") << bad;
+}
+
+TEST(Sources, EscapedDotSegmentsDoNotPassThePrefixCheck) {
+  const std::vector<std::string> p = {"http://127.0.0.1:8000/pub", "s3://bucket/ok/"};
+  EXPECT_TRUE(source_allowed("http://127.0.0.1:8000/pub/a.tif", p));
+  EXPECT_TRUE(source_allowed("http://127.0.0.1:8000/pub/%61.tif", p));  // /pub/a.tif
+  EXPECT_FALSE(source_allowed("HTTP://127.0.0.1:8000/pub/a.tif", p));   // not read as a URL
+  EXPECT_FALSE(source_allowed("http://127.0.0.1:8000/pub/%2e%2e/secret.tif", p));
+  EXPECT_FALSE(source_allowed("http://127.0.0.1:8000/pub/%2E%2e/secret.tif", p));
+  EXPECT_FALSE(source_allowed("http://127.0.0.1:8000/pub/.%2E/.%2e/secret.tif", p));
+  EXPECT_FALSE(source_allowed("http://127.0.0.1:8000/pub%2f..%2fsecret.tif", p));
+  EXPECT_FALSE(source_allowed("http://127.0.0.1:8000/pub/%5c..%5csecret.tif", p));
+  EXPECT_FALSE(source_allowed("http://127.0.0.1:8000/%70ub2/a.tif", p));
+  EXPECT_FALSE(source_allowed("s3://bucket/ok/%2e%2e/secret.tif", p));
+  // a prefix written with escapes means what it decodes to
+  EXPECT_TRUE(source_allowed("http://h/pub/a.tif", {"http://h/%70ub/"}));
+}
+
+TEST(Sources, OtherDriversSyntaxIsRefusedBelowAnAllowedFolder) {
+  const std::vector<std::string> p = {"/data/rasters"};
+  for (const char* bad :
+       {"/vsizip//data/rasters/a.zip/a.tif", "/vsizip/data/rasters/a.zip/a.tif",
+        "/vsicurl/http://127.0.0.1/a.tif", "MEM:::DATAPOINTER=0x1,PIXELS=1,LINES=1,BANDS=1",
+        "GTIFF_DIR:1:/data/rasters/a.tif", "GTIFF_RAW:/data/rasters/a.tif",
+        "<VRTDataset rasterXSize=\"1\" rasterYSize=\"1\"></VRTDataset>",
+        "NETCDF:\"http://127.0.0.1/a.nc\":v", "HDF5:\"/data/rasters/../x.h5\"://d"})
+    EXPECT_FALSE(source_allowed(bad, p)) << bad;
+}

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <fstream>
+#include <limits>
 #include <random>
 
 #include "error.h"
@@ -339,4 +340,59 @@ TEST(ZonalOptions, AQuantileOutsideZeroOneIsNamedExactly) {
   }
   o.stats.quantiles = {-1e-300};
   EXPECT_THROW(validate(o), Error);
+}
+
+TEST_F(Zonal, NonFiniteCellsAreInvalidLikeNodata) {
+  const double inf = std::numeric_limits<double>::infinity();
+  TiffSpec spec;
+  spec.type = GDT_Float64;
+  spec.values = {1, inf, 3, -inf, 5, NAN, 7, 8, 9};
+  const Raster r = Raster::open(write_tiff(dir.file("inf.tif"), spec), "inf.tif");
+  ZonalOptions o = opts();
+  o.stats.quantiles = {0, 0.5, 1};
+  const ZonalResult s = one(r, mp({rect(0, 0, 3, 3)}), o);
+  EXPECT_EQ(s.count, 6);
+  EXPECT_EQ(s.sum, 33);
+  EXPECT_EQ(s.min, 1);
+  EXPECT_EQ(s.max, 9);
+  // mean 5.5: squared deviations 20.25 + 6.25 + .25 + 2.25 + 6.25 + 12.25 = 47.5
+  EXPECT_NEAR(s.stddev, std::sqrt(47.5 / 6), 1e-12);
+  EXPECT_EQ(s.quantiles, (std::vector<double>{1, 6, 9}));
+  EXPECT_DOUBLE_EQ(s.nodata_share, 3.0 / 9);
+}
+
+TEST_F(Zonal, ANonFiniteScaleMakesEveryCellInvalid) {
+  TiffSpec spec;
+  spec.scale = NAN;
+  const Raster r = Raster::open(write_tiff(dir.file("nan.tif"), spec), "nan.tif");
+  const ZonalResult s = one(r, mp({rect(0, 0, 3, 3)}));
+  EXPECT_EQ(s.count, 0);
+  EXPECT_TRUE(std::isnan(s.sum));
+  EXPECT_EQ(s.nodata_share, 1);
+}
+
+TEST_F(Zonal, ASumBeyondDoubleIsInfinityAndTheMeanStaysExact) {
+  TiffSpec spec;
+  spec.type = GDT_Float64;
+  spec.width = 3;
+  spec.height = 1;
+  spec.gt[3] = 1;
+  spec.values = {1.7e308, 1.7e308, 1.7e308};
+  const Raster r = Raster::open(write_tiff(dir.file("big.tif"), spec), "big.tif");
+  ZonalOptions o = opts();
+  o.stats.quantiles = {0.5};
+  const ZonalResult s = one(r, mp({rect(0, 0, 3, 1)}), o);
+  EXPECT_EQ(s.count, 3);
+  EXPECT_EQ(s.sum, std::numeric_limits<double>::infinity());
+  EXPECT_EQ(s.mean, 1.7e308);
+  EXPECT_EQ(s.stddev, 0);
+  EXPECT_EQ(s.quantiles, (std::vector<double>{1.7e308}));
+  // opposite signs: the sum is back in range, quantiles interpolate without overflowing
+  spec.values = {1.7e308, -1.7e308, 1.7e308};
+  const Raster r2 = Raster::open(write_tiff(dir.file("big2.tif"), spec), "big2.tif");
+  o.stats.quantiles = {0.25};
+  const ZonalResult s2 = one(r2, mp({rect(0, 0, 3, 1)}), o);
+  EXPECT_DOUBLE_EQ(s2.sum, 1.7e308);
+  EXPECT_DOUBLE_EQ(s2.mean, 1.7e308 / 3);
+  EXPECT_EQ(s2.quantiles, (std::vector<double>{0}));  // halfway from -1.7e308 to 1.7e308
 }
