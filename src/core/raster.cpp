@@ -138,7 +138,9 @@ void explain_s3_failure(const std::string& path, const std::string& shown,
     case VSIE_AWSInvalidCredentials:
     case VSIE_AWSSignatureDoesNotMatch:
       throw Error(ErrorKind::permission_denied, "the S3 store refused access to \"" + shown + "\"",
-                  why, "Check the S3 keys stored with geoetl.set_secret('s3_access_key' / 's3_secret_key', ...).");
+                  why,
+                  "Check the S3 keys stored with geoetl.set_secret('s3_access_key' / "
+                  "'s3_secret_key', ...).");
     case VSIE_HttpError:
       throw Error(ErrorKind::network_error, "cannot reach the S3 store for \"" + shown + "\"", why,
                   "Check geoetl.s3_endpoint, geoetl.s3_https and the network.");

@@ -237,7 +237,7 @@ BEGIN
   END IF;
   IF NOT isfinite(run_after) THEN
     RAISE EXCEPTION 'run_after must be a finite time, not %', run_after USING ERRCODE = 'invalid_parameter_value',
-      HINT = 'A job with run_after infinity would never run; -infinity is now().';
+      HINT = 'Give the time a job may start, e.g. now() + interval ''1 day''.';
   END IF;
   IF NOT pg_catalog.has_function_privilege(caller, k.handler, 'EXECUTE') THEN
     RAISE EXCEPTION 'permission denied to enqueue jobs of kind "%"', kind USING ERRCODE = 'insufficient_privilege',
