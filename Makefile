@@ -15,8 +15,13 @@ MODULEDIR   = extension
 DATA        = control/geoetl.control
 DATA_built  = build/geoetl--$(EXTVERSION).sql
 
-GLUE_SRCS   = $(sort $(wildcard src/pg/*.cpp))
+GLUE_SRCS   = $(sort $(wildcard src/pg/*.cpp src/pg/*/*.cpp))
 OBJS        = $(GLUE_SRCS:.cpp=.o)
+# a glue file deeper than src/pg/<folder>/ would be left out of the build: refuse it
+GLUE_STRAYS = $(filter-out $(GLUE_SRCS),$(shell find src/pg -name '*.cpp' 2>/dev/null | sort))
+ifneq ($(GLUE_STRAYS),)
+$(error $(GLUE_STRAYS) would be left out of the build: glue files live in src/pg/ or src/pg/<folder>/)
+endif
 SQL_SRCS    = $(sort $(wildcard src/sql/*.sql))
 
 BUILD_DIR   = build
@@ -59,7 +64,7 @@ core:
 	cmake --build $(BUILD_DIR) -j $(shell nproc) --target geoetl_core
 $(CORE_LIB): core
 $(shlib): $(CORE_LIB)
-$(OBJS): $(wildcard src/pg/*.h src/core/*.h)
+$(OBJS): $(wildcard src/pg/*.h src/pg/*/*.h src/core/*/*.h)
 
 # The install script: every src/sql/*.sql in name order behind the psql guard.
 $(DATA_built): $(SQL_SRCS) Makefile

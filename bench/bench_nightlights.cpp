@@ -18,8 +18,8 @@
 #include <vector>
 
 #include "bench_recorder.h"
-#include "blackmarble.h"
-#include "nightlights.h"
+#include "blackmarble/blackmarble.h"
+#include "blackmarble/nightlights.h"
 
 using namespace geoetl;
 

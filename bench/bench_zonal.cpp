@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "bench_recorder.h"
-#include "zonal.h"
+#include "zonal/zonal.h"
 
 using namespace geoetl;
 

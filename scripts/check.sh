@@ -45,10 +45,12 @@ step "dependencies"
 scripts/install-deps.sh || { record deps 0 1; finish; }
 
 step "format (clang-format, .clang-format)"
-if clang-format --dry-run -Werror src/core/*.cpp src/core/*.h src/pg/*.cpp src/pg/*.h test/unit/*.cpp test/unit/*.h test/fixtures/*.cpp bench/*.cpp; then
+mapfile -t cpp_files < <(scripts/cpp-files.sh)
+echo "${#cpp_files[@]} files (scripts/cpp-files.sh: every .cpp and .h under src, test and bench)"
+if clang-format --dry-run -Werror "${cpp_files[@]}"; then
   record format 1 0
 else
-  echo "run: clang-format -i src/core/*.{cpp,h} src/pg/*.{cpp,h} test/unit/*.{cpp,h} test/fixtures/*.cpp bench/*.cpp"
+  echo "run: scripts/cpp-files.sh | xargs clang-format -i"
   record format 0 1
 fi
 

@@ -6,9 +6,9 @@ extern "C" {
 
 #include "access.h"
 #include "boundary.h"
-#include "error.h"
+#include "base/error.h"
 #include "settings.h"
-#include "sources.h"
+#include "transfer/sources.h"
 
 namespace geoetl::pg {
 

@@ -10,7 +10,7 @@ extern "C" {
 #include <cstring>
 #include <new>
 
-#include "error.h"
+#include "base/error.h"
 
 namespace geoetl::pg {
 namespace {

@@ -19,7 +19,7 @@ extern "C" {
 #include <type_traits>
 #include <utility>
 
-#include "cancel.h"
+#include "base/cancel.h"
 
 namespace geoetl::pg {
 

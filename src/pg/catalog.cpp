@@ -17,9 +17,9 @@ extern "C" {
 
 #include "access.h"
 #include "boundary.h"
-#include "granule_scan.h"
+#include "blackmarble/granule_scan.h"
 #include "settings.h"
-#include "sources.h"
+#include "transfer/sources.h"
 
 extern "C" {
 

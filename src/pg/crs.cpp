@@ -9,7 +9,7 @@ extern "C" {
 #include <string>
 
 #include "boundary.h"
-#include "crs.h"
+#include "raster/crs.h"
 
 extern "C" {
 

@@ -8,7 +8,7 @@ extern "C" {
 #include "access.h"
 #include "boundary.h"
 #include "settings.h"
-#include "sources.h"
+#include "transfer/sources.h"
 
 namespace geoetl::pg {
 

@@ -5,8 +5,8 @@
 #include <memory>
 #include <string>
 
-#include "http.h"
-#include "store.h"
+#include "transfer/http.h"
+#include "transfer/store.h"
 
 namespace geoetl::pg {
 

@@ -2,9 +2,9 @@
 #include "geometry_arg.h"
 
 #include "boundary.h"
-#include "error.h"
+#include "base/error.h"
 #include "postgis.h"
-#include "wkb.h"
+#include "geom/wkb.h"
 
 namespace geoetl::pg {
 

@@ -9,7 +9,7 @@ extern "C" {
 #include <cstdint>
 #include <string>
 
-#include "geometry.h"
+#include "geom/geometry.h"
 
 namespace geoetl::pg {
 

@@ -17,7 +17,7 @@ extern "C" {
 
 #include "boundary.h"
 #include "fetch.h"
-#include "http.h"
+#include "transfer/http.h"
 #include "settings.h"
 
 namespace {

@@ -10,7 +10,7 @@ PG_MODULE_MAGIC;
 void _PG_init(void);
 }
 
-#include "raster.h"
+#include "raster/raster.h"
 #include "settings.h"
 
 namespace {

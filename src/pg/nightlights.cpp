@@ -14,10 +14,10 @@ extern "C" {
 #include <vector>
 
 #include "boundary.h"
-#include "crs.h"
-#include "error.h"
+#include "raster/crs.h"
+#include "base/error.h"
 #include "geometry_arg.h"
-#include "nightlights.h"
+#include "blackmarble/nightlights.h"
 #include "settings.h"
 
 namespace {

@@ -9,7 +9,7 @@ extern "C" {
 #include <string>
 
 #include "boundary.h"
-#include "selftest.h"
+#include "base/selftest.h"
 
 extern "C" {
 

@@ -17,7 +17,7 @@ extern "C" {
 
 #include "as_role.h"
 #include "boundary.h"
-#include "sources.h"
+#include "transfer/sources.h"
 
 namespace geoetl::pg {
 namespace {

@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "gdal_env.h"
+#include "gdal/gdal_env.h"
 
 namespace geoetl::pg {
 

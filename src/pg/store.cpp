@@ -21,8 +21,8 @@ extern "C" {
 
 #include "access.h"
 #include "boundary.h"
-#include "download.h"
-#include "error.h"
+#include "transfer/download.h"
+#include "base/error.h"
 #include "fetch.h"
 #include "settings.h"
 

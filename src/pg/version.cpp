@@ -10,7 +10,7 @@ extern "C" {
 }
 
 #include "boundary.h"
-#include "version.h"
+#include "version/version.h"
 
 #ifndef GEOETL_VERSION
 #error "GEOETL_VERSION must be defined by the build"

@@ -5,7 +5,7 @@
 // no executor), keeping windows open until a memory budget (work_mem) is reached and emitting
 // the oldest first; should a row then arrive for a window already emitted, the result so far is
 // dropped and the rows are read again in time order. Tables of 1 MB or more are scanned by
-// parallel workers, in parts side by side when stored in time order (window_parallel.cpp).
+// parallel workers, in parts side by side when stored in time order (window/parallel.cpp).
 // Everything else (views, row security, inheritance, a narrow range an index serves) runs
 // "SELECT ... ORDER BY time" through the executor, emitting each window as soon as the time
 // passes it. Either way memory holds open windows, never rows.
@@ -51,7 +51,7 @@ extern "C" {
 #include <vector>
 
 #include "boundary.h"
-#include "window_state.h"
+#include "window/state.h"
 
 namespace geoetl::pg::window_fn {
 

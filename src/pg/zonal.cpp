@@ -18,14 +18,14 @@ extern "C" {
 
 #include "access.h"
 #include "boundary.h"
-#include "crs.h"
-#include "error.h"
+#include "raster/crs.h"
+#include "base/error.h"
 #include "geometry_arg.h"
 #include "postgis.h"
 #include "settings.h"
-#include "sources.h"
-#include "wkb.h"
-#include "zonal.h"
+#include "transfer/sources.h"
+#include "geom/wkb.h"
+#include "zonal/zonal.h"
 
 namespace {
 

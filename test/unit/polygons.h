@@ -3,7 +3,7 @@
 
 #include <vector>
 
-#include "geometry.h"
+#include "geom/geometry.h"
 
 // The axis-aligned rectangle [x0, x1] x [y0, y1] as a closed ring.
 inline geoetl::Ring rect(double x0, double y0, double x1, double y1) {

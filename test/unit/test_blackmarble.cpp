@@ -5,12 +5,12 @@
 #include <filesystem>
 #include <fstream>
 
-#include "blackmarble.h"
-#include "granule_scan.h"
-#include "error.h"
+#include "blackmarble/blackmarble.h"
+#include "blackmarble/granule_scan.h"
+#include "base/error.h"
 #include "polygons.h"
 #include "tiff_writer.h"
-#include "zonal.h"
+#include "zonal/zonal.h"
 
 using namespace geoetl;
 

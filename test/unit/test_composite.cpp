@@ -5,8 +5,8 @@
 #include <filesystem>
 #include <fstream>
 
-#include "composite.h"
-#include "error.h"
+#include "blackmarble/composite.h"
+#include "base/error.h"
 #include "polygons.h"
 #include "tiff_writer.h"
 

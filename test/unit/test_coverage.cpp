@@ -4,8 +4,8 @@
 #include <random>
 #include <vector>
 
-#include "coverage.h"
-#include "error.h"
+#include "geom/coverage.h"
+#include "base/error.h"
 #include "polygons.h"
 
 using namespace geoetl;

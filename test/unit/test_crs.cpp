@@ -3,8 +3,8 @@
 #include <cmath>
 #include <limits>
 
-#include "crs.h"
-#include "error.h"
+#include "raster/crs.h"
+#include "base/error.h"
 
 using namespace geoetl;
 

@@ -6,8 +6,8 @@
 #include <fstream>
 #include <sstream>
 
-#include "download.h"
-#include "error.h"
+#include "transfer/download.h"
+#include "base/error.h"
 #include "test_http_server.h"
 #include "tiff_writer.h"
 

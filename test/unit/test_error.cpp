@@ -3,8 +3,8 @@
 #include <set>
 #include <string>
 
-#include "cancel.h"
-#include "error.h"
+#include "base/cancel.h"
+#include "base/error.h"
 
 using geoetl::CancelToken;
 using geoetl::Error;

@@ -5,7 +5,7 @@
 
 #include <string>
 
-#include "gdal_env.h"
+#include "gdal/gdal_env.h"
 
 using geoetl::ensure_gdal;
 using geoetl::GdalSettings;

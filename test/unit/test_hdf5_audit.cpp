@@ -4,9 +4,9 @@
 #include <fstream>
 #include <string>
 
-#include "error.h"
-#include "hdf5_audit.h"
-#include "raster.h"
+#include "base/error.h"
+#include "raster/hdf5_audit.h"
+#include "raster/raster.h"
 #include "tiff_writer.h"
 
 using namespace geoetl;

@@ -3,8 +3,8 @@
 #include <chrono>
 #include <fstream>
 
-#include "error.h"
-#include "http.h"
+#include "base/error.h"
+#include "transfer/http.h"
 #include "test_http_server.h"
 #include "tiff_writer.h"
 

@@ -4,7 +4,7 @@
 #include <cmath>
 #include <random>
 
-#include "quantiles.h"
+#include "zonal/quantiles.h"
 
 using namespace geoetl;
 

@@ -4,8 +4,8 @@
 #include <cmath>
 #include <new>
 
-#include "error.h"
-#include "selftest.h"
+#include "base/error.h"
+#include "base/selftest.h"
 
 namespace st = geoetl::selftest;
 using geoetl::Error;

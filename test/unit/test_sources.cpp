@@ -5,9 +5,9 @@
 #include <filesystem>
 #include <fstream>
 
-#include "error.h"
+#include "base/error.h"
 #include "tiff_writer.h"
-#include "sources.h"
+#include "transfer/sources.h"
 
 using namespace geoetl;
 

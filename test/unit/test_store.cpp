@@ -14,8 +14,8 @@
 #include <sstream>
 #include <thread>
 
-#include "error.h"
-#include "store.h"
+#include "base/error.h"
+#include "transfer/store.h"
 #include "tiff_writer.h"
 
 extern char** environ;

@@ -4,7 +4,7 @@
 
 #include <regex>
 
-#include "version.h"
+#include "version/version.h"
 
 TEST(LibraryVersions, AreDottedVersionNumbers) {
   const auto v = geoetl::library_versions();

@@ -9,7 +9,7 @@
 #include <tuple>
 #include <vector>
 
-#include "window.h"
+#include "window/window.h"
 
 using namespace geoetl::window;
 

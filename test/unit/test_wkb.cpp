@@ -3,8 +3,8 @@
 #include <cstring>
 #include <vector>
 
-#include "error.h"
-#include "wkb.h"
+#include "base/error.h"
+#include "geom/wkb.h"
 
 using namespace geoetl;
 

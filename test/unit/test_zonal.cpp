@@ -5,10 +5,10 @@
 #include <limits>
 #include <random>
 
-#include "error.h"
+#include "base/error.h"
 #include "polygons.h"
 #include "tiff_writer.h"
-#include "zonal.h"
+#include "zonal/zonal.h"
 
 using namespace geoetl;
 
