@@ -174,3 +174,18 @@ COMMENT ON FUNCTION geoetl.register_rasters(text, text) IS
   'Registers the product''s granules in a folder: each is checked; usable ones go to geoetl.raster (newest '
   'production per date and tile), the others to geoetl.raster_invalid with the reason; returns how many '
   'rows of geoetl.raster were added or replaced';
+
+-- The job kind register_rasters.
+-- {"product": "VNP46A2", "location": "/data/blackmarble"} -> {"registered": n}
+CREATE FUNCTION geoetl._job_register_rasters(args jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$
+BEGIN
+  IF args->>'product' IS NULL OR args->>'location' IS NULL THEN
+    RAISE EXCEPTION 'a register_rasters job needs product and location' USING ERRCODE = 'null_value_not_allowed';
+  END IF;
+  RETURN jsonb_build_object('registered', geoetl.register_rasters(args->>'product', args->>'location'));
+END
+$$;
+COMMENT ON FUNCTION geoetl._job_register_rasters(jsonb) IS 'Handler of job kind register_rasters: register_rasters for args product, location';
+INSERT INTO geoetl.job_kind (kind, handler, lease, max_attempts, description) VALUES
+  ('register_rasters', 'geoetl._job_register_rasters(jsonb)', '30 minutes', 5,
+   'Registers the granules of a product found in a folder (geoetl.register_rasters); admins only');
