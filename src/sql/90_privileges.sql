@@ -146,5 +146,10 @@ BEGIN
     EXECUTE format('ALTER FUNCTION %s SET search_path = pg_catalog, geoetl, %I, pg_temp',
                    fn, postgis_schema);
   END LOOP;
+  -- an IMMUTABLE helper reads nothing and writes nothing: parallel queries may call it
+  FOR fn IN SELECT p.oid::regprocedure FROM pg_catalog.pg_proc p
+            WHERE p.pronamespace = 'geoetl'::regnamespace AND p.provolatile = 'i' AND p.proparallel <> 's' LOOP
+    EXECUTE format('ALTER FUNCTION %s PARALLEL SAFE', fn);
+  END LOOP;
 END
 $search_path$;

@@ -1,8 +1,9 @@
 -- The tables whose rows steer code (which handler runs, as whom; which table and column a
 -- trigger and a run read) are written by nobody but the extension's owner: the API writes them
--- through geoetl._trusted_call, which checks the role that calls.
+-- through geoetl._trusted_call, which checks the role that calls. Also: the audited SECURITY DEFINER
+-- functions, and IMMUTABLE helpers marked PARALLEL SAFE.
 BEGIN;
-SELECT plan(7);
+SELECT plan(8);
 
 SELECT is_empty($$SELECT r.rolname, c.relname, p.privilege_type
                   FROM unnest(ARRAY['geoetl_reader', 'geoetl_writer', 'geoetl_admin']) r(rolname)
@@ -42,6 +43,10 @@ SELECT is(count(*)::int, 0, 'every SECURITY DEFINER function pins search_path wi
    AND coalesce(p.proconfig::text, '') NOT LIKE '%search_path=pg_catalog%';
 SELECT is(count(*)::int, (SELECT count(*)::int FROM geoetl.job_kind), 'every kind created with the extension is built in')
   FROM geoetl.job_kind WHERE builtin;
+
+SELECT is_empty($$SELECT p.oid::regprocedure FROM pg_proc p
+                  WHERE p.pronamespace = 'geoetl'::regnamespace AND p.provolatile = 'i' AND p.proparallel <> 's'$$,
+                'every IMMUTABLE geoetl function is PARALLEL SAFE');
 
 SELECT * FROM finish();
 ROLLBACK;
