@@ -54,7 +54,7 @@ ifeq ($(PGXS),)
 $(error pg_config not found: run "make deps" (or scripts/install-deps.sh) first)
 endif
 # The server is built with LLVM; its bitcode step would compile our C++ with clang without
-# our flags. geoetl gains nothing from JIT inlining, so skip it (see PITFALLS).
+# our flags (and breaks on gcc-only ones). geoetl gains nothing from JIT inlining, so skip it.
 override with_llvm = no
 include $(PGXS)
 

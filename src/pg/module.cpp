@@ -1,5 +1,6 @@
 // The shared library's identity for PostgreSQL, and its settings. GDAL, PROJ and libcurl are
-// initialised lazily by the features that use them, never here (see PITFALLS).
+// initialised lazily by the features that use them, never here (a preloaded library must not start
+// their threads or caches in the postmaster).
 extern "C" {
 #include "postgres.h"
 #include "fmgr.h"
