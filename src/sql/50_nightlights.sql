@@ -125,12 +125,12 @@ CREATE FUNCTION geoetl.nightlight_metrics(geom geometry, month date, product tex
 RETURNS geoetl.nightlight_metrics_result
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER AS $$
 DECLARE
-  m date;
-  g geometry;
-  d record;
-  r geoetl.nightlight_metrics_result;
-  s geoetl._nightlight_stats;
-  o jsonb := coalesce(options, '{}');
+  month_start date;
+  wgs84 geometry;
+  product_info record;
+  result geoetl.nightlight_metrics_result;
+  stats geoetl._nightlight_stats;
+  opts jsonb := coalesce(options, '{}');
   bad text;
   touched text[];
   uris text[];
@@ -140,32 +140,32 @@ BEGIN
     RAISE EXCEPTION 'geom, month and product must not be NULL' USING ERRCODE = 'null_value_not_allowed';
   END IF;
   PERFORM geoetl._check_dates('month', month, month);
-  SELECT * INTO d FROM geoetl.dataset ds WHERE ds.product = nightlight_metrics.product;
-  IF NOT FOUND OR d.product NOT IN ('VNP46A2', 'VNP46A3') THEN
+  SELECT * INTO product_info FROM geoetl.dataset ds WHERE ds.product = nightlight_metrics.product;
+  IF NOT FOUND OR product_info.product NOT IN ('VNP46A2', 'VNP46A3') THEN
     RAISE EXCEPTION 'nightlight_metrics reads VNP46A2 or VNP46A3, not "%"', product
       USING ERRCODE = 'invalid_parameter_value';
   END IF;
-  IF jsonb_typeof(o) <> 'object' THEN
+  IF jsonb_typeof(opts) <> 'object' THEN
     RAISE EXCEPTION 'options must be a JSON object' USING ERRCODE = 'invalid_parameter_value';
   END IF;
-  SELECT string_agg(k, ', ') INTO bad FROM jsonb_object_keys(o) k
+  SELECT string_agg(k, ', ') INTO bad FROM jsonb_object_keys(opts) k
    WHERE k NOT IN ('layer', 'composite', 'quality', 'cloud', 'snow', 'negative', 'min_valid_nights', 'coverage');
   IF bad IS NOT NULL THEN
     RAISE EXCEPTION 'unknown option(s): %', bad USING ERRCODE = 'invalid_parameter_value',
       HINT = 'Options: layer, composite (mean|median), quality (array of flags), cloud, snow (true|false), '
              'negative (clamp|keep|drop), min_valid_nights (>= 1), coverage (exact|center|touched).';
   END IF;
-  IF coalesce(o->>'composite', 'mean') NOT IN ('mean', 'median')
-     OR coalesce(o->>'negative', 'clamp') NOT IN ('clamp', 'keep', 'drop')
-     OR coalesce(jsonb_typeof(o->'quality'), 'array') <> 'array'
-     OR coalesce(jsonb_typeof(o->'cloud'), 'boolean') <> 'boolean'
-     OR coalesce(jsonb_typeof(o->'snow'), 'boolean') <> 'boolean'
-     OR coalesce(jsonb_typeof(o->'min_valid_nights'), 'number') <> 'number'
-     OR coalesce((o->>'min_valid_nights')::numeric, 1) < 1
-     OR coalesce(jsonb_typeof(o->'layer'), 'string') <> 'string' OR btrim(o->>'layer') = ''
-     OR coalesce(jsonb_typeof(o->'coverage'), 'string') <> 'string' 
-     OR jsonb_path_exists(coalesce(o->'quality', '[]'), 'strict $[*] ? (@.type() != "number")') THEN
-    RAISE EXCEPTION 'invalid options: %', o USING ERRCODE = 'invalid_parameter_value',
+  IF coalesce(opts->>'composite', 'mean') NOT IN ('mean', 'median')
+     OR coalesce(opts->>'negative', 'clamp') NOT IN ('clamp', 'keep', 'drop')
+     OR coalesce(jsonb_typeof(opts->'quality'), 'array') <> 'array'
+     OR coalesce(jsonb_typeof(opts->'cloud'), 'boolean') <> 'boolean'
+     OR coalesce(jsonb_typeof(opts->'snow'), 'boolean') <> 'boolean'
+     OR coalesce(jsonb_typeof(opts->'min_valid_nights'), 'number') <> 'number'
+     OR coalesce((opts->>'min_valid_nights')::numeric, 1) < 1
+     OR coalesce(jsonb_typeof(opts->'layer'), 'string') <> 'string' OR btrim(opts->>'layer') = ''
+     OR coalesce(jsonb_typeof(opts->'coverage'), 'string') <> 'string' 
+     OR jsonb_path_exists(coalesce(opts->'quality', '[]'), 'strict $[*] ? (@.type() != "number")') THEN
+    RAISE EXCEPTION 'invalid options: %', opts USING ERRCODE = 'invalid_parameter_value',
       HINT = 'layer is a layer''s name (leave it out for the product''s default); composite is mean or '
              'median; negative clamp, keep or drop; quality an array of numbers; cloud and snow true or '
              'false; min_valid_nights a number >= 1; coverage exact, center or touched.';
@@ -180,62 +180,62 @@ BEGIN
     RAISE EXCEPTION 'invalid geometry' USING ERRCODE = 'invalid_parameter_value', DETAIL = bad,
       HINT = 'Repair it first, e.g. with ST_MakeValid(geom).';
   END IF;
-  m := date_trunc('month', month)::date;  -- any day of the month means that month
-  daily := d.cadence = 'daily';
-  g := geoetl._check_coordinates(CASE ST_SRID(geom) WHEN 0 THEN ST_SetSRID(geom, 4326) ELSE geom END,
+  month_start := date_trunc('month', month)::date;  -- any day of the month means that month
+  daily := product_info.cadence = 'daily';
+  wgs84 := geoetl._check_coordinates(CASE ST_SRID(geom) WHEN 0 THEN ST_SetSRID(geom, 4326) ELSE geom END,
                                  'the geometry');
-  IF ST_SRID(g) <> 4326 THEN
-    g := ST_Transform(g, 4326);
+  IF ST_SRID(wgs84) <> 4326 THEN
+    wgs84 := ST_Transform(wgs84, 4326);
   END IF;
-  IF ST_XMin(g) < -180 OR ST_XMax(g) > 180 OR ST_YMin(g) < -90 OR ST_YMax(g) > 90 THEN
+  IF ST_XMin(wgs84) < -180 OR ST_XMax(wgs84) > 180 OR ST_YMin(wgs84) < -90 OR ST_YMax(wgs84) > 90 THEN
     RAISE EXCEPTION 'geom has coordinates outside longitude -180..180 / latitude -90..90'
-      USING ERRCODE = 'invalid_parameter_value', DETAIL = format('Bounding box in WGS 84: %s.', Box2D(g)),
+      USING ERRCODE = 'invalid_parameter_value', DETAIL = format('Bounding box in WGS 84: %s.', Box2D(wgs84)),
             HINT = 'Coordinates are longitude, latitude in WGS 84 (or give the geometry its SRID): check for '
                    'swapped axes or projected coordinates.';
   END IF;
-  touched := geoetl._tiles_of(g);
+  touched := geoetl._tiles_of(wgs84);
   SELECT coalesce(array_agg(x.uri ORDER BY x.date, x.tile_v, x.tile_h), '{}') INTO uris
     FROM geoetl.raster x
-   WHERE x.product = d.product AND x.date >= m AND x.date < (m + interval '1 month')
+   WHERE x.product = product_info.product AND x.date >= month_start AND x.date < (month_start + interval '1 month')
      AND format('h%sv%s', lpad(x.tile_h::text, 2, '0'), lpad(x.tile_v::text, 2, '0')) = ANY (touched);
-  s := geoetl._nightlight_stats(g, uris, threshold, coalesce(o->>'layer', d.default_layer),
-         ARRAY(SELECT jsonb_array_elements_text(coalesce(o->'quality', '[0,1]'))::int),
-         coalesce((o->>'cloud')::boolean, true), coalesce((o->>'snow')::boolean, true),
-         coalesce(o->>'negative', 'clamp'), coalesce((o->>'min_valid_nights')::int, 1),
-         coalesce(o->>'composite', 'mean') = 'median', coalesce(o->>'coverage', 'exact'));
-  r.month := m;
-  r.product := d.product;
-  r.layer := coalesce(o->>'layer', d.default_layer);
-  r.threshold := threshold;
-  r.days_in_month := extract(day FROM m + interval '1 month' - interval '1 day');
-  SELECT count(DISTINCT x.date) INTO r.days_with_data
-    FROM geoetl.raster x WHERE x.uri = ANY (s.files_used);
-  IF NOT daily AND r.days_with_data > 0 THEN r.days_with_data := r.days_in_month; END IF;
+  stats := geoetl._nightlight_stats(wgs84, uris, threshold, coalesce(opts->>'layer', product_info.default_layer),
+         ARRAY(SELECT jsonb_array_elements_text(coalesce(opts->'quality', '[0,1]'))::int),
+         coalesce((opts->>'cloud')::boolean, true), coalesce((opts->>'snow')::boolean, true),
+         coalesce(opts->>'negative', 'clamp'), coalesce((opts->>'min_valid_nights')::int, 1),
+         coalesce(opts->>'composite', 'mean') = 'median', coalesce(opts->>'coverage', 'exact'));
+  result.month := month_start;
+  result.product := product_info.product;
+  result.layer := coalesce(opts->>'layer', product_info.default_layer);
+  result.threshold := threshold;
+  result.days_in_month := extract(day FROM month_start + interval '1 month' - interval '1 day');
+  SELECT count(DISTINCT x.date) INTO result.days_with_data
+    FROM geoetl.raster x WHERE x.uri = ANY (stats.files_used);
+  IF NOT daily AND result.days_with_data > 0 THEN result.days_with_data := result.days_in_month; END IF;
   -- a share: rounding in the two weighted sums must not push it past 1
-  r.coverage := CASE WHEN s.weight > 0 THEN
-                  least(1.0, CASE WHEN daily THEN s.night_weight / (s.weight * r.days_in_month)
-                                  ELSE coalesce(s.count, 0) / s.weight END)
+  result.coverage := CASE WHEN stats.weight > 0 THEN
+                  least(1.0, CASE WHEN daily THEN stats.night_weight / (stats.weight * result.days_in_month)
+                                  ELSE coalesce(stats.count, 0) / stats.weight END)
                 END;
-  IF r.days_with_data > 0 AND s.count > 0 THEN
-    r.valid_area_km2 := s.valid_area_km2;
-    r.sum_of_lights := s.sum;
-    r.mean_radiance := s.mean;
-    r.median_radiance := s.median;
-    r.p90_radiance := s.p90;
-    r.max_radiance := s.max;
-    r.stddev_radiance := s.stddev;
-    r.lit_share := s.lit_share;
-    r.lit_area_km2 := s.lit_area_km2;
+  IF result.days_with_data > 0 AND stats.count > 0 THEN
+    result.valid_area_km2 := stats.valid_area_km2;
+    result.sum_of_lights := stats.sum;
+    result.mean_radiance := stats.mean;
+    result.median_radiance := stats.median;
+    result.p90_radiance := stats.p90;
+    result.max_radiance := stats.max;
+    result.stddev_radiance := stats.stddev;
+    result.lit_share := stats.lit_share;
+    result.lit_area_km2 := stats.lit_area_km2;
   END IF;
   SELECT coalesce(array_agg(DISTINCT format('h%sv%s', lpad(x.tile_h::text, 2, '0'), lpad(x.tile_v::text, 2, '0'))), '{}')
-    INTO r.tiles_used FROM geoetl.raster x WHERE x.uri = ANY (s.files_used);
-  r.tiles_missing := ARRAY(SELECT t FROM unnest(touched) t WHERE t <> ALL (r.tiles_used) ORDER BY t);
-  r.files_invalid := s.files_invalid || ARRAY(
+    INTO result.tiles_used FROM geoetl.raster x WHERE x.uri = ANY (stats.files_used);
+  result.tiles_missing := ARRAY(SELECT t FROM unnest(touched) t WHERE t <> ALL (result.tiles_used) ORDER BY t);
+  result.files_invalid := stats.files_invalid || ARRAY(
     SELECT i.uri || ': ' || i.reason FROM geoetl.raster_invalid i
-     WHERE i.product = d.product AND i.date >= m AND i.date < (m + interval '1 month')
+     WHERE i.product = product_info.product AND i.date >= month_start AND i.date < (month_start + interval '1 month')
        AND format('h%sv%s', lpad(i.tile_h::text, 2, '0'), lpad(i.tile_v::text, 2, '0')) = ANY (touched)
      ORDER BY i.uri);
-  RETURN r;
+  RETURN result;
 END
 $$;
 COMMENT ON FUNCTION geoetl.nightlight_metrics(geometry, date, text, float8, jsonb) IS
