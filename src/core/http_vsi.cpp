@@ -45,8 +45,8 @@ void fail(const Error& e) {
 Error status_error(const std::string& url, long status) {
   const std::string code = "HTTP " + std::to_string(status);
   if (status == 401 || status == 403)
-    return Error(ErrorKind::permission_denied, "the server refused access to \"" + url + "\"",
-                 code, "The source needs credentials, or they are wrong or expired.");
+    return Error(ErrorKind::permission_denied, "the server refused access to \"" + url + "\"", code,
+                 "The source needs credentials, or they are wrong or expired.");
   if (status == 404 || status == 410)
     return Error(ErrorKind::not_found, "raster \"" + url + "\" does not exist", code);
   if (status >= 500)
@@ -123,8 +123,8 @@ bool read_range(const RemoteFile* f, uint64_t offset, size_t n, char* out) {
   try {
     HttpOptions o = request_options(*active_policy(f));
     o.max_body_bytes = n;
-    o.headers = {{"Range", "bytes=" + std::to_string(offset) + "-" +
-                               std::to_string(offset + n - 1)}};
+    o.headers = {
+        {"Range", "bytes=" + std::to_string(offset) + "-" + std::to_string(offset + n - 1)}};
     const HttpResponse r = http_get(f->url, o, &sink, active_cancel());
     const bool whole = r.status == 200 && offset == 0 && n == f->size;
     if (r.status != 206 && !whole) {

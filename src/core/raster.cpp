@@ -164,8 +164,8 @@ GDALDatasetH open_gdal(const std::string& path, const std::string& shown,
   static const char* const safe_remote_drivers[] = {"GTiff", "COG",         "PNG",
                                                     "JPEG",  "JP2OpenJPEG", nullptr};
   GdalErrors errors;
-  const bool remote = path.rfind(checked_http_prefix, 0) == 0 ||
-                      path.rfind("/vsicurl/", 0) == 0 || path.rfind("/vsis3/", 0) == 0;
+  const bool remote = path.rfind(checked_http_prefix, 0) == 0 || path.rfind("/vsicurl/", 0) == 0 ||
+                      path.rfind("/vsis3/", 0) == 0;
   if (!remote) {
     const std::string inner = subdataset_file(path);
     const std::string& file = inner.empty() ? path : inner;

@@ -1,4 +1,5 @@
-// The /vsigeoetl/ file system against a real HTTP server on 127.0.0.1 (test/fixtures/http_server.py).
+// The /vsigeoetl/ file system against a real HTTP server on 127.0.0.1
+// (test/fixtures/http_server.py).
 #include "http_vsi.h"
 
 #include <cpl_vsi.h>
@@ -103,8 +104,8 @@ TEST_F(HttpVsi, AGeoTiffReadsAsTheLocalFile) {
   const CancelToken never;
   const RemoteReadScope scope(below(url("/")), never);
   const NoSidecarFiles sidecars;
-  GDALDatasetH remote = GDALOpenEx(vsi("/grid.tif").c_str(), GDAL_OF_RASTER, nullptr, nullptr,
-                                   nullptr);
+  GDALDatasetH remote =
+      GDALOpenEx(vsi("/grid.tif").c_str(), GDAL_OF_RASTER, nullptr, nullptr, nullptr);
   ASSERT_NE(remote, nullptr);
   GDALDatasetH file = GDALOpen(local.c_str(), GA_ReadOnly);
   EXPECT_EQ(GDALChecksumImage(GDALGetRasterBand(remote, 1), 0, 0, 300, 300),
@@ -179,7 +180,8 @@ TEST_F(HttpVsi, OnlyReadingInsideAScopeOpens) {
 TEST_F(HttpVsi, ACancelledCallStopsAWaitingReadWithinASecond) {
   using Clock = std::chrono::steady_clock;
   const Clock::time_point start = Clock::now();
-  const CancelToken cancel([start] { return Clock::now() - start > std::chrono::milliseconds(200); });
+  const CancelToken cancel(
+      [start] { return Clock::now() - start > std::chrono::milliseconds(200); });
   const RemoteReadScope scope(below(url("/")), cancel);
   EXPECT_EQ(VSIFOpenL(vsi("/slow/5/data.bin").c_str(), "rb"), nullptr);
   EXPECT_LT(Clock::now() - start, std::chrono::milliseconds(1200));
