@@ -30,6 +30,12 @@ SELECT pg_temp.zonal(:'http' || '/redirect/2/hello.json');
 -- a server that answers the size and the first bytes, then redirects later range requests
 -- outside the prefixes (to /red.tif): every request GDAL makes is checked, not only the first
 SELECT pg_temp.zonal(:'http' || '/switch/2/red.tif?late');
+-- the same, on a file already open: a first call reads a corner (the server's first 4 answers,
+-- the size and the first bytes), the next needs more tiles, whose requests are redirected to
+-- /sidecars/lights.tif (outside the prefixes) and refused
+SELECT pg_temp.as_admin(format('SELECT count FROM geoetl.zonal_stats(%L, ST_MakeEnvelope(30.0, 1.9, 30.05, 2, 4326))',
+                               :'http' || '/switch/4/sidecars/lights.tif?open'));
+SELECT pg_temp.zonal(:'http' || '/switch/4/sidecars/lights.tif?open');
 -- redirects that stay inside the prefixes are followed (two hops, then /lights.tif)
 SELECT pg_temp.zonal(:'http' || '/redirect/2/lights.tif');
 SELECT pg_temp.zonal(:'http' || '/redirect-to/' || :'http' || '/lights.tif');
