@@ -18,15 +18,24 @@ CREATE FUNCTION pg_temp.fetch(url text) RETURNS text LANGUAGE sql AS $$
   SELECT pg_temp.as_admin(format('SELECT status FROM geoetl.http_get(%L)', url)) $$;
 
 BEGIN;
--- only what lies below /redirect-to/, /redirect/ and /pub, and /lights.tif itself, is allowed
+-- only what lies below /redirect-to/, /redirect/, /switch/ and /pub, and /lights.tif itself, is allowed
 SELECT set_config('geoetl.allowed_sources', :'http' || '/redirect-to/, ' || :'http' || '/redirect/, '
-                  || :'http' || '/pub, ' || :'http' || '/lights.tif', true) IS NOT NULL AS allowed;
+                  || :'http' || '/switch/, ' || :'http' || '/pub, ' || :'http' || '/lights.tif', true) IS NOT NULL AS allowed;
 -- an allowed URL redirecting outside the prefixes: GDAL's reads are refused like http_get's
 SELECT pg_temp.zonal(:'http' || '/redirect-to/' || :'http' || '/red.tif');
 SELECT pg_temp.zonal(:'http' || '/redirect-to/' || :'http' || '/hello.json');
 SELECT pg_temp.zonal(:'http' || '/redirect-to/http://localhost:1/lights.tif');
 SELECT pg_temp.fetch(:'http' || '/redirect-to/' || :'http' || '/hello.json');
 SELECT pg_temp.zonal(:'http' || '/redirect/2/hello.json');
+-- a server that answers the size and the first bytes, then redirects later range requests
+-- outside the prefixes (to /red.tif): every request GDAL makes is checked, not only the first
+SELECT pg_temp.zonal(:'http' || '/switch/2/red.tif?late');
+-- the same, on a file already open: a first call reads a corner (the server's first 4 answers,
+-- the size and the first bytes), the next needs more tiles, whose requests are redirected to
+-- /sidecars/lights.tif (outside the prefixes) and refused
+SELECT pg_temp.as_admin(format('SELECT count FROM geoetl.zonal_stats(%L, ST_MakeEnvelope(30.0, 1.9, 30.05, 2, 4326))',
+                               :'http' || '/switch/4/sidecars/lights.tif?open'));
+SELECT pg_temp.zonal(:'http' || '/switch/4/sidecars/lights.tif?open');
 -- redirects that stay inside the prefixes are followed (two hops, then /lights.tif)
 SELECT pg_temp.zonal(:'http' || '/redirect/2/lights.tif');
 SELECT pg_temp.zonal(:'http' || '/redirect-to/' || :'http' || '/lights.tif');

@@ -35,6 +35,12 @@ SELECT pg_temp.z('http://127.0.0.1:1/lights.tif');
 SET geoetl.http_timeout = 1;
 SELECT pg_temp.z(:'http' || '/slow/3/lights.tif');
 RESET geoetl.http_timeout;
+-- a cancelled call stops a waiting request within a second (the server would answer after 5)
+SELECT clock_timestamp() AS before_cancel \gset
+SET statement_timeout = '300ms';
+SELECT pg_temp.z(:'http' || '/slow/5/lights.tif?cancel');
+RESET statement_timeout;
+SELECT clock_timestamp() - :'before_cancel'::timestamptz < interval '1.3 seconds' AS stopped_within_a_second;
 -- after a failure the same URL works again once the server does
 SELECT count > 0 AS works FROM geoetl.zonal_stats(:'http' || '/lights.tif', ST_MakeEnvelope(30.5, 0.5, 31.5, 1.5, 4326));
 

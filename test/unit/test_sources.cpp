@@ -14,7 +14,7 @@ using namespace geoetl;
 TEST(Sources, ResolvesPathsUrlsAndS3) {
   EXPECT_EQ(resolve_source("/data/a.tif").gdal_path, "/data/a.tif");
   EXPECT_EQ(resolve_source("https://host.example/a.tif").gdal_path,
-            "/vsicurl/https://host.example/a.tif");
+            "/vsigeoetl/https://host.example/a.tif");  // geoetl's checked HTTP client
   const Source s3 = resolve_source("s3://bucket/key/a.tif");
   EXPECT_EQ(s3.gdal_path, "/vsis3/bucket/key/a.tif");
   EXPECT_TRUE(s3.s3 && s3.remote);

@@ -312,6 +312,27 @@ TEST_F(Zonal, ReopensAFileThatChangedAndSurvivesGdalLosingItsDrivers) {
   CPLSetConfigOption("GDAL_SKIP", nullptr);
 }
 
+TEST_F(Zonal, SidecarFilesBesideARasterAreNeverRead) {
+  // a .msk VRT masking every cell, an .aux.xml scaling by 1000, a .ovr symlink, all naming
+  // outside/zeros.tif: a read that honoured the mask or the scale would not sum to 45. (The .ovr
+  // and the .aux.xml's OVERVIEW_FILE are only opened for overviews, which full-resolution reads
+  // never use; with no folder listing GDAL does not even look for them.)
+  const std::string path = write_tiff(dir.file("s.tif"), {});
+  write_sidecar_traps(path, dir.file("outside"));
+  clear_raster_cache();
+  const Raster r = Raster::open(path, "s.tif");
+  const ZonalResult z = one(r, mp({rect(0, 0, 3, 3)}));
+  EXPECT_EQ(z.count, 9);
+  EXPECT_EQ(z.sum, 45);
+  // and the trap is real: GDAL left to itself (every driver, VRT included) takes both
+  GDALAllRegister();
+  GDALDatasetH ds = GDALOpen(path.c_str(), GA_ReadOnly);
+  ASSERT_NE(ds, nullptr);
+  EXPECT_EQ(GDALGetMaskFlags(GDALGetRasterBand(ds, 1)), GMF_PER_DATASET);
+  EXPECT_EQ(GDALGetRasterScale(GDALGetRasterBand(ds, 1), nullptr), 1000);
+  GDALClose(ds);
+}
+
 TEST_F(Zonal, QuantileMemoryIsBoundedPerCallNotPerPolygon) {
   const Raster r = Raster::open(write_tiff(dir.file("a.tif"), {}), "a.tif");
   ZonalOptions o;

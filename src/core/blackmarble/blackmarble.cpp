@@ -117,6 +117,7 @@ Raster open_layer(const std::string& path, const Granule& g, const std::string& 
   } catch (const Error& e) {
     if (e.kind() != ErrorKind::data_corrupted) throw;
     // Tell a missing layer from a file that is not a usable HDF5 granule at all.
+    const NoSidecarFiles sidecars;
     GDALDatasetH whole =
         GDALOpenEx(path.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY, nullptr, nullptr, nullptr);
     if (whole == nullptr)

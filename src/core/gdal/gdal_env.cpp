@@ -80,6 +80,25 @@ std::string scrub_secrets(std::string message, const GdalSettings& gdal) {
   return message;
 }
 
+namespace {
+constexpr const char* sidecar_options[2][2] = {{"GDAL_DISABLE_READDIR_ON_OPEN", "EMPTY_DIR"},
+                                               {"GDAL_PAM_ENABLED", "NO"}};
+}  // namespace
+
+NoSidecarFiles::NoSidecarFiles() {
+  for (int i = 0; i < 2; i++) {
+    const char* before = CPLGetThreadLocalConfigOption(sidecar_options[i][0], nullptr);
+    had_[i] = before != nullptr;
+    if (had_[i]) saved_[i] = before;
+    CPLSetThreadLocalConfigOption(sidecar_options[i][0], sidecar_options[i][1]);
+  }
+}
+
+NoSidecarFiles::~NoSidecarFiles() {
+  for (int i = 0; i < 2; i++)
+    CPLSetThreadLocalConfigOption(sidecar_options[i][0], had_[i] ? saved_[i].c_str() : nullptr);
+}
+
 void gdal_error_handler(int level, int, const char* message) {
   auto* self = static_cast<GdalErrors*>(CPLGetErrorHandlerUserData());
   if (self != nullptr && level >= CE_Failure && message != nullptr) self->last_ = message;

@@ -39,6 +39,25 @@ std::string scrub_secrets(std::string message, const GdalSettings& settings);
 // Called (once per loss) when GDAL's driver manager was destroyed behind our back.
 void on_gdal_manager_lost(std::function<void()> callback);
 
+// While it lives, GDAL ignores the files beside the one it opens, on this thread: no folder
+// listing (GDAL_DISABLE_READDIR_ON_OPEN=EMPTY_DIR), so no `.msk` mask, `.ovr` overview or
+// world file is looked for, and no `.aux.xml` (GDAL_PAM_ENABLED=NO), whose metadata could name
+// another file (OVERVIEW_FILE). A sidecar can be a VRT or a symlink naming any file, which GDAL
+// opens with every driver: what geoetl reads is the file it was given and nothing beside it.
+// GDAL decides per dataset, lazily (PAM at the first georeferencing read, masks at the first
+// mask query), so keep one alive across the open and every later read of a dataset.
+class NoSidecarFiles {
+ public:
+  NoSidecarFiles();
+  ~NoSidecarFiles();
+  NoSidecarFiles(const NoSidecarFiles&) = delete;
+  NoSidecarFiles& operator=(const NoSidecarFiles&) = delete;
+
+ private:
+  std::string saved_[2];
+  bool had_[2] = {false, false};
+};
+
 class GdalErrors {
  public:
   GdalErrors();

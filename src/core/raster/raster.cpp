@@ -14,8 +14,8 @@
 #include "base/error.h"
 #include "gdal/gdal_env.h"
 #include "raster/hdf5_audit.h"
-#include "transfer/http.h"
 #include "transfer/http_probe.h"
+#include "transfer/http_vsi.h"
 #include "transfer/sources.h"
 
 namespace geoetl {
@@ -152,36 +152,9 @@ void explain_s3_failure(const std::string& path, const std::string& shown,
   }
 }
 
-// The URL GDAL should read for `url`: its redirects followed by geoetl's HTTP client, every
-// hop checked by options.url_allowed (Error permission_denied names the refused one). Only the
-// first bytes are asked for; failures other than refusals are left to GDAL to report.
-std::string checked_redirects(const std::string& url, const RasterOpenOptions& options) {
-  class Discard : public HttpSink {
-   public:
-    void begin() override {}
-    bool write(const char*, size_t) override { return true; }
-  } discard;
-  HttpOptions o;
-  o.headers = {{"Range", "bytes=0-0"}};
-  o.connect_timeout_s = options.gdal.http_connect_timeout_s;
-  o.timeout_s = o.low_speed_time_s = options.gdal.http_timeout_s;
-  o.max_attempts = 1;
-  o.max_body_bytes = 1 << 20;
-  o.allowed = options.url_allowed;
-  try {
-    return http_get(url, o, &discard, options.cancel != nullptr ? *options.cancel : CancelToken())
-        .final_url;
-  } catch (const Error& e) {
-    if (e.kind() == ErrorKind::permission_denied || e.kind() == ErrorKind::cancelled) throw;
-    return url;
-  }
-}
-
-GDALDatasetH open_gdal(const std::string& path_asked, const std::string& shown,
-                       const RasterOpenOptions& options) {
-  std::string path = path_asked;
-  if (options.url_allowed && path.rfind("/vsicurl/http", 0) == 0)
-    path = "/vsicurl/" + checked_redirects(path.substr(9), options);
+// Opens `path` with GDAL inside the caller's NoSidecarFiles and RemoteReadScope.
+GDALDatasetH open_gdal(const std::string& path, const std::string& shown,
+                       const RasterOpenOptions& options, const RemoteReadScope& scope) {
   if (is_missing_local_file(path))
     throw Error(ErrorKind::not_found, "raster file \"" + shown + "\" does not exist", {},
                 "Check the path; it is read by the database server, on its machine.");
@@ -191,9 +164,8 @@ GDALDatasetH open_gdal(const std::string& path_asked, const std::string& shown,
   static const char* const safe_remote_drivers[] = {"GTiff", "COG",         "PNG",
                                                     "JPEG",  "JP2OpenJPEG", nullptr};
   GdalErrors errors;
-  // A remote file has no directory listing worth fetching; a local one keeps its sidecars
-  // (.msk masks, .aux.xml metadata), which GDAL finds by listing the folder.
-  const bool remote = path.rfind("/vsicurl/", 0) == 0 || path.rfind("/vsis3/", 0) == 0;
+  const bool remote = path.rfind(checked_http_prefix, 0) == 0 || path.rfind("/vsicurl/", 0) == 0 ||
+                      path.rfind("/vsis3/", 0) == 0;
   if (!remote) {
     const std::string inner = subdataset_file(path);
     const std::string& file = inner.empty() ? path : inner;
@@ -202,11 +174,10 @@ GDALDatasetH open_gdal(const std::string& path_asked, const std::string& shown,
   const char* const* drivers = !options.restrict_drivers ? nullptr
                                : remote                  ? safe_remote_drivers
                                                          : safe_drivers;
-  if (remote) CPLSetThreadLocalConfigOption("GDAL_DISABLE_READDIR_ON_OPEN", "EMPTY_DIR");
   GDALDatasetH h =
       GDALOpenEx(path.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY, drivers, nullptr, nullptr);
-  if (remote) CPLSetThreadLocalConfigOption("GDAL_DISABLE_READDIR_ON_OPEN", nullptr);
   if (h == nullptr) {
+    scope.rethrow_failure();  // a refused redirect, a server error, a cancellation
     if (remote) VSICurlPartialClearCache(path.c_str());  // GDAL remembers failures per URL
     if (path.rfind("/vsicurl/", 0) == 0) explain_remote_failure(path.substr(9), shown, options);
     if (path.rfind("/vsis3/", 0) == 0) explain_s3_failure(path, shown, options.gdal);
@@ -224,7 +195,8 @@ GDALDatasetH open_gdal(const std::string& path_asked, const std::string& shown,
 }
 
 std::shared_ptr<Dataset> cached_dataset(const std::string& path, const std::string& shown,
-                                        const RasterOpenOptions& options, std::string* signature) {
+                                        const RasterOpenOptions& options,
+                                        const RemoteReadScope& scope, std::string* signature) {
   Cache& c = cache();
   const std::string key = (options.restrict_drivers ? "r:" : "a:") + path;
   const std::string sig = local_signature(path);
@@ -240,7 +212,8 @@ std::shared_ptr<Dataset> cached_dataset(const std::string& path, const std::stri
     break;
   }
   c.stats.misses++;
-  auto ds = std::make_shared<Dataset>(open_gdal(path, shown, options));
+  auto ds = std::make_shared<Dataset>(open_gdal(path, shown, options, scope));
+  scope.rethrow_failure();  // GDAL may carry on past a failed read
   c.entries.push_front({key, sig, ds});
   c.trim();
   return ds;
@@ -268,7 +241,13 @@ Raster Raster::open(const std::string& gdal_path, const std::string& shown,
   ensure_gdal(options.gdal);
   Raster r;
   r.shown_ = shown;
-  r.ds_ = cached_dataset(gdal_path, shown, options, &r.signature_);
+  r.remote_.allowed = options.url_allowed;
+  r.remote_.connect_timeout_s = options.gdal.http_connect_timeout_s;
+  r.remote_.timeout_s = options.gdal.http_timeout_s;
+  static const CancelToken never;
+  const NoSidecarFiles sidecars;
+  const RemoteReadScope scope(r.remote_, options.cancel != nullptr ? *options.cancel : never);
+  r.ds_ = cached_dataset(gdal_path, shown, options, scope, &r.signature_);
   const Dataset& ds = *r.ds_;
   r.bands_ = ds.bands;
   r.grid_.width = ds.width;
@@ -309,6 +288,9 @@ Band::Band(const Raster& raster, int band_no) : raster_(&raster) {
                 "band " + std::to_string(band_no) + " does not exist in \"" + raster.name() + "\"",
                 "The raster has " + std::to_string(raster.band_count()) + " band(s).",
                 "Bands are numbered from 1.");
+  static const CancelToken never;
+  const NoSidecarFiles sidecars;  // the mask flags below would look for a .msk file
+  const RemoteReadScope scope(raster.remote_policy(), never);
   band_ = GDALGetRasterBand(static_cast<GDALDatasetH>(raster.gdal_handle()), band_no);
   GDALGetBlockSize(static_cast<GDALRasterBandH>(band_), &block_w_, &block_h_);
   int ok = 0;
@@ -331,6 +313,7 @@ Band::Band(const Raster& raster, int band_no) : raster_(&raster) {
   // against the value as the band stores it.
   if (GDALGetRasterDataType(static_cast<GDALRasterBandH>(band_)) == GDT_Float32)
     nodata_ = static_cast<double>(static_cast<float>(nodata_));
+  scope.rethrow_failure();
 }
 
 namespace {
@@ -347,8 +330,11 @@ void Band::read(const Window& w, double* values, uint8_t* valid, const CancelTok
   auto* band = static_cast<GDALRasterBandH>(band_);
   const int cols = static_cast<int>(w.cols), rows = static_cast<int>(w.rows);
   GdalErrors errors;
+  const NoSidecarFiles sidecars;
+  const RemoteReadScope scope(raster_->remote_policy(), cancel);
   if (GDALRasterIOEx(band, GF_Read, static_cast<int>(w.col0), static_cast<int>(w.row0), cols, rows,
                      values, cols, rows, GDT_Float64, 0, 0, &extra) != CE_None) {
+    scope.rethrow_failure();
     cancel.check();
     throw Error(ErrorKind::data_corrupted, "cannot read \"" + raster_->name() + "\"", errors.last(),
                 "The file may be truncated or damaged, or its server failed.");
@@ -362,6 +348,7 @@ void Band::read(const Window& w, double* values, uint8_t* valid, const CancelTok
       throw Error(ErrorKind::data_corrupted, "cannot read the mask of \"" + raster_->name() + "\"",
                   errors.last());
   }
+  scope.rethrow_failure();  // a failed range request is never read as data
   for (size_t i = 0; i < n; i++) {
     const double raw = values[i];
     const double v = raw * scale_ + offset_;

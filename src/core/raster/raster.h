@@ -14,6 +14,7 @@
 #include "base/cancel.h"
 #include "geom/coverage.h"
 #include "gdal/gdal_env.h"
+#include "transfer/http_vsi.h"
 
 namespace geoetl {
 
@@ -28,9 +29,10 @@ struct Grid {
 struct RasterOpenOptions {
   bool restrict_drivers = false;  // only well-known raster file formats (never VRT and friends)
   GdalSettings gdal;
-  const CancelToken* cancel = nullptr;  // stops the look into why a remote open failed
-  // When set, an http(s) source's redirects are resolved first by geoetl's own client, each hop
-  // asked here (GDAL's /vsicurl/ follows redirects unasked), and GDAL gets the final URL.
+  const CancelToken* cancel = nullptr;  // stops the open's requests (remote sources)
+  // When set, every hop of every request made for an http(s) source (read through geoetl's
+  // HTTP client, http_vsi.h: its size at the open, then each range GDAL reads, in this and
+  // later calls) is asked here; a refused one fails the call with permission_denied.
   std::function<bool(const std::string& url)> url_allowed;
 };
 
@@ -65,8 +67,11 @@ class Raster {
   // file does.
   const std::string& signature() const { return signature_; }
   void* gdal_handle() const;
+  // The allow-list and timeouts of remote reads, as the open was asked (RasterOpenOptions).
+  const RemoteReadPolicy& remote_policy() const { return remote_; }
 
  private:
+  RemoteReadPolicy remote_;
   std::shared_ptr<Dataset> ds_;
   std::string shown_;
   std::string signature_;

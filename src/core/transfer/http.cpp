@@ -172,6 +172,7 @@ CURLcode perform_once(const std::string& url, const HttpOptions& o, bool post, c
   curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, static_cast<long>(o.low_speed_time_s));
   curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);  // each target is checked first
   curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
+  if (o.method == "HEAD") curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
   if (post) {
     curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(o.body.size()));
     curl_easy_setopt(c, CURLOPT_POSTFIELDS, o.body.c_str());
@@ -213,9 +214,9 @@ HttpResponse http_get(const std::string& url, const HttpOptions& o, HttpSink* si
   }
   static thread_local std::mt19937 random{std::random_device{}()};
   std::uniform_real_distribution<double> unit(0.0, 1.0);
-  if (o.method != "GET" && o.method != "POST")
+  if (o.method != "GET" && o.method != "POST" && o.method != "HEAD")
     throw Error(ErrorKind::invalid_argument, "unsupported HTTP method \"" + o.method + "\"", {},
-                "Use GET or POST.");
+                "Use GET, HEAD or POST.");
   bool post = o.method == "POST";
   std::string current = url;
   int redirects = 0;

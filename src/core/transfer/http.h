@@ -15,7 +15,7 @@
 namespace geoetl {
 
 struct HttpOptions {
-  std::string method = "GET";  // GET or POST
+  std::string method = "GET";  // GET, HEAD (no body; content_length says the size) or POST
   std::string body;            // POST: sent as is (say its Content-Type in headers)
   std::vector<std::pair<std::string, std::string>> headers;  // sent with every request
   int connect_timeout_s = 10;
@@ -51,9 +51,9 @@ class HttpSink {
   virtual bool write(const char* data, size_t size) = 0;
 };
 
-// GET (or POST) url. A 301, 302 or 303 after a POST is followed with a GET, a 307 or 308 with the
-// same POST. Returns the final response, whatever its status, once no retry is left or needed.
-// Throws Error: permission_denied (url or a redirect not allowed), invalid_argument (not
+// GET (or HEAD, or POST) url. A 301, 302 or 303 after a POST is followed with a GET, a 307 or 308
+// with the same POST. Returns the final response, whatever its status, once no retry is left or
+// needed. Throws Error: permission_denied (url or a redirect not allowed), invalid_argument (not
 // http/https), network_error (no response: with libcurl's reason, after the retries),
 // limit_exceeded (too many redirects or a body over max_body_bytes), cancelled.
 HttpResponse http_get(const std::string& url, const HttpOptions& options, HttpSink* sink,

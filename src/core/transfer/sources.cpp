@@ -8,6 +8,7 @@
 #include <cctype>
 
 #include "base/error.h"
+#include "transfer/http_vsi.h"
 
 namespace geoetl {
 namespace {
@@ -150,7 +151,7 @@ Source resolve_source(const std::string& raster) {
   s.shown = raster;
   if (raster.empty()) throw Error(ErrorKind::invalid_argument, "the raster source is empty");
   if (starts_with(raster, "http://") || starts_with(raster, "https://")) {
-    s.gdal_path = "/vsicurl/" + raster;
+    s.gdal_path = checked_http_prefix + raster;
     s.remote = true;
   } else if (starts_with(raster, "s3://")) {
     s.gdal_path = "/vsis3/" + raster.substr(5);

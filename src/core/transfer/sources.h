@@ -1,9 +1,10 @@
 // Where a raster comes from, and whether a non-superuser may read it.
 //
-// A source is a local absolute path, an http(s):// URL (read with range requests through GDAL's
-// /vsicurl/), an s3://bucket/key (through /vsis3/), or a GDAL subdataset name such as
-// HDF5:"/data/file.h5"://group/layer. The allow-list holds path and URL prefixes; a path is
-// allowed when its normalised form, and its real path once symlinks are resolved, lies below one.
+// A source is a local absolute path, an http(s):// URL (read with range requests through
+// geoetl's own HTTP client, http_vsi.h), an s3://bucket/key (through /vsis3/), or a GDAL subdataset
+// name such as HDF5:"/data/file.h5"://group/layer. The allow-list holds path and URL prefixes; a
+// path is allowed when its normalised form, and its real path once symlinks are resolved, lies
+// below one.
 #pragma once
 
 #include <string>
