@@ -5,6 +5,8 @@ extern "C" {
 #include "utils/guc.h"
 }
 
+#include <cstring>
+
 namespace geoetl::pg {
 
 Datum call_as_role(Oid fn, Oid role, int extra_context, std::initializer_list<Datum> args,
@@ -34,9 +36,13 @@ Datum call_as_role(Oid fn, Oid role, int extra_context, std::initializer_list<Da
   }
   AtEOXact_GUC(false, nest);  // every setting back as it was before fn
   n = 0;
-  for (const char* name : carry_out)
-    (void)set_config_option(name, kept[n++], PGC_USERSET, PGC_S_SESSION, GUC_ACTION_LOCAL, true, 0,
-                            false);
+  for (const char* name : carry_out) {  // set again only what fn changed
+    const char* now = GetConfigOption(name, true, false);
+    if (strcmp(now != nullptr ? now : "", kept[n]) != 0)
+      (void)set_config_option(name, kept[n], PGC_USERSET, PGC_S_SESSION, GUC_ACTION_LOCAL, true, 0,
+                              false);
+    n++;
+  }
   return result;
 }
 
