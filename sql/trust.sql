@@ -195,6 +195,26 @@ SELECT geoetl.enqueue('trust_adm_kind', '{}', dedupe_key => 'nightly') <> :wr_jo
 RESET ROLE;
 SELECT enqueued_by::text, kind, count(*) FROM geoetl.job WHERE dedupe_key = 'nightly' GROUP BY 1, 2 ORDER BY 1, 2;
 
+-- 7. Settings a hostile caller changes first reach none of the trusted functions: its own
+-- pg_has_role first in search_path, another date and interval style and time zone
+-- (plpgsql.variable_conflict is superusers' only)
+SET ROLE trust_wr;
+CREATE FUNCTION trust_space.pg_has_role(name, regrole, text) RETURNS boolean LANGUAGE sql AS 'SELECT true';
+CREATE FUNCTION trust_space.pg_has_role(regrole, name, text) RETURNS boolean LANGUAGE sql AS 'SELECT true';
+SET search_path = trust_space, pg_catalog, public;
+SET datestyle = 'SQL, DMY';
+SET intervalstyle = 'iso_8601';
+SET timezone = 'Asia/Kathmandu';
+SELECT pg_temp.err(format('SELECT geoetl.cancel_job(%s)', (SELECT job_id FROM geoetl.job WHERE enqueued_by = 'trust_adm'::regrole LIMIT 1)));
+SELECT geoetl.enqueue('window_pipeline', '{"name": "nope"}', run_after => '2030-01-02 03:04:05.123456+00', dedupe_key => 'styled') AS styled \gset
+SELECT geoetl.enqueue('window_pipeline', '{"name": "nope"}', dedupe_key => 'styled') = :styled AS styled_dedupes;
+RESET search_path;
+RESET datestyle;
+RESET intervalstyle;
+RESET timezone;
+RESET ROLE;
+SELECT run_after = '2030-01-02 03:04:05.123456+00' AS run_after_exact, enqueued_by FROM geoetl.job WHERE job_id = :styled;
+
 TRUNCATE geoetl.job RESTART IDENTITY;
 DELETE FROM geoetl.job_kind WHERE kind LIKE 'trust_%';
 DROP FUNCTION public.trust_su_job(jsonb);
