@@ -54,6 +54,16 @@ SELECT pg_temp.err($$INSERT INTO geoetl.job (kind, args, max_attempts) VALUES ('
 SELECT pg_temp.err(format($$SELECT geoetl._trusted_call('geoetl._trusted_window_create(regrole, jsonb)', %L)$$,
   jsonb_build_object('name', 'direct', 'source', 'trust_space.v'::regclass::oid, 'time_column', 'ts', 'value_columns', ARRAY['v'],
                      'width', '10 minutes', 'target_schema', 'trust_space', 'aggregates', ARRAY['mean'], 'lateness', '0')));
+-- ... nor with settings create_window_pipeline would refuse, nor an infinite watermark
+SELECT pg_temp.err(format($$SELECT geoetl._trusted_call('geoetl._trusted_window_create(regrole, jsonb)', %L)$$,
+  jsonb_build_object('name', 'direct', 'source', 'trust_space.src'::regclass::oid, 'time_column', 'ts',
+                     'value_columns', ARRAY['v'], 'width', w, 'target_schema', 'trust_space',
+                     'aggregates', g, 'lateness', '0')))
+  FROM (VALUES ('0 minutes', ARRAY['mean']), ('1 mon', ARRAY['mean']), ('10 minutes', ARRAY['evil'])) t(w, g);
+SELECT pg_temp.err(format($$SELECT geoetl._trusted_call('geoetl._trusted_window_create(regrole, jsonb)', %L)$$,
+  '{"name": "direct", "value_columns": "v", "aggregates": ["mean"], "width": "10 minutes", "lateness": "0"}'));
+SELECT pg_temp.err(format($$SELECT geoetl._trusted_call('geoetl._trusted_window_save(regrole, jsonb)', %L)$$,
+  '{"name": "trust_pipe", "run": {"watermark": "infinity", "rows": 0, "late_windows": 0}}'));
 SELECT pg_temp.err($$SELECT geoetl._trusted_call('geoetl._trusted_register_job_kind(regrole, jsonb)', '{"kind": "x"}')$$);
 SELECT pg_temp.err($$SELECT geoetl._trusted_call('geoetl._run_handler(regprocedure, jsonb, regrole)', '{}')$$);
 CREATE FUNCTION trust_space._trusted_me(regrole, jsonb) RETURNS jsonb LANGUAGE sql AS $$ SELECT '1'::jsonb $$;

@@ -127,6 +127,39 @@ $$;
 COMMENT ON FUNCTION geoetl._window_owned(regrole, text, boolean) IS
   'Internal: a pipeline''s row when caller owns it or is an admin (locked with lock), else 42501';
 
+-- The rules of a pipeline's settings, checked by create_window_pipeline and again by the
+-- trusted function that records it (which a caller may call directly).
+CREATE FUNCTION geoetl._window_check_name(name text) RETURNS void LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+  IF name IS NULL OR name !~ '^[a-z][a-z0-9_]{0,39}$' THEN
+    RAISE EXCEPTION 'invalid pipeline name "%"', name USING ERRCODE = 'invalid_parameter_value',
+      HINT = 'Up to 40 lower-case letters, digits and _, starting with a letter.';
+  END IF;
+END
+$$;
+COMMENT ON FUNCTION geoetl._window_check_name(text) IS 'Raises 22023 unless name is a valid pipeline name';
+
+CREATE FUNCTION geoetl._window_check_settings(width interval, aggregates text[], lateness interval)
+RETURNS void LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+  IF width IS NULL OR width <= interval '0' OR extract(month FROM width) <> 0 OR extract(year FROM width) <> 0 THEN
+    RAISE EXCEPTION 'invalid window width %', width USING ERRCODE = 'invalid_parameter_value',
+      HINT = 'A width is positive, without months or years, e.g. ''10 minutes''.';
+  END IF;
+  IF aggregates IS NULL OR cardinality(aggregates) = 0
+     OR EXISTS (SELECT 1 FROM unnest(aggregates) a WHERE a IS NULL OR a NOT IN ('mean', 'min', 'max', 'std', 'count'))
+     OR cardinality(aggregates) <> (SELECT count(DISTINCT a) FROM unnest(aggregates) a) THEN
+    RAISE EXCEPTION 'invalid aggregates %', aggregates USING ERRCODE = 'invalid_parameter_value',
+      HINT = 'Name each of mean, min, max, std and count at most once.';
+  END IF;
+  IF lateness IS NULL OR lateness < '0' OR extract(month FROM lateness) <> 0 OR extract(year FROM lateness) <> 0 THEN
+    RAISE EXCEPTION 'lateness must be zero or more, without months or years' USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+END
+$$;
+COMMENT ON FUNCTION geoetl._window_check_settings(interval, text[], interval) IS
+  'Raises 22023 unless width, aggregates and lateness are valid pipeline settings';
+
 -- {"name", "source" (oid), "time_column", "value_columns", "width", "target_schema", "aggregates",
 --  "group_by", "lateness"}: records the pipeline as caller's, after checking from the catalogs
 -- what create_window_pipeline checked by reading the source as the caller.
@@ -135,16 +168,20 @@ DECLARE
   name text := a->>'name';
   source regclass := (a->>'source')::oid;
   time_column name := a->>'time_column';
-  value_columns text[] := ARRAY(SELECT jsonb_array_elements_text(a->'value_columns'));
+  value_columns text[];
   group_by name := a->>'group_by';
   target_schema name := a->>'target_schema';
   missing text;
 BEGIN
   PERFORM geoetl._require_member(caller, 'geoetl_writer', 'create window pipelines');
-  IF name IS NULL OR name !~ '^[a-z][a-z0-9_]{0,39}$' THEN
-    RAISE EXCEPTION 'invalid pipeline name "%"', name USING ERRCODE = 'invalid_parameter_value',
-      HINT = 'Up to 40 lower-case letters, digits and _, starting with a letter.';
+  PERFORM geoetl._window_check_name(name);
+  IF jsonb_typeof(a->'value_columns') IS DISTINCT FROM 'array' OR jsonb_typeof(a->'aggregates') IS DISTINCT FROM 'array' THEN
+    RAISE EXCEPTION 'value_columns and aggregates must be JSON arrays' USING ERRCODE = 'invalid_parameter_value';
   END IF;
+  PERFORM geoetl._window_check_settings((a->>'width')::interval,
+                                        ARRAY(SELECT jsonb_array_elements_text(a->'aggregates')),
+                                        (a->>'lateness')::interval);
+  value_columns := ARRAY(SELECT jsonb_array_elements_text(a->'value_columns'));
   PERFORM geoetl._window_check_source(name, source, time_column);
   IF EXISTS (SELECT 1 FROM pg_catalog.pg_inherits WHERE inhparent = source OR inhrelid = source) THEN
     RAISE EXCEPTION 'window pipelines do not support partitioned or inherited tables (%)', source
@@ -201,7 +238,8 @@ BEGIN
   IF r IS NOT NULL THEN
     IF 'infinity' IN ((r->>'watermark')::timestamptz, (r->>'backfilled_until')::timestamptz)
        OR '-infinity' IN ((r->>'watermark')::timestamptz, (r->>'backfilled_until')::timestamptz) THEN
-      RAISE EXCEPTION 'a watermark must be finite' USING ERRCODE = 'invalid_parameter_value';
+      RAISE EXCEPTION 'a watermark must be finite' USING ERRCODE = 'invalid_parameter_value',
+        HINT = 'Runs and backfills move the watermark to the end of complete windows.';
     END IF;
     UPDATE geoetl.window_pipeline w
        SET watermark = (r->>'watermark')::timestamptz, last_run_at = clock_timestamp(),
@@ -416,10 +454,7 @@ BEGIN
      OR width IS NULL OR target_schema IS NULL OR aggregates IS NULL OR lateness IS NULL THEN
     RAISE EXCEPTION 'create_window_pipeline: only group_by may be NULL' USING ERRCODE = 'null_value_not_allowed';
   END IF;
-  IF name !~ '^[a-z][a-z0-9_]{0,39}$' THEN
-    RAISE EXCEPTION 'invalid pipeline name "%"', name USING ERRCODE = 'invalid_parameter_value',
-      HINT = 'Up to 40 lower-case letters, digits and _, starting with a letter.';
-  END IF;
+  PERFORM geoetl._window_check_name(name);
   IF EXISTS (SELECT 1 FROM geoetl.window_pipeline p WHERE p.name = create_window_pipeline.name) THEN
     RAISE EXCEPTION 'window pipeline "%" already exists', name USING ERRCODE = 'duplicate_object',
       HINT = 'Choose another name, or drop_window_pipeline it first.';
@@ -437,15 +472,7 @@ BEGIN
   -- the columns and the width, checked as aggregate_window checks them
   PERFORM * FROM geoetl.aggregate_window(source, time_column, value_columns, width, 'epoch', 'epoch',
                                          group_by => group_by);
-  IF cardinality(aggregates) = 0 OR EXISTS (SELECT 1 FROM unnest(aggregates) a
-                                           WHERE a IS NULL OR a NOT IN ('mean', 'min', 'max', 'std', 'count'))
-     OR cardinality(aggregates) <> (SELECT count(DISTINCT a) FROM unnest(aggregates) a) THEN
-    RAISE EXCEPTION 'invalid aggregates %', aggregates USING ERRCODE = 'invalid_parameter_value',
-      HINT = 'Name each of mean, min, max, std and count at most once.';
-  END IF;
-  IF lateness < '0' OR extract(month FROM lateness) <> 0 OR extract(year FROM lateness) <> 0 THEN
-    RAISE EXCEPTION 'lateness must be zero or more, without months or years' USING ERRCODE = 'invalid_parameter_value';
-  END IF;
+  PERFORM geoetl._window_check_settings(width, aggregates, lateness);
   IF NOT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = target_schema) THEN
     RAISE EXCEPTION 'schema "%" does not exist', target_schema USING ERRCODE = 'invalid_schema_name',
       HINT = format('Create it first: CREATE SCHEMA %I;', target_schema);

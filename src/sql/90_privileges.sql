@@ -65,6 +65,8 @@ GRANT EXECUTE ON FUNCTION
   geoetl._window_target(name, name, text),
   geoetl._window_lock(text, boolean),
   geoetl._window_check_source(text, regclass, name),
+  geoetl._window_check_name(text),
+  geoetl._window_check_settings(interval, text[], interval),
   geoetl._window_foreign(text),
   geoetl._window_op(jsonb),
   geoetl._window_as_owner(jsonb),
