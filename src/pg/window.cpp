@@ -184,8 +184,10 @@ Request read_request(FunctionCallInfo fcinfo) {
     ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
                     errmsg("aggregate_window: value_columns is empty"),
                     errhint("Name at least one numeric column.")));
-  r.value_att = static_cast<AttrNumber*>(palloc(sizeof(AttrNumber) * r.ncols));
-  r.value_type = static_cast<Oid*>(palloc(sizeof(Oid) * r.ncols));
+  if (r.ncols > MaxHeapAttributeNumber)  // distinct columns of one relation: never more
+    ereport(ERROR, (errcode(ERRCODE_TOO_MANY_COLUMNS),
+                    errmsg("aggregate_window: value_columns names %d columns", r.ncols),
+                    errhint("A table has at most %d columns.", MaxHeapAttributeNumber)));
   r.column_name = static_cast<Datum*>(palloc(sizeof(Datum) * r.ncols));
   for (int i = 0; i < r.ncols; i++) {
     if (nulls[i]) null_argument("an element of value_columns");

@@ -20,6 +20,17 @@ waits_for_lock() {
   done
   return 1
 }
+# hold/release: while held, sessions that run "SELECT pg_advisory_lock_shared(1)" keep their
+# transaction open (deterministic, unlike a sleep on a loaded machine)
+hold() {
+  PGAPPNAME=holder "$PGC" psql -XAtq -c "SELECT pg_advisory_lock(1)" -c "SELECT pg_sleep(600)" >/dev/null 2>&1 &
+  for _ in $(seq 100); do
+    [[ $(q "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted") == 1 ]] && return 0
+    sleep 0.1
+  done
+  return 1
+}
+release() { q "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'holder'" >/dev/null; }
 # the pipeline's target equals aggregate_window over everything before its watermark
 consistent() {
   is "WITH p AS (SELECT * FROM geoetl.window_pipeline WHERE name = '$1'),
@@ -41,11 +52,13 @@ q "CREATE TABLE readings (ts timestamptz NOT NULL, sensor_id int NOT NULL, wind_
                                         '{mean,max}', group_by => 'sensor_id')" >/dev/null
 
 # two runs at once
+hold
 PGAPPNAME=run_a "$PGC" psql -XAtq -c "BEGIN" -c "SELECT geoetl.run_window_pipeline('farm', '2025-01-02 12:00')" \
-  -c "SELECT pg_sleep(2)" -c "COMMIT" > "$OUT.a" 2>&1 &
-sleep 0.5
+  -c "SELECT pg_advisory_lock_shared(1)" -c "COMMIT" > "$OUT.a" 2>&1 &
+waits_for_lock run_a  # run_a ran and keeps its transaction open
 PGAPPNAME=run_b "$PGC" psql -XAtqc "SELECT geoetl.run_window_pipeline('farm', '2025-01-02 12:00')" > "$OUT.b" 2>&1 &
 check "a second run of the same pipeline waits for the first" waits_for_lock run_b
+release
 wait
 check "the first run writes the morning (72 windows x 3 sensors x 2 signals)" grep -qx 432 "$OUT.a"
 check "the second, once the first committed, writes nothing" grep -qx 0 "$OUT.b"
@@ -53,11 +66,13 @@ check "rows_written counts each row once" is "SELECT rows_written, watermark FRO
 check "the target equals aggregate_window" consistent farm
 
 # a late row inserted while a run moves the watermark past it
+hold
 PGAPPNAME=run_c "$PGC" psql -XAtq -c "BEGIN" -c "SELECT geoetl.run_window_pipeline('farm', '2025-01-03')" \
-  -c "SELECT pg_sleep(2)" -c "COMMIT" > "$OUT.c" 2>&1 &
-for _ in $(seq 50); do [[ $(q "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'run_c' AND query LIKE '%pg_sleep%'") == 1 ]] && break; sleep 0.1; done
+  -c "SELECT pg_advisory_lock_shared(1)" -c "COMMIT" > "$OUT.c" 2>&1 &
+waits_for_lock run_c  # the run is done and keeps its transaction open
 PGAPPNAME=late_insert "$PGC" psql -XAtqc "INSERT INTO readings VALUES ('2025-01-02 18:03:30', 2, 99)" > "$OUT.d" 2>&1 &
 check "an insert behind the new watermark waits for the run to commit" waits_for_lock late_insert
+release
 wait
 check "the run wrote the afternoon" grep -qx 432 "$OUT.c"
 check "the late row is recorded for its window and sensor only" is \

@@ -33,19 +33,12 @@ namespace {
 constexpr uint64 kParamsKey = 1, kQueueKey = 2;  // queue i: kQueueKey + i
 constexpr Size kQueueSize = 1 << 20;
 struct WorkerParams {
-  Oid relid;
-  AttrNumber time_att, group_att;
-  Oid group_type;
-  int ncols;
-  int64 stride;
-  TimestampTz from, to, origin;
+  ReadSpec spec;
   Size budget;
   uint32 parts;
   BlockNumber blocks;
   pg_atomic_uint32 next_part;  // parts are taken in turn: fewer workers may have started
   pg_atomic_uint32 stop;       // set by the leader when the parts overlap: the result is void
-  AttrNumber value_att[MaxTupleAttributeNumber];
-  Oid value_type[MaxTupleAttributeNumber];
 };
 
 // One worker's queue, as the leader reads it (palloc'd: PostgreSQL errors skip destructors).
@@ -57,8 +50,8 @@ struct Feed {
   uint32 ngroups;  // room in group
 };
 
-// The leader's id of a group a worker names ('g' with its text, 'n' for NULL). The leader reads
-// no rows itself, so byref_ids maps texts here.
+// The leader's id of a group a worker names (Tag::group with its text, Tag::null_group). The
+// leader reads no rows itself, so byref_ids maps texts here.
 uint32 leader_group(State& s, const char* text, uint32 len, bool isnull) {
   if (isnull) {
     if (s.null_id < 0) {
@@ -82,53 +75,42 @@ uint32 leader_group(State& s, const char* text, uint32 len, bool isnull) {
 // rows out of time order.
 bool receive_batch(State& s, Feed& f, geoetl::window::PartMerger& merger, const char* p, Size len,
                    Moments* m) {
-  const char* end = p + len;
+  using geoetl::window::Tag;
+  geoetl::window::MessageReader reader(p, len, static_cast<size_t>(s.r.ncols), m);
+  geoetl::window::Message msg;
   bool in_order = true;
   auto emit = [&](int64 w, uint32 g, const Moments* ms) { s.emit(w, g, ms); };
-  while (p < end) {
-    const char kind = *p++;
-    uint32 id, n;
-    int64 start;
-    switch (kind) {
-      case 'p':
-        memcpy(&f.part, p, sizeof f.part);
-        p += sizeof f.part;
-        break;
-      case 'g':
-      case 'n':
-        memcpy(&id, p, sizeof id);
-        p += sizeof id;
-        n = 0;
-        if (kind == 'g') {
-          memcpy(&n, p, sizeof n);
-          p += sizeof n;
-        }
-        if (id >= f.ngroups) {
-          const uint32 room = std::max(id + 1, 2 * f.ngroups);
+  for (;;) {
+    const auto got = reader.next(&msg);
+    if (got == geoetl::window::MessageReader::Result::end) break;
+    if (got == geoetl::window::MessageReader::Result::malformed)
+      ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR),
+                      errmsg("aggregate_window: a parallel worker sent a malformed message")));
+    switch (msg.tag) {
+      case Tag::part: f.part = msg.part; break;
+      case Tag::group:
+      case Tag::null_group:
+        if (msg.id >= f.ngroups) {
+          const uint32 room = std::max(msg.id + 1, 2 * f.ngroups);
           f.group =
               static_cast<uint32*>(f.group == nullptr ? palloc(sizeof(uint32) * room)
                                                       : repalloc(f.group, sizeof(uint32) * room));
           f.ngroups = room;
         }
-        f.group[id] = leader_group(s, p, n, kind == 'n');
-        p += n;
+        f.group[msg.id] = leader_group(s, msg.text.data(), static_cast<uint32>(msg.text.size()),
+                                       msg.tag == Tag::null_group);
         break;
-      case 'w':
-        memcpy(&start, p, sizeof start);
-        memcpy(&id, p + sizeof start, sizeof id);
-        p += sizeof start + sizeof id;
-        memcpy(static_cast<void*>(m), p, sizeof(Moments) * s.r.ncols);  // aligned copy
-        p += sizeof(Moments) * s.r.ncols;
-        merger.add(f.part, start, s.r.group_att == 0 ? 0 : f.group[id], m, emit);
+      case Tag::window:
+        if (s.r.group_att != 0 && msg.id >= f.ngroups)
+          ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR),
+                          errmsg("aggregate_window: a parallel worker named an unknown group")));
+        merger.add(f.part, msg.start, s.r.group_att == 0 ? 0 : f.group[msg.id], msg.moments, emit);
         break;
-      case 'l':  // a window that had rows late: read again afterwards
-        memcpy(&start, p, sizeof start);
-        p += sizeof start;
-        s.late.insert(start);
+      case Tag::late:  // a window that had rows late: read again afterwards
+        s.late.insert(msg.start);
         if (s.late.size() > State::kMaxLate) in_order = false;
         break;
-      default:  // 'd'
-        in_order = false;
+      case Tag::disordered: in_order = false; break;
     }
   }
   return in_order;
@@ -148,24 +130,12 @@ WorkerRead read_table_in_workers(State& s, uint32 parts, BlockNumber blocks) {
   WorkerRead result = WorkerRead::kNoWorker;
   if (pcxt->seg != nullptr) {
     auto* wp = static_cast<WorkerParams*>(shm_toc_allocate(pcxt->toc, sizeof(WorkerParams)));
-    wp->relid = r.relid;
-    wp->time_att = r.time_att;
-    wp->group_att = r.group_att;
-    wp->group_type = r.group_type;
-    wp->ncols = r.ncols;
-    wp->stride = r.stride;
-    wp->from = r.from;
-    wp->to = r.to;
-    wp->origin = r.origin;
+    wp->spec = r;
     wp->budget = s.agg_budget;
     wp->parts = parts;
     wp->blocks = blocks;
     pg_atomic_init_u32(&wp->next_part, 0);
     pg_atomic_init_u32(&wp->stop, 0);
-    for (int c = 0; c < r.ncols; c++) {
-      wp->value_att[c] = r.value_att[c];
-      wp->value_type[c] = r.value_type[c];
-    }
     shm_toc_insert(pcxt->toc, kParamsKey, wp);
     auto** queues = static_cast<shm_mq**>(palloc(sizeof(shm_mq*) * parts));
     for (uint32 i = 0; i < parts; i++) {
@@ -240,25 +210,13 @@ void geoetl_window_worker(dsm_segment* seg, shm_toc* toc) {
   shm_mq_set_sender(mq, MyProc);
   shm_mq_handle* mqh = shm_mq_attach(mq, seg, nullptr);
   Request r{};
-  r.relid = wp->relid;
-  r.relkind = RELKIND_RELATION;
+  static_cast<ReadSpec&>(r) = wp->spec;
   r.relname = quote_qualified_identifier(get_namespace_name(get_rel_namespace(r.relid)),
                                          get_rel_name(r.relid));
-  r.time_att = wp->time_att;
-  r.time_type = TIMESTAMPTZOID;
-  r.ncols = wp->ncols;
-  r.value_att = const_cast<AttrNumber*>(wp->value_att);
-  r.value_type = const_cast<Oid*>(wp->value_type);
-  r.group_att = wp->group_att;
-  r.group_type = wp->group_type;
-  r.stride = wp->stride;
-  r.from = wp->from;
-  r.to = wp->to;
-  r.origin = wp->origin;
   geoetl::pg::call_core([&] {
     State s(r, wp->budget);
-    std::string batch;
-    s.outbuf = &batch;
+    s.message =
+        std::make_unique<geoetl::window::MessageWriter>(&s.batch, static_cast<size_t>(r.ncols));
     s.mqh = mqh;
     geoetl::pg::pg_guard([&] {
       s.keep = CurrentMemoryContext;
@@ -269,19 +227,15 @@ void geoetl_window_worker(dsm_segment* seg, shm_toc* toc) {
       s.stop = const_cast<pg_atomic_uint32*>(&wp->stop);
       auto* next = const_cast<pg_atomic_uint32*>(&wp->next_part);
       for (uint32 part; (part = pg_atomic_fetch_add_u32(next, 1)) < wp->parts;) {
-        batch.push_back('p');
-        s.put(part);
+        s.message->part(part);
         s.forget();  // each part numbers its groups from 0 (and names them to the leader)
         if (!read_table(s, part, wp->parts, wp->blocks)) {
-          batch.push_back('d');
+          s.message->disordered();
           break;
         }
         s.flush_worker();
       }
-      for (const int64 start : s.late) {
-        batch.push_back('l');
-        s.put(start);
-      }
+      for (const int64 start : s.late) s.message->late(start);
       s.flush_worker();
     });
   });

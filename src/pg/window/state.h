@@ -5,6 +5,7 @@
 
 extern "C" {
 #include "postgres.h"
+#include "access/htup_details.h"
 #include "catalog/pg_type.h"
 #include "fmgr.h"
 #include "port/atomics.h"
@@ -22,31 +23,37 @@ extern "C" {
 #include <unordered_map>
 #include <vector>
 
-#include "window/window.h"
+#include "window/messages.h"
 #include "window/rows.h"
+#include "window/window.h"
 
 namespace geoetl::pg::window_fn {
 
 using geoetl::window::Aggregator;
 using geoetl::window::Moments;
 
-// What to read, checked against the catalog.
-struct Request {
+// What to read, as plain values: copied as it is into a parallel read's shared memory.
+struct ReadSpec {
   Oid relid;
   char relkind;
-  char* relname;  // quoted, schema-qualified
   AttrNumber time_att;
   Oid time_type;  // TIMESTAMPTZOID or TIMESTAMPOID
   int ncols;
-  AttrNumber* value_att;
-  Oid* value_type;       // base types: int2, int4, int8, float4, float8, numeric
-  Datum* column_name;    // text, for the result rows
-  AttrNumber group_att;  // 0: no group_by
+  AttrNumber value_att[MaxTupleAttributeNumber];
+  Oid value_type[MaxTupleAttributeNumber];  // base types: int2, int4, int8, float4, float8, numeric
+  AttrNumber group_att;                     // 0: no group_by
   Oid group_type;
-  const char* group_decl;  // its declared type with typmod, e.g. character(4)
-  int64 stride;            // microseconds
-  ArrayType* only_groups;  // _aggregate_window_groups: the group keys (text) to read, or nullptr
+  int64 stride;  // microseconds
   TimestampTz from, to, origin;
+};
+
+// What to read, checked against the catalog: the plain values, and what only the calling backend
+// needs.
+struct Request : ReadSpec {
+  char* relname;           // quoted, schema-qualified
+  Datum* column_name;      // text, for the result rows
+  const char* group_decl;  // its declared type with typmod, e.g. character(4)
+  ArrayType* only_groups;  // _aggregate_window_groups: the group keys (text) to read, or nullptr
 };
 
 // A numeric as the nearest double, as numeric_float8 does, except that a value beyond double's
@@ -102,22 +109,18 @@ struct State {
   bool note_late = false;
   std::set<int64> late;
   const std::set<int64>* only_windows = nullptr;  // the direct read keeps only these windows' rows
-  // In a parallel worker: new groups ('g' id length text, 'n' id), closed windows ('w' start id
-  // moments) and 'd' (rows out of time order) for the leader, sent in batches.
-  std::string* outbuf = nullptr;
+  // In a parallel worker: the messages for the leader (window/messages.h), sent in batches.
+  std::string batch;
+  std::unique_ptr<geoetl::window::MessageWriter> message;  // writes into batch; nullptr: a backend
   shm_mq_handle* mqh = nullptr;
   pg_atomic_uint32* stop = nullptr;
 
-  template <typename T>
-  void put(const T& v) {
-    outbuf->append(reinterpret_cast<const char*>(&v), sizeof(T));
-  }
   void flush_worker() {
-    if (outbuf->empty()) return;
-    if (shm_mq_send(mqh, outbuf->size(), outbuf->data(), false, true) != SHM_MQ_SUCCESS)
+    if (batch.empty()) return;
+    if (shm_mq_send(mqh, batch.size(), batch.data(), false, true) != SHM_MQ_SUCCESS)
       ereport(ERROR,
               (errcode(ERRCODE_QUERY_CANCELED), errmsg("aggregate_window: the leader left")));
-    outbuf->clear();
+    batch.clear();
   }
 
   size_t agg_budget;
@@ -152,22 +155,13 @@ struct State {
       char* out = OidOutputFunctionCall(group_output, value);
       text = CStringGetTextDatum(out);
       MemoryContextSwitchTo(old);
-      if (outbuf != nullptr) {
-        const uint32 len = static_cast<uint32>(strlen(out));
-        outbuf->push_back('g');
-        put(static_cast<uint32>(group_text.size()));
-        put(len);
-        outbuf->append(out, len);
-      }
+      if (message) message->group(static_cast<uint32>(group_text.size()), out);
       if (!read) {
         scratch.assign(out);
         read = wanted.count(scratch) > 0;
       }
     }
-    if (isnull && outbuf != nullptr) {
-      outbuf->push_back('n');
-      put(static_cast<uint32>(group_text.size()));
-    }
+    if (isnull && message) message->null_group(static_cast<uint32>(group_text.size()));
     group_text.push_back(text);
     group_read.push_back(read);
     return static_cast<uint32>(group_text.size() - 1);
@@ -229,12 +223,9 @@ struct State {
   }
 
   void emit(int64 start, uint32 group, const Moments* m) {
-    if (outbuf != nullptr) {  // a worker: to the leader, which makes the rows
-      outbuf->push_back('w');
-      put(start);
-      put(group);
-      outbuf->append(reinterpret_cast<const char*>(m), sizeof(Moments) * r.ncols);
-      if (outbuf->size() >= 65536) flush_worker();
+    if (message) {  // a worker: to the leader, which makes the rows
+      message->window(start, group, m);
+      if (batch.size() >= 65536) flush_worker();
       return;
     }
     for (int c = 0; c < r.ncols; c++) {
