@@ -1,0 +1,208 @@
+#include "package/vector_clip.h"
+
+#include <cpl_string.h>
+#include <gdal.h>
+#include <ogr_api.h>
+#include <ogr_srs_api.h>
+
+#include <memory>
+#include <vector>
+
+#include "base/error.h"
+#include "raster/crs.h"
+
+namespace geoetl {
+
+namespace {
+
+const VectorFormat formats[] = {
+    {"GPKG", "GPKG", "gpkg", "application/geopackage+sqlite3"},
+    {"FlatGeobuf", "FlatGeobuf", "fgb", "application/flatgeobuf"},
+    {"GeoJSON", "GeoJSON", "geojson", "application/geo+json"},
+    {"CSV", "CSV", "csv", "text/csv"},
+};
+
+struct DatasetCloser {
+  void operator()(void* h) const {
+    if (h != nullptr) GDALClose(h);
+  }
+};
+using DatasetPtr = std::unique_ptr<void, DatasetCloser>;
+struct GeometryDeleter {
+  void operator()(void* g) const { OGR_G_DestroyGeometry(static_cast<OGRGeometryH>(g)); }
+};
+using GeometryPtr = std::unique_ptr<void, GeometryDeleter>;
+struct FeatureDeleter {
+  void operator()(void* f) const { OGR_F_Destroy(static_cast<OGRFeatureH>(f)); }
+};
+using FeaturePtr = std::unique_ptr<void, FeatureDeleter>;
+
+std::string last_gdal_error() {
+  const char* msg = CPLGetLastErrorMsg();
+  return msg != nullptr ? msg : "";
+}
+
+GeometryPtr to_ogr(const MultiPolygon& mp) {
+  GeometryPtr out(OGR_G_CreateGeometry(wkbMultiPolygon));
+  for (const Polygon& p : mp.polygons) {
+    OGRGeometryH poly = OGR_G_CreateGeometry(wkbPolygon);
+    for (const Ring& ring : p.rings) {
+      OGRGeometryH r = OGR_G_CreateGeometry(wkbLinearRing);
+      for (const Point& pt : ring) OGR_G_AddPoint_2D(r, pt.x, pt.y);
+      OGR_G_AddGeometryDirectly(poly, r);
+    }
+    OGR_G_AddGeometryDirectly(static_cast<OGRGeometryH>(out.get()), poly);
+  }
+  return out;
+}
+
+// The parts of `g` of dimension `dim` (a polygon cut along an edge of the area also yields the
+// edge): nullptr when none.
+GeometryPtr keep_dimension(GeometryPtr g, int dim) {
+  if (g == nullptr || OGR_G_IsEmpty(static_cast<OGRGeometryH>(g.get()))) return nullptr;
+  auto* h = static_cast<OGRGeometryH>(g.get());
+  if (wkbFlatten(OGR_G_GetGeometryType(h)) != wkbGeometryCollection)
+    return OGR_G_GetDimension(h) == dim ? std::move(g) : nullptr;
+  GeometryPtr kept(OGR_G_CreateGeometry(wkbGeometryCollection));
+  for (int i = 0; i < OGR_G_GetGeometryCount(h); i++) {
+    OGRGeometryH part = OGR_G_GetGeometryRef(h, i);
+    if (OGR_G_GetDimension(part) == dim && !OGR_G_IsEmpty(part))
+      OGR_G_AddGeometry(static_cast<OGRGeometryH>(kept.get()), part);
+  }
+  if (OGR_G_GetGeometryCount(static_cast<OGRGeometryH>(kept.get())) == 0) return nullptr;
+  return kept;
+}
+
+// Removes `out_path` and what a driver left beside it under names that begin with it
+// (GeoPackage's -journal and -wal, FlatGeobuf's temporary index file).
+void remove_output(const std::string& out_path) {
+  const std::string dir = CPLGetDirname(out_path.c_str());
+  const std::string base = CPLGetFilename(out_path.c_str());
+  CPLStringList names(VSIReadDir(dir.c_str()));
+  for (int i = 0; i < names.size(); i++)
+    if (std::string(names[i]).rfind(base, 0) == 0)
+      VSIUnlink(CPLFormFilename(dir.c_str(), names[i], nullptr));
+}
+
+VectorClip write_clip(OGRLayerH in, const std::string& shown, OGRGeometryH area,
+                      const VectorClipOptions& options, const VectorFormat& format,
+                      const std::string& out_path, const CancelToken& cancel) {
+  VectorClip result;
+  result.layer = OGR_L_GetName(in);
+  DatasetPtr out(GDALCreate(GDALGetDriverByName(format.driver), out_path.c_str(), 0, 0, 0,
+                            GDT_Unknown, nullptr));
+  if (!out) throw Error(ErrorKind::io_error, "cannot create " + out_path, last_gdal_error());
+  CPLStringList lco;
+  if (std::string(format.name) == "CSV") lco.SetNameValue("GEOMETRY", "AS_WKT");
+  OGRFeatureDefnH defn = OGR_L_GetLayerDefn(in);
+  const OGRwkbGeometryType type = OGR_L_GetGeomType(in);
+  OGRLayerH layer = GDALDatasetCreateLayer(out.get(), result.layer.c_str(), OGR_L_GetSpatialRef(in),
+                                           type, lco.List());
+  if (layer == nullptr)
+    throw Error(ErrorKind::io_error, "cannot create layer " + result.layer + " in " + out_path,
+                last_gdal_error());
+  for (int i = 0; i < OGR_FD_GetFieldCount(defn); i++)
+    if (OGR_L_CreateField(layer, OGR_FD_GetFieldDefn(defn, i), TRUE) != OGRERR_NONE)
+      throw Error(ErrorKind::io_error,
+                  "cannot create the attributes of " + shown + " in " + out_path,
+                  last_gdal_error());
+  const bool transaction = GDALDatasetStartTransaction(out.get(), FALSE) == OGRERR_NONE;
+  OGRFeatureDefnH out_defn = OGR_L_GetLayerDefn(layer);
+  OGR_L_SetSpatialFilter(in, area);
+  OGR_L_ResetReading(in);
+  for (FeaturePtr f; f.reset(OGR_L_GetNextFeature(in)), f != nullptr;) {
+    cancel.check();
+    auto* feature = static_cast<OGRFeatureH>(f.get());
+    OGRGeometryH g = OGR_F_GetGeometryRef(feature);
+    if (g == nullptr || !OGR_G_Intersects(g, area)) continue;
+    GeometryPtr kept;
+    if (options.clip) {
+      kept = keep_dimension(GeometryPtr(OGR_G_Intersection(g, area)), OGR_G_GetDimension(g));
+      if (kept == nullptr) continue;  // touches the area only along its boundary
+      if (type != wkbUnknown)
+        kept.reset(OGR_G_ForceTo(static_cast<OGRGeometryH>(kept.release()), type, nullptr));
+    }
+    FeaturePtr copy(OGR_F_Create(out_defn));
+    auto* c = static_cast<OGRFeatureH>(copy.get());
+    OGR_F_SetFrom(c, feature, TRUE);
+    if (kept != nullptr) OGR_F_SetGeometryDirectly(c, static_cast<OGRGeometryH>(kept.release()));
+    if (OGR_L_CreateFeature(layer, c) != OGRERR_NONE)
+      throw Error(ErrorKind::io_error, "cannot write a feature of " + shown + " to " + out_path,
+                  last_gdal_error());
+    result.features++;
+  }
+  if (transaction && GDALDatasetCommitTransaction(out.get()) != OGRERR_NONE)
+    throw Error(ErrorKind::io_error, "cannot write " + out_path, last_gdal_error());
+  CPLErrorReset();
+  out.reset();
+  if (CPLGetLastErrorType() >= CE_Failure)
+    throw Error(ErrorKind::io_error, "cannot write " + out_path, last_gdal_error());
+  return result;
+}
+
+}  // namespace
+
+const VectorFormat& vector_format(const std::string& name) {
+  for (const VectorFormat& f : formats)
+    if (name == f.name) return f;
+  throw Error(ErrorKind::invalid_argument, "unknown vector output format \"" + name + "\"", "",
+              "Use GPKG, FlatGeobuf, GeoJSON or CSV.");
+}
+
+VectorClip clip_vector(const std::string& path, const std::string& shown, const MultiPolygon& area,
+                       const std::string& area_crs, const VectorClipOptions& options,
+                       const std::string& out_path, const CancelToken& cancel) {
+  const VectorFormat& format = vector_format(options.format);
+  const std::string suffix = std::string(".") + format.extension;
+  if (out_path.size() <= suffix.size() ||
+      out_path.compare(out_path.size() - suffix.size(), suffix.size(), suffix) != 0)
+    throw Error(ErrorKind::internal, "the output " + out_path + " does not end in " + suffix,
+                "GDAL's drivers take the format's extension (FlatGeobuf makes a folder of "
+                "another name).");
+  ensure_gdal(options.gdal);
+  static const char* const drivers[] = {"GPKG", "ESRI Shapefile", "GeoJSON", "FlatGeobuf", nullptr};
+  CPLErrorReset();
+  DatasetPtr src(
+      GDALOpenEx(path.c_str(), GDAL_OF_VECTOR | GDAL_OF_READONLY, drivers, nullptr, nullptr));
+  if (!src) {
+    VSIStatBufL st;
+    if (VSIStatL(path.c_str(), &st) != 0)
+      throw Error(ErrorKind::not_found, "vector source " + shown + " does not exist");
+    throw Error(ErrorKind::data_corrupted,
+                "cannot open " + shown + " as a GeoPackage, Shapefile, GeoJSON or FlatGeobuf",
+                last_gdal_error());
+  }
+  OGRLayerH in = nullptr;
+  const int layers = GDALDatasetGetLayerCount(src.get());
+  if (!options.layer.empty()) {
+    in = GDALDatasetGetLayerByName(src.get(), options.layer.c_str());
+    if (in == nullptr)
+      throw Error(ErrorKind::invalid_argument,
+                  "vector source " + shown + " has no layer \"" + options.layer + "\"");
+  } else if (layers == 1) {
+    in = GDALDatasetGetLayer(src.get(), 0);
+  } else {
+    throw Error(ErrorKind::invalid_argument,
+                "vector source " + shown + " has " + std::to_string(layers) + " layers", "",
+                "Name one with the option layer.");
+  }
+  std::string layer_wkt;
+  if (OGRSpatialReferenceH srs = OGR_L_GetSpatialRef(in)) {
+    char* wkt = nullptr;
+    OSRExportToWkt(srs, &wkt);
+    layer_wkt = wkt != nullptr ? wkt : "";
+    CPLFree(wkt);
+  }
+  MultiPolygon in_source_crs = area;
+  transform_to_raster_crs(in_source_crs, area_crs, layer_wkt, shown);
+  GeometryPtr area_geom = to_ogr(in_source_crs);
+  try {
+    return write_clip(in, shown, static_cast<OGRGeometryH>(area_geom.get()), options, format,
+                      out_path, cancel);
+  } catch (...) {
+    remove_output(out_path);
+    throw;
+  }
+}
+
+}  // namespace geoetl
