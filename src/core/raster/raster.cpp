@@ -80,16 +80,6 @@ Cache& cache() {
   return c;
 }
 
-// Size and modification time of the file behind a GDAL name ("" for remote ones).
-std::string local_signature(const std::string& name) {
-  const std::string inner = subdataset_file(name);
-  const std::string& path = inner.empty() ? name : inner;
-  struct stat st;
-  if (path.rfind("/vsi", 0) == 0 || stat(path.c_str(), &st) != 0) return {};
-  return std::to_string(st.st_size) + ":" + std::to_string(st.st_mtim.tv_sec) + "." +
-         std::to_string(st.st_mtim.tv_nsec);
-}
-
 bool is_missing_local_file(const std::string& path) {
   struct stat st;
   return path.rfind("/vsi", 0) != 0 && path.find(':') == std::string::npos &&
@@ -220,6 +210,15 @@ std::shared_ptr<Dataset> cached_dataset(const std::string& path, const std::stri
 }
 
 }  // namespace
+
+std::string local_signature(const std::string& name) {
+  const std::string inner = subdataset_file(name);
+  const std::string& path = inner.empty() ? name : inner;
+  struct stat st;
+  if (path.rfind("/vsi", 0) == 0 || stat(path.c_str(), &st) != 0) return {};
+  return std::to_string(st.st_size) + ":" + std::to_string(st.st_mtim.tv_sec) + "." +
+         std::to_string(st.st_mtim.tv_nsec);
+}
 
 void set_raster_cache_capacity(size_t capacity) {
   cache().capacity = capacity < 1 ? 1 : capacity;

@@ -108,6 +108,10 @@ class Band {
   mutable std::vector<uint8_t> mask_;
 };
 
+// Size and modification time of the local file behind a GDAL name ("" for remote ones): changes
+// when the file does.
+std::string local_signature(const std::string& gdal_name);
+
 // The process-wide dataset cache (most recently used first).
 struct RasterCacheStats {
   size_t open = 0, hits = 0, misses = 0;
