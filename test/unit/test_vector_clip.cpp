@@ -194,6 +194,7 @@ TEST(VectorClip, ACancelledClipLeavesNoFile) {
 TEST(VectorClip, ReadsAShapefileWithItsAttributes) {
   TempDir dir;
   const std::string src = write_source(dir);
+  ensure_gdal({});  // GDAL's drivers, for the conversion below
   GDALDatasetH in = GDALOpenEx(src.c_str(), GDAL_OF_VECTOR, nullptr, nullptr, nullptr);
   ASSERT_NE(in, nullptr);
   const char* args[] = {"-f", "ESRI Shapefile", "-nlt", "MULTIPOLYGON", nullptr};
