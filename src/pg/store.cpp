@@ -11,31 +11,21 @@ extern "C" {
 #include "utils/tuplestore.h"
 }
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "access.h"
 #include "boundary.h"
-#include "transfer/download.h"
+#include "transfer/store_fetch.h"
 #include "base/error.h"
 #include "fetch.h"
 #include "settings.h"
 
 namespace {
-
-geoetl::FileKind file_kind(const std::string& name) {
-  if (name == "hdf5") return geoetl::FileKind::hdf5;
-  if (name == "tiff") return geoetl::FileKind::tiff;
-  if (name == "json") return geoetl::FileKind::json;
-  if (name == "any") return geoetl::FileKind::any;
-  throw geoetl::Error(geoetl::ErrorKind::invalid_argument, "unknown file kind \"" + name + "\"", {},
-                      "Use hdf5, tiff, json or any.");
-}
 
 // Options for a LAADS request: the bearer token when one is set (and the URL is LAADS DAAC's;
 // http_get drops it if a redirect leaves that origin).
@@ -99,9 +89,11 @@ void on_subxact(SubXactEvent event, SubTransactionId subxact, SubTransactionId p
   }
 }
 
-// Puts a staged file into the store as `key`, to be taken back if the transaction fails.
-void adopt_in_transaction(std::unique_ptr<geoetl::Store> store, const std::string& staged,
-                          const std::string& key, const geoetl::CancelToken& cancel) {
+// Runs `fetch`, which puts an object into `store`; the change is taken back if the transaction
+// (or the subtransaction that made it) fails.
+geoetl::StoreFetched fetch_in_transaction(
+    std::shared_ptr<geoetl::Store> store,
+    const std::function<geoetl::StoreFetched(geoetl::Store&)>& fetch) {
   static bool registered = false;
   if (!registered) {
     geoetl::pg::pg_guard([] {
@@ -113,9 +105,9 @@ void adopt_in_transaction(std::unique_ptr<geoetl::Store> store, const std::strin
   const SubTransactionId subxact =
       geoetl::pg::pg_guard([] { return GetCurrentSubTransactionId(); });
   changes.reserve(changes.size() + 1);  // nothing can fail once the object is in place
-  std::shared_ptr<geoetl::Store> shared(std::move(store));
-  geoetl::AdoptUndo undo = geoetl::adopt_undoable(*shared, staged, key, cancel);
-  changes.push_back({shared, std::move(undo), subxact});
+  geoetl::StoreFetched fetched = fetch(*store);
+  changes.push_back({std::move(store), std::move(fetched.undo), subxact});
+  return fetched;
 }
 
 bytea* to_bytea(const std::string& s) {
@@ -178,34 +170,16 @@ Datum geoetl_store_fetch(PG_FUNCTION_ARGS) {
   const bool laads = PG_GETARG_BOOL(3);
   auto* rsi = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
   geoetl::pg::call_core([&] {
-    geoetl::check_store_key(key);
-    const geoetl::FileKind expected = file_kind(kind);
     geoetl::HttpOptions o = laads ? laads_options(url) : geoetl::pg::fetch_options(url);
     o.max_body_bytes = static_cast<uint64_t>(geoetl::pg::download_max_mb()) << 20;  // the disk
-    std::unique_ptr<geoetl::Store> store = geoetl::pg::current_store();
-    const std::string staging = store->staging_dir();
-    std::error_code ec;
-    std::filesystem::create_directories(staging, ec);
-    if (ec)
-      throw geoetl::Error(geoetl::ErrorKind::io_error, "cannot create \"" + staging + "\"",
-                          ec.message());
-    std::string staged = key;
-    for (char& c : staged)
-      if (c == '/') c = '_';
-    staged = staging + "/" + staged + "." + std::to_string(getpid());
-    const geoetl::CancelToken cancel = geoetl::pg::interrupt_token();
-    const geoetl::Downloaded d = geoetl::download_file(url, staged, expected, o, cancel);
-    const std::string uri = store->uri(key);
-    const std::string local = store->local_copy(key);
-    try {
-      adopt_in_transaction(std::move(store), staged, key, cancel);
-    } catch (...) {
-      unlink(staged.c_str());
-      throw;
-    }
+    const geoetl::StoreFetched f =
+        fetch_in_transaction(geoetl::pg::current_store(), [&](geoetl::Store& store) {
+          return geoetl::store_fetch(store, url, key, kind, o, geoetl::pg::interrupt_token());
+        });
     geoetl::pg::pg_guard([&] {
-      Datum v[4] = {CStringGetTextDatum(uri.c_str()), Int64GetDatum(static_cast<int64>(d.bytes)),
-                    CStringGetTextDatum(d.sha256.c_str()), CStringGetTextDatum(local.c_str())};
+      Datum v[4] = {CStringGetTextDatum(f.uri.c_str()), Int64GetDatum(static_cast<int64>(f.bytes)),
+                    CStringGetTextDatum(f.sha256.c_str()),
+                    CStringGetTextDatum(f.local_path.c_str())};
       bool n[4] = {false, false, false, false};
       tuplestore_putvalues(rsi->setResult, rsi->setDesc, v, n);
     });

@@ -8,6 +8,7 @@
 
 #include "transfer/download.h"
 #include "base/error.h"
+#include "file_size_limit.h"
 #include "test_http_server.h"
 #include "tiff_writer.h"
 
@@ -148,6 +149,22 @@ TEST_F(Download, ACancelledDownloadLeavesNothing) {
   EXPECT_TRUE(store_files().empty());
 }
 
+TEST_F(Download, AFullDiskIsAClearErrorAndLeavesTheOldFile) {
+  std::ofstream(store_->file("out.h5")) << "the good copy";
+  try {
+    const FileSizeLimit disk(1000);  // granule.h5 has 5008 bytes
+    download_file(server_->url("/granule.h5"), store_->file("out.h5"), FileKind::hdf5, quick(),
+                  CancelToken());
+    ADD_FAILURE() << "no error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::io_error);
+    EXPECT_EQ(std::string(e.what()), "cannot write \"" + store_->file("out.h5") + "\"");
+    EXPECT_EQ(e.hint(), "Is the store's disk full or read-only?");
+  }
+  EXPECT_EQ(read_all(store_->file("out.h5")), "the good copy");
+  EXPECT_EQ(store_files(), std::vector<std::string>{"out.h5"});
+}
+
 TEST_F(Download, AFolderThatCannotBeWrittenIsAClearError) {
   std::string message;
   try {
@@ -177,17 +194,3 @@ TEST(FileKind, FirstBytesTellTheKind) {
 }
 
 }  // namespace
-
-TEST(PartFile, NamesCarryTheWritersPid) {
-  const std::string pid = std::to_string(getpid());
-  EXPECT_EQ(part_file_template("/s/a.h5"), "/s/a.h5." + pid + ".part-XXXXXX");
-  EXPECT_EQ(part_file_template("/s/.staging/a.h5." + pid),
-            "/s/.staging/a.h5." + pid + ".part-XXXXXX");
-  EXPECT_EQ(writer_pid("a.h5.123.part-Ab12Cd"), 123);
-  EXPECT_EQ(writer_pid("blackmarble_a.h5.4567"), 4567);
-  EXPECT_EQ(writer_pid("undo-3.89"), 89);
-  EXPECT_EQ(writer_pid("a.h5.part-Ab12Cd"), 0);  // written before names carried the pid
-  EXPECT_EQ(writer_pid("a.h5"), 0);
-  EXPECT_EQ(writer_pid("a."), 0);
-  EXPECT_EQ(writer_pid("a.123456789012"), 0);  // no pid is that long
-}

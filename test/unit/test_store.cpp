@@ -9,14 +9,17 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <thread>
 
 #include "base/error.h"
-#include "transfer/store.h"
+#include "file_size_limit.h"
 #include "tiff_writer.h"
+#include "transfer/store.h"
 
 extern char** environ;
 
@@ -214,6 +217,29 @@ TEST(Store, ALocalPutThatFailsLeavesNothing) {
   EXPECT_THROW(store->put(d.file("a.bin"), "k/x.bin", CancelToken([] { return true; })), Error);
   EXPECT_TRUE(store->list("").empty());
   EXPECT_TRUE(std::filesystem::is_empty(d.file("store/k")));  // no temporary file either
+}
+
+TEST(Store, ALocalPutOrGetOnAFullDiskLeavesWhatWasThere) {
+  TempDir d;
+  auto store = open_store("", d.file("store"), {});
+  std::ofstream(d.file("small.bin")) << "small";
+  std::ofstream(d.file("big.bin"), std::ios::binary) << std::string(3000, 'b');
+  store->put(d.file("small.bin"), "k/x.bin", CancelToken());
+  store->put(d.file("big.bin"), "k/big.bin", CancelToken());
+  std::ofstream(d.file("copy.bin")) << "the local copy";
+  {
+    const FileSizeLimit disk(1000);
+    EXPECT_THROW(store->put(d.file("big.bin"), "k/x.bin", CancelToken()), Error);
+    EXPECT_THROW(store->get("k/big.bin", d.file("copy.bin"), CancelToken()), Error);
+  }
+  EXPECT_EQ(read_all(store->local_copy("k/x.bin")), "small");
+  EXPECT_EQ(read_all(d.file("copy.bin")), "the local copy");
+  std::vector<std::string> names;  // no unfinished copy left anywhere
+  for (const auto& e : std::filesystem::recursive_directory_iterator(d.file("")))
+    names.push_back(e.path().filename());
+  std::sort(names.begin(), names.end());
+  EXPECT_EQ(names, std::vector<std::string>(
+                       {"big.bin", "big.bin", "copy.bin", "k", "small.bin", "store", "x.bin"}));
 }
 
 }  // namespace

@@ -7,11 +7,11 @@
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
-#include <cstdio>
 #include <cstring>
 #include <memory>
 
 #include "base/error.h"
+#include "transfer/atomic_file.h"
 
 namespace geoetl {
 namespace {
@@ -44,28 +44,15 @@ class Sha256 {
   std::unique_ptr<EVP_MD_CTX, DigestDeleter> ctx_;
 };
 
-std::string system_error(const std::string& what) {
-  return what + ": " + std::strerror(errno);
-}
-
-// The temporary file: written, hashed, and removed unless kept.
+// The download's sink: the body goes to an unfinished copy of the destination, hashed on its
+// way; kept only when complete and checked.
 class PartFile : public HttpSink {
  public:
-  explicit PartFile(const std::string& dest) : path_(part_file_template(dest)) {
-    fd_ = mkstemp(path_.data());
-    if (fd_ < 0)
-      throw Error(ErrorKind::io_error,
-                  system_error("cannot create a file beside \"" + dest + "\""));
-  }
-  ~PartFile() override {
-    if (fd_ >= 0) close(fd_);
-    if (!kept_) unlink(path_.c_str());
-  }
-  PartFile(const PartFile&) = delete;
-  PartFile& operator=(const PartFile&) = delete;
+  explicit PartFile(const std::string& dest) : file_(dest) {}
 
   void begin() override {  // a retry starts again
-    if (ftruncate(fd_, 0) != 0 || lseek(fd_, 0, SEEK_SET) != 0) failed_ = errno;
+    const int failed = file_.restart();
+    if (failed != 0) failed_ = failed;
     digest_ = std::make_unique<Sha256>();
     bytes_ = 0;
     head_.clear();
@@ -74,50 +61,20 @@ class PartFile : public HttpSink {
     if (head_.size() < 1024) head_.append(data, std::min(size, 1024 - head_.size()));
     digest_->update(data, size);
     bytes_ += size;
-    while (size > 0) {
-      const ssize_t n = ::write(fd_, data, size);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) {
-        failed_ = n < 0 ? errno : ENOSPC;
-        return false;
-      }
-      data += n;
-      size -= static_cast<size_t>(n);
-    }
-    return true;
+    const int failed = file_.append(data, size);
+    if (failed != 0) failed_ = failed;
+    return failed == 0;
   }
-  // Flushes it to disk and renames it to dest.
-  void keep(const std::string& dest) {
-    if (fsync(fd_) != 0)
-      throw Error(ErrorKind::io_error, system_error("cannot write \"" + dest + "\""));
-    close(fd_);
-    fd_ = -1;
-    if (rename(path_.c_str(), dest.c_str()) != 0) {
-      if (errno == ENOENT)  // someone removed it while it was written
-        throw Error(ErrorKind::io_error,
-                    "the unfinished download \"" + path_ + "\" was removed while it was written",
-                    {}, "Nothing may remove a store's files while they are written; retry.");
-      throw Error(ErrorKind::io_error,
-                  system_error("cannot move the download to \"" + dest + "\""));
-    }
-    kept_ = true;
-    const std::string dir = dest.substr(0, dest.find_last_of('/') + 1);
-    const int d = open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY);
-    if (d >= 0) {  // the rename itself survives a crash
-      fsync(d);
-      close(d);
-    }
-  }
+  // Flushes it to disk and renames it to the destination.
+  void keep() { file_.commit(); }
   int failed() const { return failed_; }
   uint64_t bytes() const { return bytes_; }
   const std::string& head() const { return head_; }
   std::string sha256() { return digest_->hex(); }
 
  private:
-  std::string path_;
-  int fd_ = -1;
+  AtomicFile file_;
   int failed_ = 0;
-  bool kept_ = false;
   uint64_t bytes_ = 0;
   std::string head_;
   std::unique_ptr<Sha256> digest_;
@@ -207,34 +164,14 @@ Downloaded download_file(const std::string& url, const std::string& dest, FileKi
   d.bytes = part.bytes();
   d.sha256 = part.sha256();
   d.attempts = r.attempts;
-  part.keep(dest);
+  part.keep();
   return d;
-}
-
-std::string part_file_template(const std::string& dest) {
-  const std::string pid = "." + std::to_string(getpid());
-  const bool has_pid =
-      dest.size() > pid.size() && dest.compare(dest.size() - pid.size(), pid.size(), pid) == 0;
-  return dest + (has_pid ? "" : pid) + ".part-XXXXXX";
-}
-
-long writer_pid(const std::string& file_name) {
-  std::string name = file_name;
-  const size_t part = name.rfind(".part-");
-  if (part != std::string::npos) name.resize(part);
-  const size_t dot = name.rfind('.');
-  if (dot == std::string::npos || dot + 1 == name.size() || name.size() - dot > 11) return 0;
-  long pid = 0;
-  for (size_t i = dot + 1; i < name.size(); i++) {
-    if (!std::isdigit(static_cast<unsigned char>(name[i]))) return 0;
-    pid = pid * 10 + (name[i] - '0');
-  }
-  return pid;
 }
 
 std::string sha256_file(const std::string& path) {
   const int fd = open(path.c_str(), O_RDONLY);
-  if (fd < 0) throw Error(ErrorKind::io_error, system_error("cannot read \"" + path + "\""));
+  if (fd < 0)
+    throw Error(ErrorKind::io_error, "cannot read \"" + path + "\": " + std::strerror(errno));
   Sha256 digest;
   std::string buf(1 << 16, '\0');
   ssize_t n;

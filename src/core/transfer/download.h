@@ -1,7 +1,7 @@
 // Downloading a file so that nothing broken ever looks like data: the body streams to a
-// temporary file beside the destination, is checked (complete, the expected kind of file, not a
-// login page), hashed (SHA-256), flushed to disk and only then renamed into place. Any failure,
-// cancellation included, removes the temporary file.
+// temporary file beside the destination (an AtomicFile), is checked (complete, the expected kind
+// of file, not a login page), hashed (SHA-256), flushed to disk and only then renamed into place.
+// Any failure, cancellation included, removes the temporary file.
 #pragma once
 
 #include <cstdint>
@@ -33,15 +33,6 @@ std::string check_file_kind(const std::string& head, uint64_t size, FileKind exp
 // http_get.
 Downloaded download_file(const std::string& url, const std::string& dest, FileKind expected,
                          const HttpOptions& options, const CancelToken& cancel);
-
-// The mkstemp() template of an unfinished copy of `dest`: "<dest>.<pid>.part-XXXXXX" (the pid
-// left out when dest already ends in ".<pid>"), so that store_sweep can tell whether its writer
-// still runs.
-std::string part_file_template(const std::string& dest);
-
-// The process id an unfinished or staged file's name carries ("<name>.<pid>", or
-// "<name>.<pid>.part-XXXXXX"); 0 when it carries none.
-long writer_pid(const std::string& file_name);
 
 // SHA-256 of a file, lower-case hex. Throws Error(io_error).
 std::string sha256_file(const std::string& path);

@@ -17,8 +17,9 @@
 #include <cstring>
 #include <filesystem>
 
-#include "transfer/download.h"
 #include "base/error.h"
+#include "transfer/atomic_file.h"
+#include "transfer/download.h"
 
 namespace geoetl {
 
@@ -28,7 +29,7 @@ void check_store_key(const std::string& key) {
   while (ok && start <= key.size()) {
     const size_t end = std::min(key.find('/', start), key.size());
     const std::string part = key.substr(start, end - start);
-    ok = !part.empty() && part[0] != '.' && part.find(".part-") == std::string::npos &&
+    ok = !part.empty() && part[0] != '.' && !has_part_marker(part) &&
          part.find_first_not_of(
              "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") ==
              std::string::npos;
@@ -36,8 +37,9 @@ void check_store_key(const std::string& key) {
   }
   if (!ok)
     throw Error(ErrorKind::invalid_argument, "invalid store key \"" + key + "\"",
-                "A key is a relative path of names made of letters, digits, '.', '_' and '-', "
-                "none starting with '.' or holding \".part-\" (the store's unfinished copies).");
+                std::string("A key is a relative path of names made of letters, digits, '.', "
+                            "'_' and '-', none starting with '.' or holding \"") +
+                    part_marker() + "\" (the store's unfinished copies).");
 }
 
 namespace {
@@ -46,14 +48,6 @@ namespace fs = std::filesystem;
 
 std::string errno_text() {
   return std::strerror(errno);
-}
-
-void fsync_dir(const std::string& dir) {
-  const int d = open(dir.c_str(), O_RDONLY | O_DIRECTORY);
-  if (d >= 0) {
-    fsync(d);
-    close(d);
-  }
 }
 
 void make_dirs(const std::string& dir) {
@@ -72,38 +66,23 @@ void copy_file_atomically(const std::string& from, const std::string& dest,
                           const CancelToken& cancel) {
   const int in = open(from.c_str(), O_RDONLY);
   if (in < 0) throw Error(ErrorKind::io_error, "cannot read \"" + from + "\"", errno_text());
-  std::string tmp = part_file_template(dest);
-  const int out = mkstemp(tmp.data());
-  if (out < 0) {
-    const std::string why = errno_text();
+  try {
+    write_file_atomically(
+        dest,
+        [&](char* buffer, size_t size) {
+          for (;;) {
+            const ssize_t n = read(in, buffer, size);
+            if (n >= 0) return static_cast<size_t>(n);
+            if (errno != EINTR)
+              throw Error(ErrorKind::io_error, "cannot read \"" + from + "\": " + errno_text());
+          }
+        },
+        cancel);
+  } catch (...) {
     close(in);
-    throw Error(ErrorKind::io_error, "cannot write beside \"" + dest + "\"", why);
+    throw;
   }
-  std::string buf(1 << 20, '\0');
-  std::string failure;
-  for (;;) {
-    if (cancel.requested()) break;
-    const ssize_t n = read(in, buf.data(), buf.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      failure = "cannot read \"" + from + "\": " + errno_text();
-      break;
-    }
-    if (n == 0) break;
-    if (write(out, buf.data(), static_cast<size_t>(n)) != n) {
-      failure = "cannot write \"" + dest + "\": " + (errno != 0 ? errno_text() : "disk full");
-      break;
-    }
-  }
-  const bool complete = failure.empty() && !cancel.requested() && fsync(out) == 0;
   close(in);
-  close(out);
-  if (!complete || rename(tmp.c_str(), dest.c_str()) != 0) {
-    unlink(tmp.c_str());
-    cancel.check();
-    throw Error(ErrorKind::io_error, failure.empty() ? "cannot write \"" + dest + "\"" : failure);
-  }
-  fsync_dir(parent_of(dest));
 }
 
 class LocalStore : public Store {
@@ -137,7 +116,7 @@ class LocalStore : public Store {
         if (it->is_directory()) it.disable_recursion_pending();
         continue;
       }
-      if (name.find(".part-") != std::string::npos || !it->is_regular_file()) continue;
+      if (has_part_marker(name) || !it->is_regular_file()) continue;
       const std::string key = it->path().string().substr(root_.size() + 1);
       if (key.rfind(prefix, 0) == 0) out.push_back({key, static_cast<uint64_t>(it->file_size())});
     }
@@ -157,10 +136,10 @@ class LocalStore : public Store {
   void adopt(const std::string& staged_file, const std::string& key, const CancelToken&) override {
     const std::string dest = path(key);
     make_dirs(parent_of(dest));
-    if (rename(staged_file.c_str(), dest.c_str()) != 0)
+    const int failed = move_file(staged_file, dest);
+    if (failed != 0)
       throw Error(ErrorKind::io_error, "cannot move a file into the store as \"" + key + "\"",
-                  errno_text());
-    fsync_dir(parent_of(dest));
+                  std::strerror(failed));
   }
 
  private:
@@ -216,24 +195,15 @@ class S3Store : public Store {
     VSIErrorReset();
     VSILFILE* in = VSIFOpenExL(gdal_path(key).c_str(), "rb", TRUE);
     if (in == nullptr) throw failure("cannot read \"" + uri(key) + "\"");
-    std::string tmp = part_file_template(local_file);
-    const int out = mkstemp(tmp.data());
-    bool ok = out >= 0;
-    std::string buf(1 << 20, '\0');
-    while (ok && !cancel.requested()) {
-      const size_t n = VSIFReadL(buf.data(), 1, buf.size(), in);
-      if (n > 0) ok = write(out, buf.data(), n) == static_cast<ssize_t>(n);
-      if (n < buf.size()) break;
+    try {
+      write_file_atomically(
+          local_file, [&](char* buffer, size_t size) { return VSIFReadL(buffer, 1, size, in); },
+          cancel);
+    } catch (...) {
+      VSIFCloseL(in);
+      throw;
     }
     VSIFCloseL(in);
-    ok = ok && !cancel.requested() && fsync(out) == 0;
-    if (out >= 0) close(out);
-    if (!ok || rename(tmp.c_str(), local_file.c_str()) != 0) {
-      unlink(tmp.c_str());
-      cancel.check();
-      throw Error(ErrorKind::io_error,
-                  "cannot copy \"" + uri(key) + "\" to \"" + local_file + "\"");
-    }
   }
   std::optional<uint64_t> size_of(const std::string& key) override {
     ensure_gdal(gdal_);
@@ -289,7 +259,7 @@ class S3Store : public Store {
     put(staged_file, key, cancel);
     const std::string copy = local_copy(key);
     make_dirs(parent_of(copy));
-    if (rename(staged_file.c_str(), copy.c_str()) != 0) unlink(staged_file.c_str());
+    if (move_file(staged_file, copy) != 0) unlink(staged_file.c_str());
   }
   std::string local_copy(const std::string& key) const override {
     check_store_key(key);
@@ -333,16 +303,6 @@ std::unique_ptr<Store> open_store(const std::string& setting, const std::string&
               "Use an absolute folder, or s3://bucket/prefix; empty means a folder in the data "
               "directory.");
 }
-
-namespace {
-// "<name>.part-XXXXXX", as mkstemp leaves it
-bool is_part_file(const std::string& name) {
-  const size_t at = name.rfind(".part-");
-  if (at == std::string::npos || at == 0 || name.size() != at + 12) return false;
-  return std::all_of(name.begin() + static_cast<long>(at) + 6, name.end(),
-                     [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; });
-}
-}  // namespace
 
 namespace {
 // Whether the process a leftover's name carries still runs (then it may still be writing it).
@@ -424,12 +384,13 @@ AdoptUndo adopt_undoable(Store& store, const std::string& staged_file, const std
 void undo_adopt(Store& store, const AdoptUndo& undo) {
   if (!is_remote(store, undo.key)) {
     const std::string path = store.gdal_path(undo.key);
-    if (undo.previous.empty())
+    if (undo.previous.empty()) {
       store.remove(undo.key);
-    else if (rename(undo.previous.c_str(), path.c_str()) != 0)
+      fsync_folder_of(path);
+    } else if (const int failed = move_file(undo.previous, path); failed != 0) {
       throw Error(ErrorKind::io_error, "cannot put \"" + undo.key + "\" back in the store",
-                  errno_text());
-    fsync_dir(parent_of(path));
+                  std::strerror(failed));
+    }
     return;
   }
   if (undo.previous.empty()) {
@@ -442,7 +403,7 @@ void undo_adopt(Store& store, const AdoptUndo& undo) {
   if (undo.previous_copy.empty())
     unlink(copy.c_str());
   else
-    rename(undo.previous_copy.c_str(), copy.c_str());
+    move_file(undo.previous_copy, copy);
 }
 
 void forget_adopt(const AdoptUndo& undo) noexcept {
