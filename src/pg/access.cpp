@@ -50,6 +50,18 @@ bool check_read_access(const std::string& raster) {
   return false;
 }
 
+RasterOpenOptions raster_open_options(bool superuser, const CancelToken* cancel) {
+  RasterOpenOptions ro;
+  ro.restrict_drivers = !superuser;
+  ro.gdal = gdal_settings();
+  ro.cancel = cancel;
+  if (!superuser) {
+    const std::vector<std::string> prefixes = readable_sources();
+    ro.url_allowed = [prefixes](const std::string& u) { return source_allowed(u, prefixes); };
+  }
+  return ro;
+}
+
 bool check_fetch_access(const std::string& url) {
   if (require_admin("fetching URLs")) return true;
   if (!source_allowed(url, allowed_sources()))

@@ -39,17 +39,9 @@ Datum geoetl_scan_granules(PG_FUNCTION_ARGS) {
   auto* rsi = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
   geoetl::pg::call_core([&] {
     const bool superuser = geoetl::pg::check_read_access(location);
-    const std::vector<std::string> prefixes = geoetl::pg::readable_sources();
-    geoetl::RasterOpenOptions ro;
-    ro.restrict_drivers = !superuser;
-    ro.gdal = geoetl::pg::gdal_settings();
     const geoetl::CancelToken cancel = geoetl::pg::interrupt_token();
-    ro.cancel = &cancel;
-    std::function<bool(const std::string&)> may_read;
-    if (!superuser) {
-      may_read = [&](const std::string& uri) { return geoetl::source_allowed(uri, prefixes); };
-      ro.url_allowed = may_read;  // every redirect of a URL too
-    }
+    const geoetl::RasterOpenOptions ro = geoetl::pg::raster_open_options(superuser, &cancel);
+    const std::function<bool(const std::string&)> may_read = ro.url_allowed;  // listings too
     const std::vector<geoetl::ScannedFile> files =
         geoetl::scan_granules(product, location, ro, cancel, may_read);
     geoetl::pg::pg_guard([&] {

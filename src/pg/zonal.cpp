@@ -83,16 +83,7 @@ geoetl::ZonalOptions options(const Args& a) {
 geoetl::Raster open_raster(const char* raster, bool superuser) {
   const geoetl::Source src = geoetl::resolve_source(raster);
   const geoetl::CancelToken cancel = geoetl::pg::interrupt_token();
-  geoetl::RasterOpenOptions ro;
-  ro.restrict_drivers = !superuser;
-  ro.gdal = geoetl::pg::gdal_settings();
-  ro.cancel = &cancel;
-  if (!superuser) {  // every redirect of a URL too
-    const std::vector<std::string> prefixes = geoetl::pg::readable_sources();
-    ro.url_allowed = [prefixes](const std::string& u) {
-      return geoetl::source_allowed(u, prefixes);
-    };
-  }
+  const geoetl::RasterOpenOptions ro = geoetl::pg::raster_open_options(superuser, &cancel);
   geoetl::set_raster_cache_capacity(geoetl::pg::raster_cache_size());
   return geoetl::Raster::open(src.gdal_path, src.shown, ro);
 }
