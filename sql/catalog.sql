@@ -63,6 +63,32 @@ SELECT date, tile_h, production FROM geoetl.raster WHERE date = '2024-02-29' ORD
 SELECT count(*) AS usable FROM geoetl.raster;
 SELECT count(*) AS invalid FROM geoetl.raster_invalid;
 
+-- product and tile rules, each stated once: a product's cadence is geoetl.dataset's, and the
+-- core (which reads the files by it) agrees for every product listed
+SELECT d.product, d.cadence, geoetl._product_cadence(d.product) = d.cadence AS from_dataset,
+       (geoetl._granule(d.product || '.A2024060.h21v08.002.2024069123456.h5')).cadence = d.cadence AS core_agrees
+  FROM geoetl.dataset d ORDER BY d.product;
+SELECT geoetl._product_cadence('VNP99') IS NULL AS unknown_product, geoetl._product_names(', ') AS products,
+       geoetl._product_names(' or ', ARRAY['monthly']) AS monthly;
+-- a granule's file name, read by the core's parser; anything else is NULL
+SELECT * FROM geoetl._granule('/data/blackmarble/VNP46A2.A2024060.h21v08.002.2024069123456.h5');
+SELECT geoetl._granule(n) IS NULL AS not_a_granule, n
+  FROM unnest(ARRAY['VNP46A2.A2024060.h21v08.h5', 'VNP46A2.A2024060.h36v08.002.2024069123456.h5',
+                    'VNP46A2.A2023366.h21v08.002.2024069123456.h5', 'VNP46A2_notes.txt', '']) n;
+-- a tile's name and back
+SELECT geoetl._tile_name(21, 8) AS h21v08, geoetl._tile_name(0, 17) AS h00v17, geoetl._tile_name(NULL, 8) AS null_h;
+SELECT t AS tile, (geoetl._tile_hv(t)).* FROM unnest(ARRAY['h21v08', 'h35v17', 'h36v08', 'h21v18', 'h1v8', 'x']) t;
+-- the days of a product's granules by its cadence
+SELECT count(*) AS daily_days FROM geoetl._product_days('VNP46A2', '2024-02-01', '2024-03-31');
+SELECT array_agg(d) AS monthly_days FROM geoetl._product_days('VNP46A3', '2024-01-15', '2024-03-31') d;
+SELECT pg_temp.err($$SELECT geoetl._product_days('VNP99', '2024-01-01', '2024-01-02')$$);
+-- the granules of a month: the month's usable and invalid files of the given tiles
+SELECT geoetl._tile_name(tile_h, tile_v) AS tile, date FROM geoetl._month_granules('VNP46A2', '2024-02-10', '{h22v08}') ORDER BY date;
+SELECT count(*) AS none_of_h21v09 FROM geoetl._month_granules('VNP46A2', '2024-02-01', '{h21v09}');
+SELECT count(*) AS march_h21v08 FROM geoetl._month_granules('VNP46A2', '2024-03-31', '{h21v08,h22v08}');
+SELECT regexp_replace(uri, '^.*/', '') AS invalid_in_march
+  FROM geoetl._month_invalid_granules('VNP46A2', '2024-03-01', '{h21v08,h22v08}') ORDER BY uri;
+
 -- bad calls
 SELECT pg_temp.err('SELECT geoetl.register_rasters(''VNP99'', ''/tmp'')');
 SELECT pg_temp.err('SELECT geoetl.register_rasters(NULL, ''/tmp'')');

@@ -36,6 +36,29 @@ SELECT geoetl.register_rasters('VNP46A2', :'folder') AS daily;
 SELECT geoetl.refresh_nightlights(:across_id, '2024-02-01', '2024-02-01', options => '{"composite": "median"}') AS changed;
 SELECT days_with_data FROM geoetl.nightlight_monthly WHERE area_id = :across_id AND month = '2024-02-01';
 
+-- the fingerprint hashes the normalised options: options that compute the same result give the
+-- same fingerprint (and a second run with them recomputes nothing), others a different one
+SELECT geoetl._nightlight_inputs(:across_id, '2024-02-01', 'VNP46A2', 0.5, '{}')
+     = geoetl._nightlight_inputs(:across_id, '2024-02-01', 'VNP46A2', 0.5, '{"composite": "mean"}') AS mean_is_the_default,
+       geoetl._nightlight_inputs(:across_id, '2024-02-01', 'VNP46A2', 0.5, '{}')
+     = geoetl._nightlight_inputs(:across_id, '2024-02-01', 'VNP46A2', 0.5,
+         '{"quality": [1, 0], "cloud": true, "negative": "clamp", "layer": "DNB_BRDF-Corrected_NTL", "coverage": null}') AS all_defaults_spelt_out,
+       geoetl._nightlight_inputs(:across_id, '2024-02-01', 'VNP46A2', 0.5, '{}')
+    <> geoetl._nightlight_inputs(:across_id, '2024-02-01', 'VNP46A2', 0.5, '{"negative": "keep"}') AS keep_differs,
+       geoetl._nightlight_inputs(:across_id, '2024-02-01', 'VNP46A2', 0.5, '{}')
+    <> geoetl._nightlight_inputs(:across_id, '2024-02-01', 'VNP46A2', 0.5, '{"quality": [0]}') AS fewer_flags_differ;
+SELECT geoetl.refresh_nightlights(:across_id, '2024-02-01', '2024-02-01', options => '{}') AS changed;
+SELECT computed_at AS default_computed FROM geoetl.nightlight_monthly WHERE area_id = :across_id AND month = '2024-02-01' \gset
+SELECT geoetl.refresh_nightlights(:across_id, '2024-02-01', '2024-02-01', options => '{"composite": "mean"}') AS changed;
+SELECT geoetl.refresh_nightlights(:across_id, '2024-02-01', '2024-02-01',
+                                  options => '{"quality": [1, 0, 1], "snow": true, "min_valid_nights": 1}') AS changed;
+SELECT computed_at = :'default_computed' AS untouched, options FROM geoetl.nightlight_monthly
+ WHERE area_id = :across_id AND month = '2024-02-01';
+SELECT geoetl.refresh_nightlights(:across_id, '2024-02-01', '2024-02-01', options => '{"negative": "drop"}') AS changed;
+-- the job runs the same check: an equivalent month in a job recomputes nothing either
+SELECT geoetl._job_nightlight_month(jsonb_build_object('area_id', :across_id, 'month', '2024-02-01',
+                                                       'options', '{"negative": "drop", "composite": "mean"}'::jsonb)) AS job_result;
+
 -- the trend view: month-over-month and year-over-year from rows in the table
 SELECT geoetl.refresh_nightlights(:inside_id, '2024-02-01', '2024-02-01') AS changed;
 UPDATE geoetl.nightlight_monthly SET sum_of_lights = 100, lit_share = 0.25 WHERE area_id = :inside_id;

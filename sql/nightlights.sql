@@ -47,6 +47,16 @@ SELECT array_agg(name ORDER BY (geoetl.nightlight_metrics(ST_MakeEnvelope(30, 0,
          AS by_sum_of_lights
   FROM o;
 
+-- the options, checked and normalised in one place: every option present with its default
+-- (layer: the product's default layer), JSON null meaning the default, flags sorted once each
+SELECT geoetl._nightlight_options('{}', 'DNB_BRDF-Corrected_NTL') AS defaults;
+SELECT geoetl._nightlight_options(NULL, 'DNB_BRDF-Corrected_NTL') = geoetl._nightlight_options('{}', 'DNB_BRDF-Corrected_NTL') AS null_is_empty;
+SELECT geoetl._nightlight_options('{"quality": [2, 0, 2.0], "cloud": null, "min_valid_nights": 3.0, "layer": "Gap_Filled_DNB_BRDF-Corrected_NTL"}',
+                                  'DNB_BRDF-Corrected_NTL') AS normalised;
+SELECT geoetl._nightlight_options('{"quality": []}', 'x')->'quality' AS no_quality_rule;
+SELECT p.proname, p.provolatile, p.proparallel FROM pg_proc p
+ WHERE p.oid = 'geoetl._nightlight_options(jsonb, text)'::regprocedure;
+
 -- the monthly product
 SELECT product, layer, days_with_data, coverage BETWEEN 0.5 AND 1 AS coverage_plausible, sum_of_lights > 0 AS lights, tiles_used
   FROM pg_temp.m('across', '2024-02-01', 'VNP46A3');
@@ -67,6 +77,15 @@ SELECT pg_temp.err('SELECT geoetl.nightlight_metrics(ST_MakeEnvelope(38, 1, 42, 
 SELECT pg_temp.err('SELECT geoetl.nightlight_metrics(ST_MakeEnvelope(38, 1, 42, 4, 4326), ''2024-02-01'', options => ''{"composite": "max"}'')');
 SELECT pg_temp.err('SELECT geoetl.nightlight_metrics(ST_MakeEnvelope(38, 1, 42, 4, 4326), ''2024-02-01'', options => ''{"min_valid_nights": 0}'')');
 SELECT pg_temp.err('SELECT geoetl.nightlight_metrics(ST_MakeEnvelope(38, 1, 42, 4, 4326), ''2024-02-01'', options => ''{"quality": ["good"]}'')');
+SELECT pg_temp.err('SELECT geoetl.nightlight_metrics(ST_MakeEnvelope(38, 1, 42, 4, 4326), ''2024-02-01'', options => ''{"negative": "zero"}'')');
+SELECT pg_temp.err('SELECT geoetl.nightlight_metrics(ST_MakeEnvelope(38, 1, 42, 4, 4326), ''2024-02-01'', options => ''{"coverage": "most"}'')');
+SELECT pg_temp.err('SELECT geoetl.nightlight_metrics(ST_MakeEnvelope(38, 1, 42, 4, 4326), ''2024-02-01'', options => ''{"quality": [0.5]}'')');
+SELECT pg_temp.err('SELECT geoetl.nightlight_metrics(ST_MakeEnvelope(38, 1, 42, 4, 4326), ''2024-02-01'', options => ''{"min_valid_nights": 1.5}'')');
+SELECT pg_temp.err('SELECT geoetl.nightlight_metrics(ST_MakeEnvelope(38, 1, 42, 4, 4326), ''2024-02-01'', options => ''{"min_valid_nights": "3"}'')');
+SELECT pg_temp.err('SELECT geoetl.nightlight_metrics(ST_MakeEnvelope(38, 1, 42, 4, 4326), ''2024-02-01'', options => ''[]'')');
+-- the C++ side refuses an unknown negative-radiance rule too, whoever calls it
+SELECT pg_temp.err($$SELECT geoetl._nightlight_stats(ST_MakeEnvelope(38, 1, 42, 4, 4326), '{}', 0.5, 'DNB_BRDF-Corrected_NTL',
+                                                      '{0,1}', true, true, 'zero', 1, false, 'exact')$$);
 SELECT pg_temp.err('SELECT geoetl.nightlight_metrics(''POINT(40 2)''::geometry, ''2024-02-01'')');
 SELECT pg_temp.err('SELECT geoetl.nightlight_metrics(''SRID=4326;POLYGON((38 1,42 4,42 1,38 4,38 1))''::geometry, ''2024-02-01'')');
 

@@ -88,10 +88,7 @@ Datum geoetl_nightlight_stats(PG_FUNCTION_ARGS) {
     rules.quality = quality;
     rules.cloud = cloud;
     rules.snow = snow;
-    const std::string neg = negative;
-    rules.negative = neg == "keep"   ? geoetl::NightRules::Negative::keep
-                     : neg == "drop" ? geoetl::NightRules::Negative::drop
-                                     : geoetl::NightRules::Negative::clamp;
+    rules.negative = geoetl::parse_negative(negative);
     rules.min_valid_nights = min_nights;
     rules.median = median;
     int32_t srid = 0;

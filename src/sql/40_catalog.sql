@@ -34,6 +34,98 @@ INSERT INTO geoetl.dataset VALUES
    'NASA LAADS DAAC, archive collection 5200 (collection 2) or 5000 (collection 1)');
 SELECT pg_catalog.pg_extension_config_dump('geoetl.dataset', 'WHERE product NOT IN (''VNP46A2'', ''VNP46A3'')');
 
+-- Product rules, each stated once: a product's cadence comes from geoetl.dataset (the core's
+-- product_cadence says the same for the files' layout; a regression test holds them equal).
+CREATE FUNCTION geoetl._product_cadence(product text) RETURNS text LANGUAGE sql STABLE AS $$
+  SELECT d.cadence FROM geoetl.dataset d WHERE d.product = _product_cadence.product
+$$;
+COMMENT ON FUNCTION geoetl._product_cadence(text) IS
+  'Internal: daily, monthly or yearly, as geoetl.dataset says; NULL for a product it does not list';
+
+CREATE FUNCTION geoetl._product_names(separator text, cadences text[] DEFAULT NULL) RETURNS text
+LANGUAGE sql STABLE AS $$
+  SELECT string_agg(d.product, separator ORDER BY d.product) FROM geoetl.dataset d
+   WHERE cadences IS NULL OR d.cadence = ANY (cadences)
+$$;
+COMMENT ON FUNCTION geoetl._product_names(text, text[]) IS
+  'Internal: the products of geoetl.dataset (of the given cadences), for messages';
+
+-- The days of a product's granules between two dates: every day (daily), the first of each
+-- month (monthly) or of each year (yearly).
+CREATE FUNCTION geoetl._product_days(product text, from_date date, to_date date) RETURNS SETOF date
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+  cadence text := geoetl._product_cadence(product);
+BEGIN
+  PERFORM geoetl._check_dates('from_date and to_date', from_date, to_date);
+  IF cadence IS NULL THEN
+    RAISE EXCEPTION 'unknown product "%"', product USING ERRCODE = 'invalid_parameter_value',
+      HINT = 'Known: ' || geoetl._product_names(', ') || '.';
+  END IF;
+  RETURN QUERY SELECT d::date FROM generate_series(from_date, to_date, interval '1 day') d
+                WHERE cadence = 'daily' OR (cadence = 'monthly' AND extract(day FROM d) = 1)
+                   OR (cadence = 'yearly' AND extract(doy FROM d) = 1);
+END
+$$;
+COMMENT ON FUNCTION geoetl._product_days(text, date, date) IS
+  'The dates of a product''s granules between two days (every day, or the first of each month or year, '
+  'by the cadence in geoetl.dataset)';
+
+-- Tile rules, each stated once: a tile's name (hHHvVV) from its numbers and back, and the tiles
+-- a polygon covers.
+CREATE FUNCTION geoetl._tile_name(h int, v int) RETURNS text
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
+  SELECT format('h%sv%s', lpad(h::text, 2, '0'), lpad(v::text, 2, '0'))
+$$;
+COMMENT ON FUNCTION geoetl._tile_name(int, int) IS 'Internal: a Black Marble tile''s name, e.g. h21v08';
+
+CREATE FUNCTION geoetl._tile_hv(tile text, OUT h int, OUT v int)
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
+  SELECT m[1]::int, m[2]::int FROM regexp_match(tile, '^h([0-2][0-9]|3[0-5])v(0[0-9]|1[0-7])$') m
+$$;
+COMMENT ON FUNCTION geoetl._tile_hv(text) IS
+  'Internal: the column and row of a tile name (h00v00..h35v17); NULLs when it is not one';
+
+-- The tiles (hHHvVV) a WGS 84 polygon covers with a positive area, north to south, west to
+-- east. Loops, not generate_series: with a parameter as bound the planner guesses 1000 x 1000
+-- rows and JIT-compiles the query, 100 ms per call for a few microseconds of work.
+CREATE FUNCTION geoetl._tiles_of(geom geometry) RETURNS text[]
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+DECLARE
+  tiles text[] := '{}';
+BEGIN
+  IF geom IS NULL OR ST_IsEmpty(geom) THEN
+    RETURN tiles;
+  END IF;
+  -- clamped before the casts: a coordinate far outside -180..180 / -90..90 is no tile, not an
+  -- integer overflow
+  FOR v IN greatest(0, floor((90 - least(90, ST_YMax(geom))) / 10))::int
+           .. least(18, ceil((90 - greatest(-90, ST_YMin(geom))) / 10))::int - 1 LOOP
+    FOR h IN greatest(0, floor((greatest(-180, ST_XMin(geom)) + 180) / 10))::int
+             .. least(36, ceil((least(180, ST_XMax(geom)) + 180) / 10))::int - 1 LOOP
+      IF ST_Area(ST_Intersection(geom, ST_MakeEnvelope(-180 + 10 * h, 80 - 10 * v, -170 + 10 * h, 90 - 10 * v, 4326))) > 0 THEN
+        tiles := tiles || geoetl._tile_name(h, v);
+      END IF;
+    END LOOP;
+  END LOOP;
+  RETURN tiles;
+END
+$$;
+COMMENT ON FUNCTION geoetl._tiles_of(geometry) IS 'Internal: the Black Marble tiles a WGS 84 polygon covers';
+
+-- A granule's file name read by the core's parser (the one statement of the name's pattern).
+CREATE TYPE geoetl._granule AS (
+  product text, date date, tile_h int, tile_v int, collection int, production text, cadence text);
+COMMENT ON TYPE geoetl._granule IS 'Internal: a Black Marble file name, read (geoetl._granule)';
+
+CREATE FUNCTION geoetl._granule(name text) RETURNS geoetl._granule
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'geoetl_granule';
+COMMENT ON FUNCTION geoetl._granule(text) IS
+  'Internal: product, first day, tile, collection, production and (by the product''s number) cadence '
+  'of a Black Marble file name or path, e.g. VNP46A2.A2024060.h21v08.002.2024069123456.h5; NULL '
+  'when it is not one';
+
 CREATE TABLE geoetl.raster (
   raster_id     bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
   product       text NOT NULL REFERENCES geoetl.dataset ON UPDATE CASCADE,
@@ -115,6 +207,28 @@ COMMENT ON COLUMN geoetl.raster_invalid.reason IS 'What is wrong with it';
 COMMENT ON COLUMN geoetl.raster_invalid.found_at IS 'When it was last checked';
 COMMENT ON INDEX geoetl.raster_invalid_pkey IS 'Primary key of geoetl.raster_invalid';
 
+-- The granules of a month: a product's usable files (and those that failed a check) dated in
+-- the month of `month` (any day means its month), of the given tiles.
+CREATE FUNCTION geoetl._month_granules(product text, month date, tiles text[])
+RETURNS SETOF geoetl.raster LANGUAGE sql STABLE AS $$
+  SELECT r.* FROM geoetl.raster r
+   WHERE r.product = _month_granules.product
+     AND r.date >= date_trunc('month', month) AND r.date < date_trunc('month', month) + interval '1 month'
+     AND geoetl._tile_name(r.tile_h, r.tile_v) = ANY (tiles)
+$$;
+COMMENT ON FUNCTION geoetl._month_granules(text, date, text[]) IS
+  'Internal: the usable granules (geoetl.raster) of a product, month and tiles';
+
+CREATE FUNCTION geoetl._month_invalid_granules(product text, month date, tiles text[])
+RETURNS SETOF geoetl.raster_invalid LANGUAGE sql STABLE AS $$
+  SELECT i.* FROM geoetl.raster_invalid i
+   WHERE i.product = _month_invalid_granules.product
+     AND i.date >= date_trunc('month', month) AND i.date < date_trunc('month', month) + interval '1 month'
+     AND geoetl._tile_name(i.tile_h, i.tile_v) = ANY (tiles)
+$$;
+COMMENT ON FUNCTION geoetl._month_invalid_granules(text, date, text[]) IS
+  'Internal: the files of a product, month and tiles that failed a check (geoetl.raster_invalid)';
+
 CREATE TYPE geoetl._scanned_file AS (
   uri text, product text, date date, tile_h int, tile_v int, collection int, production text,
   bytes bigint, valid boolean, reason text);
@@ -138,10 +252,9 @@ BEGIN
   IF product IS NULL OR location IS NULL THEN
     RAISE EXCEPTION 'product and location must not be NULL' USING ERRCODE = 'null_value_not_allowed';
   END IF;
-  IF NOT EXISTS (SELECT 1 FROM geoetl.dataset d WHERE d.product = register_rasters.product) THEN
+  IF geoetl._product_cadence(product) IS NULL THEN
     RAISE EXCEPTION 'unknown product "%"', product
-      USING ERRCODE = 'invalid_parameter_value',
-            HINT = 'Known products: ' || (SELECT string_agg(d.product, ', ' ORDER BY d.product) FROM geoetl.dataset d) || '.';
+      USING ERRCODE = 'invalid_parameter_value', HINT = 'Known products: ' || geoetl._product_names(', ') || '.';
   END IF;
   files := ARRAY(SELECT s FROM geoetl._scan_granules(product, location) s);
   -- bad files first: recorded, and out of use if they were registered

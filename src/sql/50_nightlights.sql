@@ -93,32 +93,86 @@ $$;
 COMMENT ON FUNCTION geoetl._check_dates(text, date, date) IS
   'Internal: raises 22023 unless the dates are finite, from January 2012 to a year ahead';
 
--- The tiles (hHHvVV) a WGS 84 polygon covers with a positive area, north to south, west to
--- east. Loops, not generate_series: with a parameter as bound the planner guesses 1000 x 1000
--- rows and JIT-compiles the query, 100 ms per call for a few microseconds of work.
-CREATE FUNCTION geoetl._tiles_of(geom geometry) RETURNS text[]
-LANGUAGE plpgsql IMMUTABLE AS $$
+-- The products nightlight_metrics reads: the daily and monthly ones of geoetl.dataset.
+CREATE FUNCTION geoetl._nightlight_product(product text) RETURNS geoetl.dataset
+LANGUAGE plpgsql STABLE AS $$
 DECLARE
-  tiles text[] := '{}';
+  product_info geoetl.dataset;
 BEGIN
-  IF geom IS NULL OR ST_IsEmpty(geom) THEN
-    RETURN tiles;
+  SELECT * INTO product_info FROM geoetl.dataset d
+   WHERE d.product = _nightlight_product.product AND d.cadence IN ('daily', 'monthly');
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'nightlight_metrics reads %, not "%"', geoetl._product_names(' or ', ARRAY['daily', 'monthly']),
+      product USING ERRCODE = 'invalid_parameter_value';
   END IF;
-  -- clamped before the casts: a coordinate far outside -180..180 / -90..90 is no tile, not an
-  -- integer overflow
-  FOR v IN greatest(0, floor((90 - least(90, ST_YMax(geom))) / 10))::int
-           .. least(18, ceil((90 - greatest(-90, ST_YMin(geom))) / 10))::int - 1 LOOP
-    FOR h IN greatest(0, floor((greatest(-180, ST_XMin(geom)) + 180) / 10))::int
-             .. least(36, ceil((least(180, ST_XMax(geom)) + 180) / 10))::int - 1 LOOP
-      IF ST_Area(ST_Intersection(geom, ST_MakeEnvelope(-180 + 10 * h, 80 - 10 * v, -170 + 10 * h, 90 - 10 * v, 4326))) > 0 THEN
-        tiles := tiles || format('h%sv%s', lpad(h::text, 2, '0'), lpad(v::text, 2, '0'));
-      END IF;
-    END LOOP;
-  END LOOP;
-  RETURN tiles;
+  RETURN product_info;
 END
 $$;
-COMMENT ON FUNCTION geoetl._tiles_of(geometry) IS 'Internal: the Black Marble tiles a WGS 84 polygon covers';
+COMMENT ON FUNCTION geoetl._nightlight_product(text) IS
+  'Internal: the geoetl.dataset row of a product nightlight_metrics reads (daily or monthly); raises 22023 otherwise';
+
+-- The options of nightlight_metrics, checked and normalised in this one place: every option
+-- present with its default filled in (layer: the product's default layer), JSON null meaning
+-- the default, quality flags sorted without repeats. Options that compute the same result
+-- normalise to the same object (the result fingerprint relies on it).
+CREATE FUNCTION geoetl._nightlight_options(options jsonb, default_layer text) RETURNS jsonb
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+DECLARE
+  given jsonb := coalesce(options, '{}');
+  unknown text;
+  bad_value boolean;
+BEGIN
+  IF jsonb_typeof(given) <> 'object' THEN
+    RAISE EXCEPTION 'options must be a JSON object' USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+  SELECT string_agg(k, ', ') INTO unknown FROM jsonb_object_keys(given) k
+   WHERE k NOT IN ('layer', 'composite', 'quality', 'cloud', 'snow', 'negative', 'min_valid_nights', 'coverage');
+  IF unknown IS NOT NULL THEN
+    RAISE EXCEPTION 'unknown option(s): %', unknown USING ERRCODE = 'invalid_parameter_value',
+      HINT = 'Options: layer, composite (mean|median), quality (array of flags), cloud, snow (true|false), '
+             'negative (clamp|keep|drop), min_valid_nights (>= 1), coverage (exact|center|touched).';
+  END IF;
+  given := jsonb_strip_nulls(given);
+  bad_value := coalesce(given->>'composite', 'mean') NOT IN ('mean', 'median')
+     OR coalesce(given->>'negative', 'clamp') NOT IN ('clamp', 'keep', 'drop')
+     OR coalesce(given->>'coverage', 'exact') NOT IN ('exact', 'center', 'touched')
+     OR coalesce(jsonb_typeof(given->'composite'), 'string') <> 'string'
+     OR coalesce(jsonb_typeof(given->'negative'), 'string') <> 'string'
+     OR coalesce(jsonb_typeof(given->'coverage'), 'string') <> 'string'
+     OR coalesce(jsonb_typeof(given->'layer'), 'string') <> 'string' OR btrim(given->>'layer') = ''
+     OR coalesce(jsonb_typeof(given->'cloud'), 'boolean') <> 'boolean'
+     OR coalesce(jsonb_typeof(given->'snow'), 'boolean') <> 'boolean'
+     OR CASE coalesce(jsonb_typeof(given->'min_valid_nights'), 'absent')
+          WHEN 'absent' THEN false
+          WHEN 'number' THEN NOT (given->'min_valid_nights')::numeric BETWEEN 1 AND 2147483647
+                          OR (given->'min_valid_nights')::numeric <> trunc((given->'min_valid_nights')::numeric)
+          ELSE true END
+     OR coalesce(jsonb_typeof(given->'quality'), 'array') <> 'array'
+     OR jsonb_path_exists(coalesce(given->'quality', '[]'),
+                          'strict $[*] ? (@.type() != "number" || @ < 0 || @ > 255 || @.floor() != @)');
+  IF bad_value THEN
+    RAISE EXCEPTION 'invalid options: %', options USING ERRCODE = 'invalid_parameter_value',
+      HINT = 'layer is a layer''s name (leave it out for the product''s default); composite is mean or '
+             'median; negative clamp, keep or drop; quality an array of flags (whole numbers 0-255); '
+             'cloud and snow true or false; min_valid_nights a whole number >= 1; coverage exact, '
+             'center or touched.';
+  END IF;
+  RETURN jsonb_build_object(
+    'layer', coalesce(given->>'layer', default_layer),
+    'composite', coalesce(given->>'composite', 'mean'),
+    'quality', coalesce((SELECT jsonb_agg(DISTINCT e::numeric::int ORDER BY e::numeric::int)
+                           FROM jsonb_array_elements(given->'quality') e),
+                        CASE WHEN given ? 'quality' THEN '[]' ELSE '[0, 1]' END::jsonb),
+    'cloud', coalesce((given->'cloud')::boolean, true),
+    'snow', coalesce((given->'snow')::boolean, true),
+    'negative', coalesce(given->>'negative', 'clamp'),
+    'min_valid_nights', coalesce((given->'min_valid_nights')::numeric::int, 1),
+    'coverage', coalesce(given->>'coverage', 'exact'));
+END
+$$;
+COMMENT ON FUNCTION geoetl._nightlight_options(jsonb, text) IS
+  'Internal: the options of nightlight_metrics checked (22023 with a hint on an unknown key or a bad '
+  'value) and normalised: every option present, defaults filled in (layer: the given default layer)';
 
 CREATE FUNCTION geoetl.nightlight_metrics(geom geometry, month date, product text DEFAULT 'VNP46A2',
                                           threshold float8 DEFAULT 0.5, options jsonb DEFAULT '{}')
@@ -127,10 +181,10 @@ LANGUAGE plpgsql VOLATILE SECURITY DEFINER AS $$
 DECLARE
   month_start date;
   wgs84 geometry;
-  product_info record;
+  product_info geoetl.dataset;
   result geoetl.nightlight_metrics_result;
   stats geoetl._nightlight_stats;
-  opts jsonb := coalesce(options, '{}');
+  opts jsonb;  -- normalised: every option present
   bad text;
   touched text[];
   uris text[];
@@ -140,36 +194,8 @@ BEGIN
     RAISE EXCEPTION 'geom, month and product must not be NULL' USING ERRCODE = 'null_value_not_allowed';
   END IF;
   PERFORM geoetl._check_dates('month', month, month);
-  SELECT * INTO product_info FROM geoetl.dataset ds WHERE ds.product = nightlight_metrics.product;
-  IF NOT FOUND OR product_info.product NOT IN ('VNP46A2', 'VNP46A3') THEN
-    RAISE EXCEPTION 'nightlight_metrics reads VNP46A2 or VNP46A3, not "%"', product
-      USING ERRCODE = 'invalid_parameter_value';
-  END IF;
-  IF jsonb_typeof(opts) <> 'object' THEN
-    RAISE EXCEPTION 'options must be a JSON object' USING ERRCODE = 'invalid_parameter_value';
-  END IF;
-  SELECT string_agg(k, ', ') INTO bad FROM jsonb_object_keys(opts) k
-   WHERE k NOT IN ('layer', 'composite', 'quality', 'cloud', 'snow', 'negative', 'min_valid_nights', 'coverage');
-  IF bad IS NOT NULL THEN
-    RAISE EXCEPTION 'unknown option(s): %', bad USING ERRCODE = 'invalid_parameter_value',
-      HINT = 'Options: layer, composite (mean|median), quality (array of flags), cloud, snow (true|false), '
-             'negative (clamp|keep|drop), min_valid_nights (>= 1), coverage (exact|center|touched).';
-  END IF;
-  IF coalesce(opts->>'composite', 'mean') NOT IN ('mean', 'median')
-     OR coalesce(opts->>'negative', 'clamp') NOT IN ('clamp', 'keep', 'drop')
-     OR coalesce(jsonb_typeof(opts->'quality'), 'array') <> 'array'
-     OR coalesce(jsonb_typeof(opts->'cloud'), 'boolean') <> 'boolean'
-     OR coalesce(jsonb_typeof(opts->'snow'), 'boolean') <> 'boolean'
-     OR coalesce(jsonb_typeof(opts->'min_valid_nights'), 'number') <> 'number'
-     OR coalesce((opts->>'min_valid_nights')::numeric, 1) < 1
-     OR coalesce(jsonb_typeof(opts->'layer'), 'string') <> 'string' OR btrim(opts->>'layer') = ''
-     OR coalesce(jsonb_typeof(opts->'coverage'), 'string') <> 'string' 
-     OR jsonb_path_exists(coalesce(opts->'quality', '[]'), 'strict $[*] ? (@.type() != "number")') THEN
-    RAISE EXCEPTION 'invalid options: %', opts USING ERRCODE = 'invalid_parameter_value',
-      HINT = 'layer is a layer''s name (leave it out for the product''s default); composite is mean or '
-             'median; negative clamp, keep or drop; quality an array of numbers; cloud and snow true or '
-             'false; min_valid_nights a number >= 1; coverage exact, center or touched.';
-  END IF;
+  product_info := geoetl._nightlight_product(product);
+  opts := geoetl._nightlight_options(options, product_info.default_layer);
   IF GeometryType(geom) NOT IN ('POLYGON', 'MULTIPOLYGON') THEN
     RAISE EXCEPTION 'nightlight_metrics needs a Polygon or MultiPolygon, not %', geoetl._geometry_type_name(geom)
       USING ERRCODE = 'invalid_parameter_value', HINT = geoetl._polygon_hint(geom);
@@ -195,17 +221,14 @@ BEGIN
   END IF;
   touched := geoetl._tiles_of(wgs84);
   SELECT coalesce(array_agg(x.uri ORDER BY x.date, x.tile_v, x.tile_h), '{}') INTO uris
-    FROM geoetl.raster x
-   WHERE x.product = product_info.product AND x.date >= month_start AND x.date < (month_start + interval '1 month')
-     AND format('h%sv%s', lpad(x.tile_h::text, 2, '0'), lpad(x.tile_v::text, 2, '0')) = ANY (touched);
-  stats := geoetl._nightlight_stats(wgs84, uris, threshold, coalesce(opts->>'layer', product_info.default_layer),
-         ARRAY(SELECT jsonb_array_elements_text(coalesce(opts->'quality', '[0,1]'))::int),
-         coalesce((opts->>'cloud')::boolean, true), coalesce((opts->>'snow')::boolean, true),
-         coalesce(opts->>'negative', 'clamp'), coalesce((opts->>'min_valid_nights')::int, 1),
-         coalesce(opts->>'composite', 'mean') = 'median', coalesce(opts->>'coverage', 'exact'));
+    FROM geoetl._month_granules(product_info.product, month_start, touched) x;
+  stats := geoetl._nightlight_stats(wgs84, uris, threshold, opts->>'layer',
+         ARRAY(SELECT jsonb_array_elements_text(opts->'quality')::int),
+         (opts->>'cloud')::boolean, (opts->>'snow')::boolean, opts->>'negative',
+         (opts->>'min_valid_nights')::int, opts->>'composite' = 'median', opts->>'coverage');
   result.month := month_start;
   result.product := product_info.product;
-  result.layer := coalesce(opts->>'layer', product_info.default_layer);
+  result.layer := opts->>'layer';
   result.threshold := threshold;
   result.days_in_month := extract(day FROM month_start + interval '1 month' - interval '1 day');
   SELECT count(DISTINCT x.date) INTO result.days_with_data
@@ -227,13 +250,11 @@ BEGIN
     result.lit_share := stats.lit_share;
     result.lit_area_km2 := stats.lit_area_km2;
   END IF;
-  SELECT coalesce(array_agg(DISTINCT format('h%sv%s', lpad(x.tile_h::text, 2, '0'), lpad(x.tile_v::text, 2, '0'))), '{}')
+  SELECT coalesce(array_agg(DISTINCT geoetl._tile_name(x.tile_h, x.tile_v)), '{}')
     INTO result.tiles_used FROM geoetl.raster x WHERE x.uri = ANY (stats.files_used);
   result.tiles_missing := ARRAY(SELECT t FROM unnest(touched) t WHERE t <> ALL (result.tiles_used) ORDER BY t);
   result.files_invalid := stats.files_invalid || ARRAY(
-    SELECT i.uri || ': ' || i.reason FROM geoetl.raster_invalid i
-     WHERE i.product = product_info.product AND i.date >= month_start AND i.date < (month_start + interval '1 month')
-       AND format('h%sv%s', lpad(i.tile_h::text, 2, '0'), lpad(i.tile_v::text, 2, '0')) = ANY (touched)
+    SELECT i.uri || ': ' || i.reason FROM geoetl._month_invalid_granules(product_info.product, month_start, touched) i
      ORDER BY i.uri);
   RETURN result;
 END

@@ -32,7 +32,7 @@ COMMENT ON TABLE geoetl.nightlight_monthly IS
   'deleting an area deletes its rows';
 COMMENT ON COLUMN geoetl.nightlight_monthly.area_id IS 'The area (geoetl.area)';
 COMMENT ON COLUMN geoetl.nightlight_monthly.month IS 'First day of the month';
-COMMENT ON COLUMN geoetl.nightlight_monthly.product IS 'VNP46A2 (daily nights composited) or VNP46A3 (monthly)';
+COMMENT ON COLUMN geoetl.nightlight_monthly.product IS 'The product (geoetl.dataset): daily nights composited, or a monthly composite';
 COMMENT ON COLUMN geoetl.nightlight_monthly.layer IS 'The radiance layer read';
 COMMENT ON COLUMN geoetl.nightlight_monthly.threshold IS 'Lit means radiance >= threshold (nW/cm2/sr)';
 COMMENT ON COLUMN geoetl.nightlight_monthly.options IS 'The options of geoetl.nightlight_metrics used';
@@ -51,28 +51,26 @@ COMMENT ON COLUMN geoetl.nightlight_monthly.lit_area_km2 IS 'Lit area, km2';
 COMMENT ON COLUMN geoetl.nightlight_monthly.tiles_used IS 'Tiles with usable granules';
 COMMENT ON COLUMN geoetl.nightlight_monthly.tiles_missing IS 'Tiles the area covers without any usable granule';
 COMMENT ON COLUMN geoetl.nightlight_monthly.files_invalid IS 'Granules of the month that could not be used, with the reason';
-COMMENT ON COLUMN geoetl.nightlight_monthly.inputs IS 'Fingerprint of the granules and parameters behind the row';
+COMMENT ON COLUMN geoetl.nightlight_monthly.inputs IS 'Fingerprint of the granules and (normalised) parameters behind the row';
 COMMENT ON COLUMN geoetl.nightlight_monthly.computed_at IS 'When the row last changed';
 COMMENT ON INDEX geoetl.nightlight_monthly_pkey IS 'One row per area, month and product';
 
 -- What a month's result depends on: the granules (and invalid files) of the tiles the area
--- covers, and the parameters. Equal fingerprints mean an unchanged result.
+-- covers, and the parameters, options normalised (so that '{}' and '{"composite": "mean"}',
+-- which compute the same, fingerprint the same). Equal fingerprints mean an unchanged result.
 CREATE FUNCTION geoetl._nightlight_inputs(area_id bigint, month date, product text, threshold float8,
                                           options jsonb)
 RETURNS text LANGUAGE plpgsql STABLE AS $$
 DECLARE
-  g geometry := (SELECT a.geom FROM geoetl.area a WHERE a.area_id = _nightlight_inputs.area_id);
-  touched text[] := geoetl._tiles_of(g);  -- once: it intersects polygons
+  normalised jsonb := geoetl._nightlight_options(options, (geoetl._nightlight_product(product)).default_layer);
+  area_geom geometry := (SELECT a.geom FROM geoetl.area a WHERE a.area_id = _nightlight_inputs.area_id);
+  touched text[] := geoetl._tiles_of(area_geom);  -- once: it intersects polygons
 BEGIN
-  RETURN md5(concat_ws('|', threshold::text, options::text, g::text,
+  RETURN md5(concat_ws('|', threshold::text, normalised::text, area_geom::text,
            (SELECT string_agg(r.uri || ':' || r.production || ':' || r.bytes, ',' ORDER BY r.uri)
-              FROM geoetl.raster r
-             WHERE r.product = _nightlight_inputs.product AND r.date >= month AND r.date < month + interval '1 month'
-               AND format('h%sv%s', lpad(r.tile_h::text, 2, '0'), lpad(r.tile_v::text, 2, '0')) = ANY (touched)),
+              FROM geoetl._month_granules(product, month, touched) r),
            (SELECT string_agg(i.uri || ':' || i.reason, ',' ORDER BY i.uri)
-              FROM geoetl.raster_invalid i
-             WHERE i.product = _nightlight_inputs.product AND i.date >= month AND i.date < month + interval '1 month'
-               AND format('h%sv%s', lpad(i.tile_h::text, 2, '0'), lpad(i.tile_v::text, 2, '0')) = ANY (touched))));
+              FROM geoetl._month_invalid_granules(product, month, touched) i)));
 END
 $$;
 COMMENT ON FUNCTION geoetl._nightlight_inputs(bigint, date, text, float8, jsonb) IS
@@ -229,9 +227,9 @@ BEGIN
       USING ERRCODE = 'null_value_not_allowed';
   END IF;
   PERFORM geoetl._check_area_months(area_id, from_month, to_month);
-  IF NOT EXISTS (SELECT 1 FROM geoetl.dataset d WHERE d.product = enqueue_nightlights.product) THEN
+  IF geoetl._product_cadence(product) IS NULL THEN
     RAISE EXCEPTION 'unknown product "%"', product USING ERRCODE = 'invalid_parameter_value',
-      HINT = 'Known: ' || (SELECT string_agg(d.product, ', ' ORDER BY d.product) FROM geoetl.dataset d) || '.';
+      HINT = 'Known: ' || geoetl._product_names(', ') || '.';
   END IF;
   m := date_trunc('month', from_month);
   WHILE m <= to_month LOOP

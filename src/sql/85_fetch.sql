@@ -25,8 +25,8 @@ CREATE TABLE geoetl.granule_fetch (
 SELECT pg_catalog.pg_extension_config_dump('geoetl.granule_fetch', '');
 COMMENT ON TABLE geoetl.granule_fetch IS
   'Black Marble granules fetched from LAADS DAAC into the store, or known to be missing there';
-COMMENT ON COLUMN geoetl.granule_fetch.product IS 'VNP46A2 or VNP46A3';
-COMMENT ON COLUMN geoetl.granule_fetch.date IS 'The day (VNP46A3: the first of the month)';
+COMMENT ON COLUMN geoetl.granule_fetch.product IS 'The product (geoetl.dataset)';
+COMMENT ON COLUMN geoetl.granule_fetch.date IS 'The granule''s first day (of a monthly product: the first of the month)';
 COMMENT ON COLUMN geoetl.granule_fetch.tile_h IS 'Tile column (hHH)';
 COMMENT ON COLUMN geoetl.granule_fetch.tile_v IS 'Tile row (vVV)';
 COMMENT ON COLUMN geoetl.granule_fetch.state IS 'fetched, or missing from the archive';
@@ -64,18 +64,6 @@ COMMENT ON COLUMN geoetl.fetch_request.created_at IS 'When it was asked for';
 COMMENT ON COLUMN geoetl.fetch_request.created_by IS 'Who asked';
 COMMENT ON INDEX geoetl.fetch_request_pkey IS 'One row per request';
 
--- The days of a product between two dates: every day (VNP46A2), the first of each month (A3/A4).
-CREATE FUNCTION geoetl._product_days(product text, from_date date, to_date date) RETURNS SETOF date
-LANGUAGE plpgsql STABLE AS $$
-BEGIN
-  PERFORM geoetl._check_dates('from_date and to_date', from_date, to_date);
-  RETURN QUERY SELECT d::date FROM generate_series(from_date, to_date, interval '1 day') d
-                WHERE product = 'VNP46A2' OR extract(day FROM d) = 1;
-END
-$$;
-COMMENT ON FUNCTION geoetl._product_days(text, date, date) IS
-  'The dates of a product''s granules between two days (daily, or the first of each month)';
-
 CREATE FUNCTION geoetl.fetch_blackmarble(product text, area_id bigint, from_date date, to_date date)
 RETURNS int LANGUAGE plpgsql AS $$
 DECLARE
@@ -85,9 +73,9 @@ BEGIN
   IF product IS NULL OR area_id IS NULL OR from_date IS NULL OR to_date IS NULL THEN
     RAISE EXCEPTION 'product, area_id, from_date and to_date must not be NULL' USING ERRCODE = 'null_value_not_allowed';
   END IF;
-  IF product NOT IN ('VNP46A2', 'VNP46A3') THEN
+  IF geoetl._product_cadence(product) IS NULL THEN
     RAISE EXCEPTION 'cannot fetch product "%"', product USING ERRCODE = 'invalid_parameter_value',
-      HINT = 'Known: VNP46A2, VNP46A3.';
+      HINT = 'Known: ' || geoetl._product_names(', ') || '.';
   END IF;
   PERFORM geoetl._check_dates('from_date and to_date', from_date, to_date);
   IF to_date < from_date THEN
@@ -125,6 +113,8 @@ DECLARE
   day date := (args->>'date')::date;
   tile text := args->>'tile';
   collection text := coalesce(args->>'collection', '5200');
+  column_h int;  -- the tile's numbers: NULL for a bad tile name
+  row_v int;
   folder text;
   listing record;
   entries jsonb;
@@ -132,13 +122,16 @@ DECLARE
   got record;
   outcome jsonb;
 BEGIN
-  IF product IS NULL OR day IS NULL OR tile IS NULL OR tile !~ '^h([0-2][0-9]|3[0-5])v(0[0-9]|1[0-7])$' THEN
+  SELECT t.h, t.v INTO column_h, row_v FROM geoetl._tile_hv(tile) t;
+  IF product IS NULL OR day IS NULL OR column_h IS NULL THEN
     RAISE EXCEPTION 'a fetch_blackmarble job needs product, date and tile (hHHvVV)' USING ERRCODE = 'invalid_parameter_value';
   END IF;
   folder := format('%s/%s/%s/%s', collection, product, to_char(day, 'YYYY'), to_char(day, 'DDD'));
   -- keyed on product, day and tile: a file of that tile already in the store is kept
-  SELECT s.key, s.size, s.uri INTO got FROM geoetl.store_list(format('blackmarble/%s/%s/', product, to_char(day, 'YYYY/DDD'))) s
-   WHERE s.key LIKE format('%%.A%s.%s.%%', to_char(day, 'YYYYDDD'), tile)
+  SELECT s.key, s.size, s.uri INTO got
+    FROM geoetl.store_list(format('blackmarble/%s/%s/', product, to_char(day, 'YYYY/DDD'))) s, geoetl._granule(s.key) g
+   WHERE g.product = args->>'product' AND g.date = day
+     AND g.tile_h = column_h AND g.tile_v = row_v
    ORDER BY s.key DESC LIMIT 1;
   IF got.key IS NOT NULL AND EXISTS (SELECT 1 FROM geoetl.granule_fetch g WHERE g.uri = got.uri AND g.bytes = got.size) THEN
     outcome := jsonb_build_object('state', 'already', 'uri', got.uri,
@@ -162,12 +155,16 @@ BEGIN
         entries := coalesce(entries->'content', '[]');
       END IF;
     END IF;
-    SELECT e->>'name' INTO name FROM jsonb_array_elements(CASE WHEN jsonb_typeof(entries) = 'array' THEN entries ELSE '[]' END) e
-     WHERE e->>'name' ~ format('^%s\.A%s\.%s\.[0-9]{3}\.[0-9]{13}\.h5$', product, to_char(day, 'YYYYDDD'), tile)
+    SELECT e->>'name' INTO name
+      FROM jsonb_array_elements(CASE WHEN jsonb_typeof(entries) = 'array' THEN entries ELSE '[]' END) e,
+           geoetl._granule(e->>'name') g
+     WHERE e->>'name' !~ '/'  -- a plain file name: it becomes part of a URL and a store key
+       AND g.product = args->>'product' AND g.date = day
+       AND g.tile_h = column_h AND g.tile_v = row_v
      ORDER BY e->>'name' DESC LIMIT 1;  -- the newest production
     IF name IS NULL THEN
       INSERT INTO geoetl.granule_fetch AS g (product, date, tile_h, tile_v, state, detail)
-      VALUES (product, day, substr(tile, 2, 2)::int, substr(tile, 5, 2)::int, 'missing',
+      VALUES (product, day, column_h, row_v, 'missing',
               CASE WHEN listing.status = 404 THEN 'the archive has no listing for the day'
                    ELSE 'the day''s listing has no file of the tile' END)
       ON CONFLICT ON CONSTRAINT granule_fetch_pkey DO UPDATE
@@ -180,7 +177,7 @@ BEGIN
         format('%s/%s/%s', current_setting('geoetl.laads_url'), folder, name),
         format('blackmarble/%s/%s/%s', product, to_char(day, 'YYYY/DDD'), name), 'hdf5', true);
       INSERT INTO geoetl.granule_fetch AS g (product, date, tile_h, tile_v, state, name, uri, bytes, sha256, local_path, detail)
-      VALUES (product, day, substr(tile, 2, 2)::int, substr(tile, 5, 2)::int, 'fetched', name, got.uri, got.bytes,
+      VALUES (product, day, column_h, row_v, 'fetched', name, got.uri, got.bytes,
               got.sha256, got.local_path, NULL)
       ON CONFLICT ON CONSTRAINT granule_fetch_pkey DO UPDATE
          SET state = 'fetched', name = EXCLUDED.name, uri = EXCLUDED.uri, bytes = EXCLUDED.bytes,
@@ -215,7 +212,7 @@ BEGIN
       SELECT 1 FROM geoetl._product_days(product, m, (m + interval '1 month - 1 day')::date) d, unnest(r.tiles) t
        WHERE NOT EXISTS (SELECT 1 FROM geoetl.granule_fetch g
                           WHERE g.product = _chain_nightlights.product AND g.date = d
-                            AND g.tile_h = substr(t, 2, 2)::int AND g.tile_v = substr(t, 5, 2)::int));
+                            AND geoetl._tile_name(g.tile_h, g.tile_v) = t));
     PERFORM geoetl.enqueue_nightlights(r.area_id, m, m, product);
     n := n + 1;
   END LOOP;

@@ -66,8 +66,39 @@ TEST(BlackMarble, RefusesNamesThatAreNotGranules) {
                           "VNP46A9.A2024060.h21v08.002.2024069123456.h5",  // no such product
                           "VNP46A2.A2024060.h21v08.003.2024069123456.h5",  // nor collection
                           "VNP46A2.A2024060.h21v08.002.2024069123456.tif",
-                          "VNP46A2.A2024060.h21v08.002.2024069123456.h5.part", "notes.txt", ""})
+                          "VNP46A2.A2024060.h-1v08.002.2024069123456.h5",  // nor h-1
+                          "VNP46A2.A2024060.h21v-8.002.2024069123456.h5",  // nor v-8
+                          "VNP46A2.A2024060.h21v08.002.2024069123456.h5.part", "notes.txt", ""}) {
     EXPECT_THROW(parse_granule_name(bad), Error) << bad;
+    EXPECT_FALSE(read_granule_name(bad).has_value()) << bad;
+  }
+}
+
+TEST(BlackMarble, ReadingANameGivesTheParsedGranuleOrNothing) {
+  const auto g = read_granule_name(
+      "blackmarble/VNP46A2/2024/060/VNP46A2.A2024060.h21v08.002.2024069123456.h5");
+  ASSERT_TRUE(g.has_value());
+  EXPECT_EQ(g->product, "VNP46A2");
+  EXPECT_EQ(g->h, 21);
+  EXPECT_EQ(g->v, 8);
+  EXPECT_EQ(g->date.day, 29);
+  EXPECT_FALSE(read_granule_name("VNP46A2.A2024060.h21v08.h5").has_value());
+}
+
+TEST(BlackMarble, ProductsHaveTheCadenceOfTheirNumber) {
+  EXPECT_EQ(product_cadence("VNP46A1"), Cadence::daily);
+  EXPECT_EQ(product_cadence("VNP46A2"), Cadence::daily);
+  EXPECT_EQ(product_cadence("VJ146A2"), Cadence::daily);
+  EXPECT_EQ(product_cadence("VNP46A3"), Cadence::monthly);
+  EXPECT_EQ(product_cadence("VNP46A4"), Cadence::yearly);
+  EXPECT_STREQ(cadence_name(product_cadence("VNP46A2")), "daily");
+  EXPECT_STREQ(cadence_name(product_cadence("VNP46A3")), "monthly");
+  EXPECT_STREQ(cadence_name(Cadence::yearly), "yearly");
+  for (const char* bad : {"VNP46A5", "VNP46A", "XXXXXX2", "VNP46A22", ""})
+    EXPECT_THROW(product_cadence(bad), Error) << bad;
+  EXPECT_EQ(default_layer("VNP46A2"), "DNB_BRDF-Corrected_NTL");
+  EXPECT_EQ(default_layer("VNP46A3"), "NearNadir_Composite_Snow_Free");
+  EXPECT_THROW(default_layer("VNP99"), Error);
 }
 
 TEST(BlackMarble, TilesSitOnTheTenDegreeGrid) {

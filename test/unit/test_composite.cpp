@@ -109,6 +109,21 @@ TEST(NightRules, EachRuleDecidesOnHandMadePixels) {
   EXPECT_FALSE(night_counts(-0.4, true, 0, clear, 0, r, &v));
 }
 
+TEST(NightRules, NegativeRulesAreReadByNameAndNothingElse) {
+  EXPECT_EQ(parse_negative("clamp"), NightRules::Negative::clamp);
+  EXPECT_EQ(parse_negative("keep"), NightRules::Negative::keep);
+  EXPECT_EQ(parse_negative("drop"), NightRules::Negative::drop);
+  for (const char* bad : {"", "Clamp", "zero", "keep "}) {
+    try {
+      parse_negative(bad);
+      ADD_FAILURE() << "accepted \"" << bad << "\"";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.kind(), ErrorKind::invalid_argument) << bad;
+      EXPECT_NE(std::string(e.what()).find("negative"), std::string::npos) << e.what();
+    }
+  }
+}
+
 TEST(Composite, ReadPartsCoverTheWindowOnceAndEndOnBlockBoundaries) {
   struct Case {
     Window w;

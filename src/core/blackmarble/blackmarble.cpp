@@ -38,6 +38,16 @@ int day_of_year(const Date& date) {
   return doy;
 }
 
+namespace {
+
+// VNP46A1-A4 (VIIRS on Suomi NPP) or VJ146A1-A4 (on NOAA-20).
+bool known_product(const std::string& p) {
+  return p.size() == 7 && (p.rfind("VNP46A", 0) == 0 || p.rfind("VJ146A", 0) == 0) && p[6] >= '1' &&
+         p[6] <= '4';
+}
+
+}  // namespace
+
 Granule parse_granule_name(const std::string& file_name) {
   const std::string name = file_name.substr(file_name.find_last_of('/') + 1);
   char product[16] = "", production[16] = "", ext[8] = "";
@@ -51,10 +61,8 @@ Granule parse_granule_name(const std::string& file_name) {
   if (got != 8 || static_cast<size_t>(used) != name.size() || std::strcmp(ext, "h5") != 0)
     throw bad("expected PRODUCT.AYYYYDDD.hHHvVV.CCC.YYYYDDDHHMMSS.h5");
   const std::string p = product;
-  if (p.size() != 7 || (p.rfind("VNP46A", 0) != 0 && p.rfind("VJ146A", 0) != 0) || p[6] < '1' ||
-      p[6] > '4')
-    throw bad("the product " + p + " is not VNP46A1-A4 or VJ146A1-A4");
-  if (h > 35 || v > 17) throw bad("tiles run from h00v00 to h35v17");
+  if (!known_product(p)) throw bad("the product " + p + " is not VNP46A1-A4 or VJ146A1-A4");
+  if (h < 0 || h > 35 || v < 0 || v > 17) throw bad("tiles run from h00v00 to h35v17");
   if (collection != 1 && collection != 2) throw bad("collections are 001 and 002");
   Granule g;
   g.product = p;
@@ -66,12 +74,38 @@ Granule parse_granule_name(const std::string& file_name) {
   return g;
 }
 
+std::optional<Granule> read_granule_name(const std::string& file_name) {
+  try {
+    return parse_granule_name(file_name);
+  } catch (const Error&) {
+    return std::nullopt;
+  }
+}
+
+Cadence product_cadence(const std::string& product) {
+  const char number = known_product(product) ? product[6] : '?';
+  if (number == '1' || number == '2') return Cadence::daily;
+  if (number == '3') return Cadence::monthly;
+  if (number == '4') return Cadence::yearly;
+  throw Error(ErrorKind::invalid_argument, "unknown product \"" + product + "\"", {},
+              "Known products: VNP46A1, VNP46A2, VNP46A3, VNP46A4 (and VJ146A1-A4).");
+}
+
+const char* cadence_name(Cadence cadence) {
+  switch (cadence) {
+    case Cadence::daily: return "daily";
+    case Cadence::monthly: return "monthly";
+    case Cadence::yearly: return "yearly";
+  }
+  return "?";
+}
+
 std::array<double, 6> tile_geotransform(int h, int v, int width, int height) {
   return {-180.0 + 10 * h, 10.0 / width, 0, 90.0 - 10 * v, 0, -10.0 / height};
 }
 
 std::string layer_gdal_name(const std::string& path, const Granule& g, const std::string& layer) {
-  const bool daily = g.product[6] == '1' || g.product[6] == '2';
+  const bool daily = product_cadence(g.product) == Cadence::daily;
   return "HDF5:\"" + path + "\"://HDFEOS/GRIDS/" + (daily ? "VNP_Grid_DNB" : "VIIRS_Grid_DNB_2d") +
          "/Data_Fields/" + layer;
 }

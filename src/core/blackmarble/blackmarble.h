@@ -9,6 +9,7 @@
 #pragma once
 
 #include <array>
+#include <optional>
 #include <string>
 
 #include "raster/raster.h"
@@ -35,6 +36,15 @@ struct Granule {
 
 // Parses a file name (a path's last component). Throws Error(invalid_argument) with the reason.
 Granule parse_granule_name(const std::string& file_name);
+// The same, or nothing when the name is not a granule's (for sifting listings).
+std::optional<Granule> read_granule_name(const std::string& file_name);
+
+// How often a product has a granule per tile, by its number: A1 and A2 daily, A3 monthly, A4
+// yearly. The daily products keep their layers in another HDF5 grid, with other quality layers.
+// (geoetl.dataset states the same for the products it lists; a regression test holds them equal.)
+enum class Cadence { daily, monthly, yearly };
+Cadence product_cadence(const std::string& product);
+const char* cadence_name(Cadence cadence);
 
 // The geotransform of a tile's grid of width x height pixels (10 degrees either way).
 std::array<double, 6> tile_geotransform(int h, int v, int width, int height);

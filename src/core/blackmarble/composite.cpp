@@ -9,6 +9,15 @@
 
 namespace geoetl {
 
+NightRules::Negative parse_negative(const std::string& name) {
+  if (name == "clamp") return NightRules::Negative::clamp;
+  if (name == "keep") return NightRules::Negative::keep;
+  if (name == "drop") return NightRules::Negative::drop;
+  throw Error(ErrorKind::invalid_argument, "unknown negative-radiance rule \"" + name + "\"", {},
+              "Use \"clamp\" (count negative radiance as 0), \"keep\" (as it is) or \"drop\" "
+              "(leave the night out).");
+}
+
 bool night_counts(double radiance, bool radiance_valid, int quality_flag, int cloud_mask,
                   int snow_flag, const NightRules& rules, double* value) {
   if (!radiance_valid || std::isnan(radiance)) return false;
@@ -26,10 +35,6 @@ bool night_counts(double radiance, bool radiance_valid, int quality_flag, int cl
 }
 
 namespace {
-
-bool is_daily(const std::string& product) {
-  return product[6] == '1' || product[6] == '2';
-}
 
 // The layers of one granule that the rules need.
 struct NightLayers {
@@ -255,7 +260,7 @@ TileComposite build_composite(const std::vector<std::string>& paths, const Granu
   c.nights.assign(cells, 0);
 
   NightRules rules = given;
-  const bool daily = is_daily(tile.product);
+  const bool daily = product_cadence(tile.product) == Cadence::daily;
   if (!daily) rules.cloud = rules.snow = false;  // monthly composites carry a quality flag only
   const std::string layer = rules.layer.empty() ? default_layer(tile.product) : rules.layer;
   if (rules.median)

@@ -27,6 +27,10 @@ struct NightRules {
   int64_t buffer_bytes = int64_t{32} << 20;
 };
 
+// The negative-radiance rule by its name: clamp, keep or drop; anything else is an
+// invalid_argument error (never a silent clamp).
+NightRules::Negative parse_negative(const std::string& name);
+
 // Whether one night's pixel counts under the rules, and the value it adds (*value). The flags
 // are -1 where their layer is fill or not read.
 bool night_counts(double radiance, bool radiance_valid, int quality_flag, int cloud_mask,

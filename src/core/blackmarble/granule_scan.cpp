@@ -12,12 +12,8 @@
 namespace geoetl {
 
 std::string default_layer(const std::string& product) {
-  if (product.size() == 7 && (product[6] == '1' || product[6] == '2'))
-    return "DNB_BRDF-Corrected_NTL";
-  if (product.size() == 7 && (product[6] == '3' || product[6] == '4'))
-    return "NearNadir_Composite_Snow_Free";
-  throw Error(ErrorKind::invalid_argument, "unknown product \"" + product + "\"", {},
-              "Known products: VNP46A1, VNP46A2, VNP46A3, VNP46A4 (and VJ146A1-A4).");
+  return product_cadence(product) == Cadence::daily ? "DNB_BRDF-Corrected_NTL"
+                                                    : "NearNadir_Composite_Snow_Free";
 }
 
 namespace {
