@@ -41,12 +41,12 @@ std::vector<std::string> readable_sources() {
   return prefixes;
 }
 
-bool check_read_access(const std::string& raster) {
+bool check_read_access(const std::string& source, const char* noun) {
   if (require_admin("reading rasters")) return true;
-  if (!source_allowed(raster, readable_sources()))
-    throw Error(ErrorKind::permission_denied, "raster source \"" + raster + "\" is not allowed",
-                "Only superusers read outside the prefixes listed in geoetl.allowed_sources.",
-                allow_hint);
+  if (!source_allowed(source, readable_sources()))
+    throw Error(
+        ErrorKind::permission_denied, std::string(noun) + " \"" + source + "\" is not allowed",
+        "Only superusers read outside the prefixes listed in geoetl.allowed_sources.", allow_hint);
   return false;
 }
 

@@ -10,8 +10,9 @@
 namespace geoetl::pg {
 
 // Superusers read anything. Members of geoetl_admin read below geoetl.allowed_sources.
-// Anyone else gets Error(permission_denied). Returns whether the user is a superuser.
-bool check_read_access(const std::string& raster);
+// Anyone else gets Error(permission_denied), naming the source as `noun` ("raster source").
+// Returns whether the user is a superuser.
+bool check_read_access(const std::string& source, const char* noun = "raster source");
 
 // Superusers: true; geoetl_admin members: false; anyone else: Error(permission_denied) saying
 // that `what` requires the role.

@@ -25,6 +25,9 @@ GRANT EXECUTE ON FUNCTION geoetl._trusted_call(regprocedure, jsonb) TO geoetl_wr
 -- stac_search, stac_ingest), and no more: a row of geoetl.raster must name a file its writer may
 -- read (trigger raster_check); a fetch request's creator and time take their defaults
 GRANT INSERT, UPDATE, DELETE ON geoetl.raster, geoetl.raster_invalid TO geoetl_admin;
+-- a row of geoetl.source must name a location its writer may read (trigger source_check)
+GRANT INSERT (name, version, kind, location, options), UPDATE (location, options), DELETE
+  ON geoetl.source TO geoetl_admin;
 GRANT INSERT (area_id, product, from_date, to_date, tiles) ON geoetl.fetch_request TO geoetl_admin;
 GRANT INSERT, UPDATE ON geoetl.granule_fetch, geoetl.stac_item, geoetl.stac_skipped, geoetl.stac_asset
 TO geoetl_admin;
@@ -126,7 +129,13 @@ GRANT EXECUTE ON FUNCTION
   geoetl._require_pg_cron(),
   geoetl.schedule_pruning(interval, text),
   geoetl.schedule_worker(text, text, int),
-  geoetl.unschedule_worker(text)
+  geoetl.unschedule_worker(text),
+  geoetl._source_options(text, jsonb),
+  geoetl._probe_source(text),
+  geoetl._probe_table_source(text, jsonb),
+  geoetl._source_check(),
+  geoetl.add_source(text, text, text, jsonb),
+  geoetl.remove_source(text, text)
 TO geoetl_admin;
 GRANT EXECUTE ON PROCEDURE geoetl.run_jobs(int, int) TO geoetl_admin;
 -- schedule_worker and schedule_pruning as pg_cron's documentation lets other users schedule

@@ -40,6 +40,9 @@ SourceInfo probe_source(const std::string& gdal_path, const std::string& shown,
     info.signature = r.signature();
     return info;
   } catch (const Error& e) {
+    if (e.kind() == ErrorKind::not_found)
+      throw Error(ErrorKind::not_found, "source " + shown + " does not exist", e.detail(),
+                  e.hint());
     if (e.kind() != ErrorKind::data_corrupted && e.kind() != ErrorKind::not_supported) throw;
     raster_error = e.what();
   }
