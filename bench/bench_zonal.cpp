@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "bench_polygons.h"
 #include "bench_recorder.h"
 #include "zonal/zonal.h"
 
@@ -22,36 +23,6 @@ using namespace geoetl;
 namespace {
 
 std::string raster_path;
-
-// A country-sized star polygon: ~3.7 M cells of 1/240 degree, 200 vertices.
-MultiPolygon country() {
-  std::mt19937 rng(1);
-  std::uniform_real_distribution<double> u(0, 1);
-  Ring ring;
-  const double cx = 40, cy = 0, r = 4.55;
-  for (int k = 0; k < 200; k++) {
-    const double a = (k + 0.5 * u(rng)) / 200 * 2 * M_PI, f = 0.9 + 0.2 * u(rng);
-    ring.push_back({cx + r * f * std::cos(a), cy + r * f * std::sin(a)});
-  }
-  ring.push_back(ring.front());
-  return MultiPolygon{{Polygon{{ring}}}};
-}
-
-// 1,000 village-sized polygons (32-gons of ~1.1 km radius) spread over the raster.
-std::vector<MultiPolygon> villages() {
-  std::mt19937 rng(2);
-  std::uniform_real_distribution<double> u(0, 1);
-  std::vector<MultiPolygon> out;
-  for (int i = 0; i < 1000; i++) {
-    const double cx = 30.1 + u(rng) * 19.8, cy = -9.9 + u(rng) * 19.8, r = 0.006 + u(rng) * 0.008;
-    Ring ring;
-    for (int k = 0; k < 32; k++)
-      ring.push_back({cx + r * std::cos(k * M_PI / 16), cy + r * std::sin(k * M_PI / 16)});
-    ring.push_back(ring.front());
-    out.push_back(MultiPolygon{{Polygon{{ring}}}});
-  }
-  return out;
-}
 
 void drop_block_cache(const Raster& r) {
   GDALFlushCache(static_cast<GDALDatasetH>(r.gdal_handle()));
