@@ -27,10 +27,11 @@ ArgDatums deconstruct(ArrayType* array, Oid expected) {
   return out;
 }
 
-[[noreturn]] void raise_null_element(const char* function, const char* name) {
+// 22004 "[function: ]name must not <rule>", the one message for NULL arguments and elements.
+[[noreturn]] void raise_null(const char* function, const char* name, const char* rule) {
   ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-                  errmsg("%s%s%s must not contain NULL", function != nullptr ? function : "",
-                         function != nullptr ? ": " : "", name)));
+                  errmsg("%s%s%s must not %s", function != nullptr ? function : "",
+                         function != nullptr ? ": " : "", name, rule)));
 }
 
 // The elements as T by `f`, NULLs refused or skipped.
@@ -43,7 +44,7 @@ ArgArray<T> convert_elements(const ArgDatums& d, const char* function, const cha
     if (!d.nulls[i])
       out.items[out.count++] = f(d.items[i]);
     else if (nulls == NullElements::refuse)
-      raise_null_element(function, name);
+      raise_null(function, name, "contain NULL");
   }
   return out;
 }
@@ -58,19 +59,13 @@ bool SqlArgs::is_null(int n) const {
   return fcinfo_->nargs <= n || fcinfo_->args[n].isnull;
 }
 
-void SqlArgs::raise_null(const char* name) const {
-  ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-                  errmsg("%s%s%s must not be NULL", function_ != nullptr ? function_ : "",
-                         function_ != nullptr ? ": " : "", name)));
-}
-
 void SqlArgs::require(std::initializer_list<NamedArg> args) const {
   for (const NamedArg& a : args)
-    if (is_null(a.n)) raise_null(a.name);
+    if (is_null(a.n)) raise_null(function_, a.name, "be NULL");
 }
 
 Datum SqlArgs::datum(int n, const char* name) const {
-  if (is_null(n)) raise_null(name);
+  if (is_null(n)) raise_null(function_, name, "be NULL");
   return fcinfo_->args[n].value;
 }
 const char* SqlArgs::text(int n, const char* name) const {

@@ -73,7 +73,6 @@ class SqlArgs {
   ArgDatums datum_array(int n, const char* name) const;  // any element type, NULLs kept
 
  private:
-  [[noreturn]] void raise_null(const char* name) const;
   ArgDatums elements(int n, const char* name, Oid expected) const;
   template <typename T, typename Convert>
   ArgArray<T> convert(int n, const char* name, Oid type, NullElements nulls, Convert f) const;
