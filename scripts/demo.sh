@@ -42,7 +42,8 @@ fi
 
 # Before 1.0 there are no upgrade scripts: a demo cluster whose extension was created from
 # another build of the same version gets it created afresh (the demo reloads everything).
-BUILD=$(md5sum "$(/usr/lib/postgresql/15/bin/pg_config --sharedir)/extension/geoetl--$(sed -n 's/^EXTVERSION *= *//p' Makefile).sql" | cut -c1-32)
+# The script compared is the one `make install` wrote: PG_CONFIG's, as the Makefile reads it.
+BUILD=$(md5sum "$("${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}" --sharedir)/extension/geoetl--$(sed -n 's/^EXTVERSION *= *//p' Makefile).sql" | cut -c1-32)
 psql -X -q -v ON_ERROR_STOP=1 -v areas="$(cat "$AREAS")" -v raster="$DATA/demo_lights.tif" -v build="$BUILD" <<'SQL'
 SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS pg_cron;

@@ -3,21 +3,23 @@
 // register a file (geoetl.raster's rows steer what nightlight_metrics reads for everyone).
 extern "C" {
 #include "postgres.h"
+#include "catalog/pg_type.h"
 #include "datatype/timestamp.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "utils/builtins.h"
 #include "utils/date.h"
 #include "utils/datetime.h"
-#include "utils/tuplestore.h"
 }
 
 #include <string>
 #include <vector>
 
 #include "access.h"
+#include "args.h"
 #include "boundary.h"
 #include "blackmarble/granule_scan.h"
+#include "result_row.h"
 #include "settings.h"
 #include "transfer/sources.h"
 
@@ -25,7 +27,7 @@ extern "C" {
 
 PG_FUNCTION_INFO_V1(geoetl_check_raster_source);
 Datum geoetl_check_raster_source(PG_FUNCTION_ARGS) {
-  const char* uri = text_to_cstring(PG_GETARG_TEXT_PP(0));
+  const char* uri = geoetl::pg::SqlArgs(fcinfo).text(0, "uri");
   geoetl::pg::call_core([&] { geoetl::pg::check_read_access(uri); });
   PG_RETURN_VOID();
 }
@@ -33,9 +35,10 @@ Datum geoetl_check_raster_source(PG_FUNCTION_ARGS) {
 PG_FUNCTION_INFO_V1(geoetl_scan_granules);
 Datum geoetl_scan_granules(PG_FUNCTION_ARGS) {
   InitMaterializedSRF(fcinfo, 0);
-  if (PG_ARGISNULL(0) || PG_ARGISNULL(1)) return (Datum)0;
-  const char* product = text_to_cstring(PG_GETARG_TEXT_PP(0));
-  const char* location = text_to_cstring(PG_GETARG_TEXT_PP(1));
+  const geoetl::pg::SqlArgs args(fcinfo);
+  if (args.is_null(0) || args.is_null(1)) return (Datum)0;
+  const char* product = args.text(0, "product");
+  const char* location = args.text(1, "location");
   auto* rsi = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
   geoetl::pg::call_core([&] {
     const bool superuser = geoetl::pg::check_read_access(location);
@@ -45,26 +48,31 @@ Datum geoetl_scan_granules(PG_FUNCTION_ARGS) {
     const std::vector<geoetl::ScannedFile> files =
         geoetl::scan_granules(product, location, ro, cancel, may_read);
     geoetl::pg::pg_guard([&] {
+      geoetl::pg::ResultRow row(rsi->setDesc);
       for (const geoetl::ScannedFile& f : files) {
-        Datum v[10];
-        bool n[10] = {false};
         const geoetl::Granule& g = f.granule;
-        const bool parsed = !g.product.empty();
-        v[0] = CStringGetTextDatum(f.uri.c_str());
-        v[1] = parsed ? CStringGetTextDatum(g.product.c_str()) : (Datum)0;
-        v[2] = parsed ? DateADTGetDatum(date2j(g.date.year, g.date.month, g.date.day) -
-                                        POSTGRES_EPOCH_JDATE)
-                      : (Datum)0;
-        v[3] = Int32GetDatum(g.h);
-        v[4] = Int32GetDatum(g.v);
-        v[5] = Int32GetDatum(g.collection);
-        v[6] = parsed ? CStringGetTextDatum(g.production.c_str()) : (Datum)0;
-        v[7] = Int64GetDatum(f.bytes);
-        v[8] = BoolGetDatum(f.valid);
-        v[9] = CStringGetTextDatum(f.reason.c_str());
-        for (int i : {1, 2, 3, 4, 5, 6}) n[i] = !parsed;
-        n[9] = f.valid;
-        tuplestore_putvalues(rsi->setResult, rsi->setDesc, v, n);
+        row.set("uri", TEXTOID, CStringGetTextDatum(f.uri.c_str()));
+        if (g.product.empty()) {  // not a granule's name
+          for (const char* name : {"product", "production"}) row.set_null(name, TEXTOID);
+          row.set_null("date", DATEOID);
+          for (const char* name : {"tile_h", "tile_v", "collection"}) row.set_null(name, INT4OID);
+        } else {
+          row.set("product", TEXTOID, CStringGetTextDatum(g.product.c_str()));
+          row.set("date", DATEOID,
+                  DateADTGetDatum(date2j(g.date.year, g.date.month, g.date.day) -
+                                  POSTGRES_EPOCH_JDATE));
+          row.set("tile_h", INT4OID, Int32GetDatum(g.h));
+          row.set("tile_v", INT4OID, Int32GetDatum(g.v));
+          row.set("collection", INT4OID, Int32GetDatum(g.collection));
+          row.set("production", TEXTOID, CStringGetTextDatum(g.production.c_str()));
+        }
+        row.set("bytes", INT8OID, Int64GetDatum(f.bytes));
+        row.set("valid", BOOLOID, BoolGetDatum(f.valid));
+        if (f.valid)
+          row.set_null("reason", TEXTOID);
+        else
+          row.set("reason", TEXTOID, CStringGetTextDatum(f.reason.c_str()));
+        row.put(rsi);
       }
     });
   });

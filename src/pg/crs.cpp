@@ -3,11 +3,11 @@
 extern "C" {
 #include "postgres.h"
 #include "fmgr.h"
-#include "utils/builtins.h"
 }
 
 #include <string>
 
+#include "args.h"
 #include "boundary.h"
 #include "raster/crs.h"
 
@@ -17,12 +17,13 @@ extern "C" {
 // has; crs NULL or '' checks finiteness only.
 PG_FUNCTION_INFO_V1(geoetl_check_extent);
 Datum geoetl_check_extent(PG_FUNCTION_ARGS) {
+  const geoetl::pg::SqlArgs args(fcinfo);
   for (int i = 0; i < 4; i++)
-    if (PG_ARGISNULL(i)) PG_RETURN_VOID();  // an empty geometry has no box
-  const geoetl::Box box{PG_GETARG_FLOAT8(0), PG_GETARG_FLOAT8(1), PG_GETARG_FLOAT8(2),
-                        PG_GETARG_FLOAT8(3)};
-  const char* crs = PG_ARGISNULL(4) ? "" : text_to_cstring(PG_GETARG_TEXT_PP(4));
-  const char* what = PG_ARGISNULL(5) ? "the geometry" : text_to_cstring(PG_GETARG_TEXT_PP(5));
+    if (args.is_null(i)) PG_RETURN_VOID();  // an empty geometry has no box
+  const geoetl::Box box{args.float8(0, "xmin"), args.float8(1, "ymin"), args.float8(2, "xmax"),
+                        args.float8(3, "ymax")};
+  const char* crs = args.text_or(4, "");
+  const char* what = args.text_or(5, "the geometry");
   geoetl::pg::call_core([&] { geoetl::check_coordinate_range(box, crs, what); });
   PG_RETURN_VOID();
 }

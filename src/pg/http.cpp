@@ -2,36 +2,25 @@
 // JSON and XML APIs (geoetl.http_get and geoetl.http_post check their arguments and call it).
 extern "C" {
 #include "postgres.h"
+#include "catalog/pg_type.h"
 #include "fmgr.h"
 #include "funcapi.h"
-#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
-#include "utils/tuplestore.h"
 }
 
-#include <cstring>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "args.h"
 #include "boundary.h"
 #include "fetch.h"
+#include "result_row.h"
 #include "transfer/http.h"
 #include "settings.h"
 
 namespace {
-
-// The strings of a text[] (NULLs as ""), palloc'd: read before call_core, as it may ereport.
-char** text_array(ArrayType* a, int* count) {
-  Datum* items;
-  bool* nulls;
-  deconstruct_array(a, TEXTOID, -1, false, TYPALIGN_INT, &items, &nulls, count);
-  char** out = static_cast<char**>(palloc(sizeof(char*) * static_cast<size_t>(*count + 1)));
-  for (int i = 0; i < *count; i++)
-    out[i] = nulls[i] ? pstrdup("") : text_to_cstring(DatumGetTextPP(items[i]));
-  return out;
-}
 
 // A JSON string of `s`; bytes outside ASCII become '?' (header values are ASCII by the RFC).
 void append_json_string(std::string* out, const std::string& s) {
@@ -81,14 +70,18 @@ extern "C" {
 PG_FUNCTION_INFO_V1(geoetl_http);
 Datum geoetl_http(PG_FUNCTION_ARGS) {
   InitMaterializedSRF(fcinfo, 0);
+  const geoetl::pg::SqlArgs args(fcinfo);
   for (int i = 0; i < 5; i++)
-    if (PG_ARGISNULL(i)) return (Datum)0;
-  const char* method = text_to_cstring(PG_GETARG_TEXT_PP(0));
-  const char* url = text_to_cstring(PG_GETARG_TEXT_PP(1));
-  int n_names = 0, n_values = 0;
-  char** names = text_array(PG_GETARG_ARRAYTYPE_P(2), &n_names);
-  char** values = text_array(PG_GETARG_ARRAYTYPE_P(3), &n_values);
-  text* body_text = PG_GETARG_TEXT_PP(4);
+    if (args.is_null(i)) return (Datum)0;
+  const char* method = args.text(0, "method");
+  const char* url = args.text(1, "url");
+  const auto names = args.text_array(2, "header_names", geoetl::pg::NullElements::refuse);
+  const auto values = args.text_array(3, "header_values", geoetl::pg::NullElements::refuse);
+  if (names.count != values.count)
+    ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                    errmsg("header_names and header_values differ in length: %d and %d",
+                           names.count, values.count)));
+  const text* body_text = DatumGetTextPP(args.datum(4, "body"));
   const char* body = VARDATA_ANY(body_text);
   const size_t body_size = VARSIZE_ANY_EXHDR(body_text);
   auto* rsi = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
@@ -97,19 +90,15 @@ Datum geoetl_http(PG_FUNCTION_ARGS) {
     o.method = method;
     o.body.assign(body, body_size);
     o.max_body_bytes = static_cast<uint64_t>(geoetl::pg::http_max_body_mb()) << 20;
-    for (int i = 0; i < n_names && i < n_values; i++) o.headers.emplace_back(names[i], values[i]);
+    for (int i = 0; i < names.count; i++) o.headers.emplace_back(names.items[i], values.items[i]);
     const geoetl::HttpResponse r = geoetl::http_get(url, o, geoetl::pg::interrupt_token());
     const std::string headers = headers_json(r.headers);
     geoetl::pg::pg_guard([&] {
-      Datum v[3];
-      bool n[3] = {false, false, false};
-      v[0] = Int32GetDatum(static_cast<int32>(r.status));
-      v[1] = DirectFunctionCall1(jsonb_in, CStringGetDatum(headers.c_str()));
-      bytea* body = static_cast<bytea*>(palloc(VARHDRSZ + r.body.size()));
-      SET_VARSIZE(body, VARHDRSZ + r.body.size());
-      memcpy(VARDATA(body), r.body.data(), r.body.size());
-      v[2] = PointerGetDatum(body);
-      tuplestore_putvalues(rsi->setResult, rsi->setDesc, v, n);
+      geoetl::pg::ResultRow row(rsi->setDesc);
+      row.set("status", INT4OID, Int32GetDatum(static_cast<int32>(r.status)));
+      row.set("headers", JSONBOID, DirectFunctionCall1(jsonb_in, CStringGetDatum(headers.c_str())));
+      row.set("body", BYTEAOID, PointerGetDatum(geoetl::pg::bytea_of(r.body)));
+      row.put(rsi);
     });
   });
   return (Datum)0;

@@ -17,18 +17,18 @@ extern "C" {
 #include "utils/syscache.h"
 }
 
+#include "args.h"
 #include "as_role.h"
 
 extern "C" {
 
 PG_FUNCTION_INFO_V1(geoetl_run_handler);
 Datum geoetl_run_handler(PG_FUNCTION_ARGS) {
-  if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
-    ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-                    errmsg("handler, args and role must not be NULL")));
-  const Oid handler = PG_GETARG_OID(0);
-  const Datum args = PG_GETARG_DATUM(1);
-  const Oid role = PG_GETARG_OID(2);
+  const geoetl::pg::SqlArgs sql_args(fcinfo);
+  sql_args.require({{0, "handler"}, {1, "args"}, {2, "role"}});
+  const Oid handler = sql_args.oid(0, "handler");
+  const Datum args = sql_args.datum(1, "args");  // jsonb, passed on as it is
+  const Oid role = sql_args.oid(2, "role");
   HeapTuple proc = SearchSysCache1(PROCOID, ObjectIdGetDatum(handler));
   if (!HeapTupleIsValid(proc))
     ereport(ERROR, (errcode(ERRCODE_UNDEFINED_FUNCTION),

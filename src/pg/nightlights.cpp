@@ -11,32 +11,19 @@ extern "C" {
 
 #include <cmath>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "args.h"
 #include "boundary.h"
 #include "raster/crs.h"
 #include "base/error.h"
 #include "geometry_arg.h"
 #include "blackmarble/nightlights.h"
+#include "result_row.h"
 #include "settings.h"
 
 namespace {
-
-// A text[] argument as C strings (NULL elements refused).
-std::vector<const char*> text_array(ArrayType* a, const char* what) {
-  Datum* items;
-  bool* nulls;
-  int n;
-  deconstruct_array(a, TEXTOID, -1, false, TYPALIGN_INT, &items, &nulls, &n);
-  std::vector<const char*> out;
-  for (int i = 0; i < n; i++) {
-    if (nulls[i])
-      ereport(ERROR,
-              (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("%s must not contain NULL", what)));
-    out.push_back(TextDatumGetCString(items[i]));
-  }
-  return out;
-}
 
 Datum text_array_datum(const std::vector<std::string>& v) {
   std::vector<Datum> items;
@@ -53,39 +40,35 @@ extern "C" {
 //                   min_valid_nights, median, coverage)
 PG_FUNCTION_INFO_V1(geoetl_nightlight_stats);
 Datum geoetl_nightlight_stats(PG_FUNCTION_ARGS) {
-  for (int i : {0, 1, 5, 6, 7, 8, 9, 10})
-    if (PG_ARGISNULL(i))
-      ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-                      errmsg("argument %d of _nightlight_stats must not be NULL", i + 1)));
-  const Datum geom = PG_GETARG_DATUM(0);
+  using geoetl::pg::NullElements;
+  const geoetl::pg::SqlArgs args(fcinfo, "_nightlight_stats");
+  args.require({{0, "geom"},
+                {1, "uris"},
+                {5, "cloud"},
+                {6, "snow"},
+                {7, "negative"},
+                {8, "min_valid_nights"},
+                {9, "median"},
+                {10, "coverage"}});
+  const Datum geom = args.datum(0, "geom");
   const Oid geom_type = get_fn_expr_argtype(fcinfo->flinfo, 0);
-  const std::vector<const char*> uris = text_array(PG_GETARG_ARRAYTYPE_P(1), "uris");
-  const double threshold = PG_ARGISNULL(2) ? std::nan("") : PG_GETARG_FLOAT8(2);
-  const char* layer = PG_ARGISNULL(3) ? "" : text_to_cstring(PG_GETARG_TEXT_PP(3));
-  std::vector<int> quality;
-  if (!PG_ARGISNULL(4)) {
-    Datum* items;
-    bool* nulls;
-    int n;
-    deconstruct_array(PG_GETARG_ARRAYTYPE_P(4), INT4OID, 4, true, TYPALIGN_INT, &items, &nulls, &n);
-    for (int i = 0; i < n; i++)
-      if (!nulls[i]) quality.push_back(DatumGetInt32(items[i]));
-  }
-  const bool cloud = PG_GETARG_BOOL(5), snow = PG_GETARG_BOOL(6);
-  const char* negative = text_to_cstring(PG_GETARG_TEXT_PP(7));
-  const int min_nights = PG_GETARG_INT32(8);
-  const bool median = PG_GETARG_BOOL(9);
-  const char* coverage = text_to_cstring(PG_GETARG_TEXT_PP(10));
-  TupleDesc desc;
-  if (get_call_result_type(fcinfo, nullptr, &desc) != TYPEFUNC_COMPOSITE)
-    ereport(ERROR,
-            (errcode(ERRCODE_FEATURE_NOT_SUPPORTED), errmsg("_nightlight_stats returns a row")));
-  desc = BlessTupleDesc(desc);
+  const geoetl::pg::ArgArray<const char*> uris = args.text_array(1, "uris", NullElements::refuse);
+  const double threshold = args.float8_or(2, std::nan(""));
+  const char* layer = args.text_or(3, "");
+  const geoetl::pg::ArgArray<int32> quality =
+      args.is_null(4) ? geoetl::pg::ArgArray<int32>{}
+                      : args.int4_array(4, "quality", NullElements::skip);
+  const bool cloud = args.boolean(5, "cloud"), snow = args.boolean(6, "snow");
+  const char* negative = args.text(7, "negative");
+  const int min_nights = args.int4(8, "min_valid_nights");
+  const bool median = args.boolean(9, "median");
+  const char* coverage = args.text(10, "coverage");
+  const TupleDesc desc = geoetl::pg::composite_result_type(fcinfo, "_nightlight_stats");
 
   const Datum result = geoetl::pg::call_core([&] {
     geoetl::NightRules rules;
     rules.layer = layer;
-    rules.quality = quality;
+    rules.quality.assign(quality.begin(), quality.end());
     rules.cloud = cloud;
     rules.snow = snow;
     rules.negative = geoetl::parse_negative(negative);
@@ -105,27 +88,24 @@ Datum geoetl_nightlight_stats(PG_FUNCTION_ARGS) {
       const geoetl::ZonalResult& r = m.radiance;
       const double q50 = r.quantiles.empty() ? std::nan("") : r.quantiles[0];
       const double q90 = r.quantiles.size() < 2 ? std::nan("") : r.quantiles[1];
-      const double numbers[] = {m.nights.weight,
-                                r.count,
-                                r.sum,
-                                r.mean,
-                                q50,
-                                q90,
-                                r.max,
-                                r.stddev,
-                                r.lit_share,
-                                r.valid_area_km2,
-                                r.lit_area_km2,
-                                m.nights.count > 0 ? m.nights.sum : 0};
-      Datum values[14];
-      bool nulls[14] = {false};
-      values[0] = text_array_datum(m.files_used);
-      values[1] = text_array_datum(m.files_invalid);
-      for (int i = 0; i < 12; i++) {
-        values[2 + i] = Float8GetDatum(numbers[i]);
-        nulls[2 + i] = std::isnan(numbers[i]);
-      }
-      return HeapTupleGetDatum(heap_form_tuple(desc, values, nulls));
+      const std::pair<const char*, double> numbers[] = {
+          {"weight", m.nights.weight},
+          {"count", r.count},
+          {"sum", r.sum},
+          {"mean", r.mean},
+          {"median", q50},
+          {"p90", q90},
+          {"max", r.max},
+          {"stddev", r.stddev},
+          {"lit_share", r.lit_share},
+          {"valid_area_km2", r.valid_area_km2},
+          {"lit_area_km2", r.lit_area_km2},
+          {"night_weight", m.nights.count > 0 ? m.nights.sum : 0}};
+      geoetl::pg::ResultRow row(desc);
+      row.set("files_used", TEXTARRAYOID, text_array_datum(m.files_used));
+      row.set("files_invalid", TEXTARRAYOID, text_array_datum(m.files_invalid));
+      for (const auto& [name, value] : numbers) row.set_float8(name, value);
+      return row.datum();
     });
   });
   PG_RETURN_DATUM(result);

@@ -8,6 +8,7 @@ extern "C" {
 #include <cstring>
 #include <string>
 
+#include "args.h"
 #include "boundary.h"
 #include "base/selftest.h"
 
@@ -17,7 +18,7 @@ extern "C" {
 // pg_guard under a live core object, so tests can see each path become a proper error.
 PG_FUNCTION_INFO_V1(geoetl_selftest_raise);
 Datum geoetl_selftest_raise(PG_FUNCTION_ARGS) {
-  const char* what = text_to_cstring(PG_GETARG_TEXT_PP(0));
+  const char* what = geoetl::pg::SqlArgs(fcinfo).text(0, "what");
   geoetl::pg::call_core([what] {
     if (strcmp(what, "pg_error") == 0) {
       geoetl::selftest::Tracked held;
@@ -32,7 +33,7 @@ Datum geoetl_selftest_raise(PG_FUNCTION_ARGS) {
 // selftest_wait(seconds float8): waits in the core, polling PostgreSQL's interrupt flags.
 PG_FUNCTION_INFO_V1(geoetl_selftest_wait);
 Datum geoetl_selftest_wait(PG_FUNCTION_ARGS) {
-  const double seconds = PG_GETARG_FLOAT8(0);
+  const double seconds = geoetl::pg::SqlArgs(fcinfo).float8(0, "seconds");
   const long polls = geoetl::pg::call_core(
       [seconds] { return geoetl::selftest::wait(seconds, geoetl::pg::interrupt_token()); });
   PG_RETURN_INT64(polls);

@@ -22,17 +22,18 @@ extern "C" {
 namespace geoetl::pg {
 namespace {
 
+// The settings' values, each set from its definition (define_settings) when the library loads.
 char* allowed_sources_setting = nullptr;
-int gdal_cache_mb = 64;
-int raster_cache = 16;
-int quantile_memory_mb = 128;
-int http_timeout = 60;
-int http_connect_timeout = 10;
-int http_max_body = 64;   // MB
-int download_max = 4096;  // MB
+int gdal_cache_mb = 0;
+int raster_cache = 0;
+int quantile_memory_mb = 0;
+int http_timeout = 0;
+int http_connect_timeout = 0;
+int http_max_body = 0;  // MB
+int download_max = 0;   // MB
 char* s3_endpoint = nullptr;
 char* s3_region = nullptr;
-bool s3_https = true;
+bool s3_https = false;
 bool s3_virtual_hosting = false;
 char* store_setting = nullptr;
 char* laads_url = nullptr;
@@ -41,11 +42,6 @@ char* job_progress = nullptr;
 
 std::string str(const char* s) {
   return s != nullptr ? s : "";
-}
-
-void define_string(const char* name, const char* desc, char** var, int flags) {
-  DefineCustomStringVariable(name, desc, nullptr, var, "", PGC_SUSET, flags, nullptr, nullptr,
-                             nullptr);
 }
 
 // geoetl.secret, read once per transaction as the bootstrap superuser (nobody else may read it).
@@ -116,54 +112,81 @@ void warn_secret_settings() {
 
 }  // namespace
 
+// Each setting defined once: its name, default, bounds, who may change it and what it means.
+// Where the core has a default of its own (GDAL's cache, timeouts, S3 addressing), that is it.
 void define_settings() {
-  define_string("geoetl.allowed_sources",
-                "Path and URL prefixes that geoetl_admin members may read rasters from.",
-                &allowed_sources_setting, 0);
-  DefineCustomIntVariable("geoetl.gdal_cache_mb", "GDAL block cache per backend, in MB.", nullptr,
-                          &gdal_cache_mb, 64, 1, 65536, PGC_SUSET, GUC_UNIT_MB, nullptr, nullptr,
-                          nullptr);
-  DefineCustomIntVariable("geoetl.raster_cache_size", "Open raster datasets kept per backend.",
-                          nullptr, &raster_cache, 16, 1, 1000, PGC_SUSET, 0, nullptr, nullptr,
-                          nullptr);
-  DefineCustomIntVariable("geoetl.quantile_memory_mb",
-                          "Memory one zonal_stats call may use for exact quantiles, in MB.",
-                          nullptr, &quantile_memory_mb, 128, 1, 65536, PGC_USERSET, GUC_UNIT_MB,
-                          nullptr, nullptr, nullptr);
-  DefineCustomIntVariable("geoetl.http_timeout", "Total timeout of one remote read, in seconds.",
-                          nullptr, &http_timeout, 60, 1, 3600, PGC_SUSET, GUC_UNIT_S, nullptr,
-                          nullptr, nullptr);
-  DefineCustomIntVariable("geoetl.http_connect_timeout", "Connect timeout, in seconds.", nullptr,
-                          &http_connect_timeout, 10, 1, 600, PGC_SUSET, GUC_UNIT_S, nullptr,
-                          nullptr, nullptr);
-  define_string("geoetl.s3_endpoint", "S3-compatible endpoint host[:port] (empty: AWS).",
-                &s3_endpoint, 0);
-  define_string("geoetl.s3_region", "S3 region.", &s3_region, 0);
-  DefineCustomBoolVariable("geoetl.s3_https", "Use HTTPS for S3.", nullptr, &s3_https, true,
-                           PGC_SUSET, 0, nullptr, nullptr, nullptr);
-  DefineCustomBoolVariable("geoetl.s3_virtual_hosting",
-                           "Address buckets as bucket.host (true) or host/bucket (false).", nullptr,
-                           &s3_virtual_hosting, false, PGC_SUSET, 0, nullptr, nullptr, nullptr);
-  DefineCustomIntVariable(
-      "geoetl.http_max_body_mb", "Largest response body geoetl.http_get keeps in memory, in MB.",
-      nullptr, &http_max_body, 64, 1, 1023, PGC_USERSET, GUC_UNIT_MB, nullptr, nullptr, nullptr);
-  DefineCustomIntVariable(
-      "geoetl.download_max_mb", "Largest file a download may write into the store, in MB.", nullptr,
-      &download_max, 4096, 1, INT_MAX / 2, PGC_SUSET, GUC_UNIT_MB, nullptr, nullptr, nullptr);
-  define_string("geoetl.store",
-                "Where fetched files go: an absolute folder, or s3://bucket/prefix (empty: "
-                "geoetl_store in the data directory).",
-                &store_setting, 0);
-  DefineCustomStringVariable("geoetl.laads_url", "Base URL of NASA's LAADS DAAC archive.", nullptr,
-                             &laads_url, "https://ladsweb.modaps.eosdis.nasa.gov/archive/allData",
-                             PGC_SUSET, 0, nullptr, nullptr, nullptr);
-  // Set by geoetl.run_jobs (the job) and geoetl.report_progress while a job runs.
-  DefineCustomStringVariable("geoetl.job_id", "The job this session is running (set by run_jobs).",
-                             nullptr, &job_id, "", PGC_USERSET, GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE,
+  const GdalSettings core;
+  struct IntSetting {
+    const char* name;
+    int* value;
+    int default_value, min, max;
+    GucContext context;
+    int flags;
+    const char* description;
+  };
+  const IntSetting ints[] = {
+      {"geoetl.gdal_cache_mb", &gdal_cache_mb, static_cast<int>(core.cache_mb), 1, 65536, PGC_SUSET,
+       GUC_UNIT_MB, "GDAL block cache per backend, in MB."},
+      {"geoetl.raster_cache_size", &raster_cache, 16, 1, 1000, PGC_SUSET, 0,
+       "Open raster datasets kept per backend."},
+      {"geoetl.quantile_memory_mb", &quantile_memory_mb, 128, 1, 65536, PGC_USERSET, GUC_UNIT_MB,
+       "Memory one zonal_stats call may use for exact quantiles, in MB."},
+      {"geoetl.http_timeout", &http_timeout, core.http_timeout_s, 1, 3600, PGC_SUSET, GUC_UNIT_S,
+       "Total timeout of one remote read, in seconds."},
+      {"geoetl.http_connect_timeout", &http_connect_timeout, core.http_connect_timeout_s, 1, 600,
+       PGC_SUSET, GUC_UNIT_S, "Connect timeout, in seconds."},
+      {"geoetl.http_max_body_mb", &http_max_body, 64, 1, 1023, PGC_USERSET, GUC_UNIT_MB,
+       "Largest response body geoetl.http_get keeps in memory, in MB."},
+      {"geoetl.download_max_mb", &download_max, 4096, 1, INT_MAX / 2, PGC_SUSET, GUC_UNIT_MB,
+       "Largest file a download may write into the store, in MB."},
+  };
+  struct BoolSetting {
+    const char* name;
+    bool* value;
+    bool default_value;
+    const char* description;
+  };
+  const BoolSetting bools[] = {
+      {"geoetl.s3_https", &s3_https, core.s3_https, "Use HTTPS for S3."},
+      {"geoetl.s3_virtual_hosting", &s3_virtual_hosting, core.s3_virtual_hosting,
+       "Address buckets as bucket.host (true) or host/bucket (false)."},
+  };
+  // geoetl.job_id and geoetl.job_progress are set by geoetl.run_jobs and
+  // geoetl.report_progress while a job runs.
+  const int hidden = GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE;
+  struct StringSetting {
+    const char* name;
+    char** value;
+    const char* default_value;
+    GucContext context;
+    int flags;
+    const char* description;
+  };
+  const StringSetting strings[] = {
+      {"geoetl.allowed_sources", &allowed_sources_setting, "", PGC_SUSET, 0,
+       "Path and URL prefixes that geoetl_admin members may read rasters from."},
+      {"geoetl.s3_endpoint", &s3_endpoint, "", PGC_SUSET, 0,
+       "S3-compatible endpoint host[:port] (empty: AWS)."},
+      {"geoetl.s3_region", &s3_region, "", PGC_SUSET, 0, "S3 region."},
+      {"geoetl.store", &store_setting, "", PGC_SUSET, 0,
+       "Where fetched files go: an absolute folder, or s3://bucket/prefix (empty: "
+       "geoetl_store in the data directory)."},
+      {"geoetl.laads_url", &laads_url, "https://ladsweb.modaps.eosdis.nasa.gov/archive/allData",
+       PGC_SUSET, 0, "Base URL of NASA's LAADS DAAC archive."},
+      {"geoetl.job_id", &job_id, "", PGC_USERSET, hidden,
+       "The job this session is running (set by run_jobs)."},
+      {"geoetl.job_progress", &job_progress, "", PGC_USERSET, hidden,
+       "The running job's last progress message."},
+  };
+  for (const IntSetting& s : ints)
+    DefineCustomIntVariable(s.name, s.description, nullptr, s.value, s.default_value, s.min, s.max,
+                            s.context, s.flags, nullptr, nullptr, nullptr);
+  for (const BoolSetting& s : bools)
+    DefineCustomBoolVariable(s.name, s.description, nullptr, s.value, s.default_value, PGC_SUSET, 0,
                              nullptr, nullptr, nullptr);
-  DefineCustomStringVariable("geoetl.job_progress", "The running job's last progress message.",
-                             nullptr, &job_progress, "", PGC_USERSET,
-                             GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE, nullptr, nullptr, nullptr);
+  for (const StringSetting& s : strings)
+    DefineCustomStringVariable(s.name, s.description, nullptr, s.value, s.default_value, s.context,
+                               s.flags, nullptr, nullptr, nullptr);
   warn_secret_settings();
   MarkGUCPrefixReserved("geoetl");  // and removes the placeholders of the retired names
 }

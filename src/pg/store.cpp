@@ -5,6 +5,7 @@
 extern "C" {
 #include "postgres.h"
 #include "access/xact.h"
+#include "catalog/pg_type.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "utils/builtins.h"
@@ -19,10 +20,12 @@ extern "C" {
 #include <vector>
 
 #include "access.h"
+#include "args.h"
 #include "boundary.h"
 #include "transfer/store_fetch.h"
 #include "base/error.h"
 #include "fetch.h"
+#include "result_row.h"
 #include "settings.h"
 
 namespace {
@@ -110,13 +113,6 @@ geoetl::StoreFetched fetch_in_transaction(
   return fetched;
 }
 
-bytea* to_bytea(const std::string& s) {
-  auto* b = static_cast<bytea*>(palloc(VARHDRSZ + s.size()));
-  SET_VARSIZE(b, VARHDRSZ + s.size());
-  memcpy(VARDATA(b), s.data(), s.size());
-  return b;
-}
-
 }  // namespace
 
 extern "C" {
@@ -124,8 +120,9 @@ extern "C" {
 PG_FUNCTION_INFO_V1(geoetl_store_list);
 Datum geoetl_store_list(PG_FUNCTION_ARGS) {
   InitMaterializedSRF(fcinfo, 0);
-  if (PG_ARGISNULL(0)) return (Datum)0;
-  const char* prefix = text_to_cstring(PG_GETARG_TEXT_PP(0));
+  const geoetl::pg::SqlArgs args(fcinfo);
+  if (args.is_null(0)) return (Datum)0;
+  const char* prefix = args.text(0, "prefix");
   auto* rsi = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
   geoetl::pg::call_core([&] {
     geoetl::pg::require_admin("listing the store");
@@ -133,10 +130,11 @@ Datum geoetl_store_list(PG_FUNCTION_ARGS) {
     for (const geoetl::StoreEntry& e : store->list(prefix)) {
       const std::string uri = store->uri(e.key);
       geoetl::pg::pg_guard([&] {
-        Datum v[3] = {CStringGetTextDatum(e.key.c_str()), Int64GetDatum(static_cast<int64>(e.size)),
-                      CStringGetTextDatum(uri.c_str())};
-        bool n[3] = {false, false, false};
-        tuplestore_putvalues(rsi->setResult, rsi->setDesc, v, n);
+        geoetl::pg::ResultRow row(rsi->setDesc);
+        row.set("key", TEXTOID, CStringGetTextDatum(e.key.c_str()));
+        row.set("size", INT8OID, Int64GetDatum(static_cast<int64>(e.size)));
+        row.set("uri", TEXTOID, CStringGetTextDatum(uri.c_str()));
+        row.put(rsi);
       });
     }
   });
@@ -145,7 +143,7 @@ Datum geoetl_store_list(PG_FUNCTION_ARGS) {
 
 PG_FUNCTION_INFO_V1(geoetl_store_sweep);
 Datum geoetl_store_sweep(PG_FUNCTION_ARGS) {
-  const int64 min_age = PG_GETARG_INT64(0);
+  const int64 min_age = geoetl::pg::SqlArgs(fcinfo).int8(0, "min_age_seconds");
   size_t removed = 0;
   geoetl::pg::call_core([&] {
     geoetl::pg::require_admin("sweeping the store");
@@ -190,7 +188,7 @@ Datum geoetl_store_fetch(PG_FUNCTION_ARGS) {
 PG_FUNCTION_INFO_V1(geoetl_laads_get);
 Datum geoetl_laads_get(PG_FUNCTION_ARGS) {
   InitMaterializedSRF(fcinfo, 0);
-  const char* path = text_to_cstring(PG_GETARG_TEXT_PP(0));
+  const char* path = geoetl::pg::SqlArgs(fcinfo).text(0, "path");
   auto* rsi = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
   geoetl::pg::call_core([&] {
     const std::string url = geoetl::pg::laads_base_url() + "/" + path;
@@ -198,9 +196,10 @@ Datum geoetl_laads_get(PG_FUNCTION_ARGS) {
     o.max_body_bytes = static_cast<uint64_t>(geoetl::pg::http_max_body_mb()) << 20;
     const geoetl::HttpResponse r = geoetl::http_get(url, o, geoetl::pg::interrupt_token());
     geoetl::pg::pg_guard([&] {
-      Datum v[2] = {Int32GetDatum(static_cast<int32>(r.status)), PointerGetDatum(to_bytea(r.body))};
-      bool n[2] = {false, false};
-      tuplestore_putvalues(rsi->setResult, rsi->setDesc, v, n);
+      geoetl::pg::ResultRow row(rsi->setDesc);
+      row.set("status", INT4OID, Int32GetDatum(static_cast<int32>(r.status)));
+      row.set("body", BYTEAOID, PointerGetDatum(geoetl::pg::bytea_of(r.body)));
+      row.put(rsi);
     });
   });
   return (Datum)0;
@@ -208,7 +207,7 @@ Datum geoetl_laads_get(PG_FUNCTION_ARGS) {
 
 PG_FUNCTION_INFO_V1(geoetl_store_sha256);
 Datum geoetl_store_sha256(PG_FUNCTION_ARGS) {
-  const char* key = text_to_cstring(PG_GETARG_TEXT_PP(0));
+  const char* key = geoetl::pg::SqlArgs(fcinfo).text(0, "key");
   const std::string hash = geoetl::pg::call_core([&] {
     geoetl::pg::require_admin("reading the store");
     const std::unique_ptr<geoetl::Store> store = geoetl::pg::current_store();

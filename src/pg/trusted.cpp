@@ -22,6 +22,7 @@ extern "C" {
 
 #include <cstring>
 
+#include "args.h"
 #include "as_role.h"
 
 namespace {
@@ -56,11 +57,10 @@ extern "C" {
 
 PG_FUNCTION_INFO_V1(geoetl_trusted_call);
 Datum geoetl_trusted_call(PG_FUNCTION_ARGS) {
-  if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
-    ereport(ERROR,
-            (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("fn and args must not be NULL")));
-  const Oid fn = PG_GETARG_OID(0);
-  const Datum args = PG_GETARG_DATUM(1);
+  const geoetl::pg::SqlArgs sql_args(fcinfo);
+  sql_args.require({{0, "fn"}, {1, "args"}});
+  const Oid fn = sql_args.oid(0, "fn");
+  const Datum args = sql_args.datum(1, "args");  // jsonb, passed on as it is
   const Oid owner = trusted_owner(fn);
   const Oid caller = GetUserId();
   bool isnull = true;

@@ -50,6 +50,7 @@ extern "C" {
 #include <unordered_map>
 #include <vector>
 
+#include "args.h"
 #include "boundary.h"
 #include "window/state.h"
 
@@ -126,11 +127,6 @@ namespace {
 
 using namespace geoetl::pg::window_fn;
 
-[[noreturn]] void null_argument(const char* name) {
-  ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-                  errmsg("aggregate_window: %s must not be NULL", name)));
-}
-
 AttrNumber column_of(const Request& r, const char* column, Oid* type) {
   const AttrNumber att = get_attnum(r.relid, column);
   if (att == InvalidAttrNumber || att < 0)
@@ -147,12 +143,16 @@ bool is_numeric_type(Oid t) {
 
 // Validates the arguments; errors name the argument or column at fault.
 Request read_request(FunctionCallInfo fcinfo) {
-  const char* names[] = {"source",  "time_column", "value_columns", "width",
-                         "from_ts", "to_ts",       "origin"};
-  for (int i = 0; i < 7; i++)
-    if (PG_ARGISNULL(i)) null_argument(names[i]);
+  const geoetl::pg::SqlArgs args(fcinfo, "aggregate_window");
+  args.require({{0, "source"},
+                {1, "time_column"},
+                {2, "value_columns"},
+                {3, "width"},
+                {4, "from_ts"},
+                {5, "to_ts"},
+                {6, "origin"}});
   Request r{};
-  r.relid = PG_GETARG_OID(0);
+  r.relid = args.oid(0, "source");
   LockRelationOid(r.relid, AccessShareLock);  // no ALTER between these checks and the read
   r.relkind = get_rel_relkind(r.relid);
   if (r.relkind == '\0')
@@ -168,7 +168,7 @@ Request read_request(FunctionCallInfo fcinfo) {
              errhint("aggregate_window reads tables, views, materialized views and "
                      "foreign tables.")));
 
-  const char* time_column = NameStr(*PG_GETARG_NAME(1));
+  const char* time_column = NameStr(*DatumGetName(args.datum(1, "time_column")));
   r.time_att = column_of(r, time_column, &r.time_type);
   if (r.time_type != TIMESTAMPTZOID && r.time_type != TIMESTAMPOID)
     ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH),
@@ -176,10 +176,9 @@ Request read_request(FunctionCallInfo fcinfo) {
                            r.relname, format_type_be(r.time_type)),
                     errhint("The time column must be timestamptz or timestamp.")));
 
-  ArrayType* cols = PG_GETARG_ARRAYTYPE_P(2);
-  Datum* elems;
-  bool* nulls;
-  deconstruct_array(cols, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &r.ncols);
+  const geoetl::pg::ArgArray<const char*> columns =
+      args.text_array(2, "value_columns", geoetl::pg::NullElements::refuse);
+  r.ncols = columns.count;
   if (r.ncols == 0)
     ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
                     errmsg("aggregate_window: value_columns is empty"),
@@ -190,8 +189,7 @@ Request read_request(FunctionCallInfo fcinfo) {
                     errhint("A table has at most %d columns.", MaxHeapAttributeNumber)));
   r.column_name = static_cast<Datum*>(palloc(sizeof(Datum) * r.ncols));
   for (int i = 0; i < r.ncols; i++) {
-    if (nulls[i]) null_argument("an element of value_columns");
-    const char* name = text_to_cstring(DatumGetTextPP(elems[i]));
+    const char* name = columns.items[i];
     r.value_att[i] = column_of(r, name, &r.value_type[i]);
     if (!is_numeric_type(r.value_type[i]))
       ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH),
@@ -206,7 +204,7 @@ Request read_request(FunctionCallInfo fcinfo) {
     r.column_name[i] = CStringGetTextDatum(name);
   }
 
-  const Interval* width = PG_GETARG_INTERVAL_P(3);
+  const Interval* width = DatumGetIntervalP(args.datum(3, "width"));
   if (width->month != 0)
     ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
                     errmsg("aggregate_window: width must not contain months or years"),
@@ -218,14 +216,14 @@ Request read_request(FunctionCallInfo fcinfo) {
   if (r.stride <= 0)
     ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
                     errmsg("aggregate_window: width must be greater than zero")));
-  r.from = PG_GETARG_TIMESTAMPTZ(4);
-  r.to = PG_GETARG_TIMESTAMPTZ(5);
-  r.origin = PG_GETARG_TIMESTAMPTZ(6);
+  r.from = DatumGetTimestampTz(args.datum(4, "from_ts"));
+  r.to = DatumGetTimestampTz(args.datum(5, "to_ts"));
+  r.origin = DatumGetTimestampTz(args.datum(6, "origin"));
   if (TIMESTAMP_NOT_FINITE(r.origin))
     ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
                     errmsg("aggregate_window: origin must be finite")));
-  if (!PG_ARGISNULL(7)) {
-    const char* group = NameStr(*PG_GETARG_NAME(7));
+  if (!args.is_null(7)) {
+    const char* group = NameStr(*DatumGetName(args.datum(7, "group_by")));
     r.group_att = column_of(r, group, &r.group_type);
     Oid decl;
     int32 typmod;
@@ -243,11 +241,11 @@ Request read_request(FunctionCallInfo fcinfo) {
                errhint("Group by a key such as text, an integer or a uuid, e.g. a generated "
                        "column holding ST_AsText(geom) or an id.")));
   }
-  if (PG_NARGS() > 8 && !PG_ARGISNULL(8)) {
+  if (!args.is_null(8)) {  // _aggregate_window_groups only
     if (r.group_att == 0)
       ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
                       errmsg("aggregate_window: group keys need group_by")));
-    r.only_groups = PG_GETARG_ARRAYTYPE_P(8);
+    r.only_groups = DatumGetArrayTypeP(args.datum(8, "group_keys"));
     if (!OidIsValid(get_array_type(r.group_type)))
       ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
                       errmsg("aggregate_window: group column type %s has no array type",
@@ -467,14 +465,10 @@ void aggregate(State& s, const char* query, ReturnSetInfo* rsi) {
       AllocSetContextCreate(CurrentMemoryContext, "aggregate_window rows", ALLOCSET_DEFAULT_SIZES);
   s.rows.begin(s.out, s.desc, r.ncols, s.keep);
   SPIPlanPtr plan = prepare(r, query);
-  if (r.only_groups != nullptr) {
-    Datum* keys;
-    bool* nulls;
-    int n;
-    deconstruct_array(r.only_groups, TEXTOID, -1, false, TYPALIGN_INT, &keys, &nulls, &n);
-    for (int i = 0; i < n; i++)
-      if (!nulls[i]) s.wanted.emplace(text_to_cstring(DatumGetTextPP(keys[i])), true);
-  }
+  if (r.only_groups != nullptr)
+    for (const char* key : geoetl::pg::text_array_of(PointerGetDatum(r.only_groups), "group_keys",
+                                                     geoetl::pg::NullElements::skip))
+      s.wanted.emplace(key, true);
   setup_groups(s);
   bool done = false;
   BlockNumber blocks = 0;

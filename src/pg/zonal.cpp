@@ -7,8 +7,6 @@ extern "C" {
 #include "funcapi.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
-#include "utils/lsyscache.h"
-#include "utils/tuplestore.h"
 }
 
 #include <cmath>
@@ -17,11 +15,13 @@ extern "C" {
 #include <vector>
 
 #include "access.h"
+#include "args.h"
 #include "boundary.h"
 #include "raster/crs.h"
 #include "base/error.h"
 #include "geometry_arg.h"
 #include "postgis.h"
+#include "result_row.h"
 #include "settings.h"
 #include "transfer/sources.h"
 #include "geom/wkb.h"
@@ -29,7 +29,8 @@ extern "C" {
 
 namespace {
 
-constexpr int result_columns = 11;
+using geoetl::pg::NullElements;
+using geoetl::pg::ResultRow;
 
 // The call's options as plain data, read before any C++ work (reading may ereport).
 struct Args {
@@ -41,30 +42,18 @@ struct Args {
   int nquantiles;
 };
 
-Args read_args(FunctionCallInfo fcinfo, int raster, int band) {
-  const char* names[] = {"band", "coverage"};
-  for (int i = 0; i < 2; i++)
-    if (PG_ARGISNULL(band + i))
-      ereport(ERROR,
-              (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("%s must not be NULL", names[i])));
-  Args a{text_to_cstring(PG_GETARG_TEXT_PP(raster)),
-         PG_GETARG_INT32(band),
-         text_to_cstring(PG_GETARG_TEXT_PP(band + 1)),
-         PG_ARGISNULL(band + 2) ? std::nan("") : PG_GETARG_FLOAT8(band + 2),
+Args read_args(const geoetl::pg::SqlArgs& args, int raster, int band) {
+  args.require({{band, "band"}, {band + 1, "coverage"}});
+  Args a{args.text(raster, "raster"),
+         args.int4(band, "band"),
+         args.text(band + 1, "coverage"),
+         args.float8_or(band + 2, std::nan("")),
          nullptr,
          0};
-  if (!PG_ARGISNULL(band + 3)) {
-    Datum* items;
-    bool* nulls;
-    deconstruct_array(PG_GETARG_ARRAYTYPE_P(band + 3), FLOAT8OID, 8, FLOAT8PASSBYVAL,
-                      TYPALIGN_DOUBLE, &items, &nulls, &a.nquantiles);
-    a.quantiles = static_cast<double*>(palloc(sizeof(double) * (a.nquantiles + 1)));
-    for (int i = 0; i < a.nquantiles; i++) {
-      if (nulls[i])
-        ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-                        errmsg("quantiles must not contain NULL")));
-      a.quantiles[i] = DatumGetFloat8(items[i]);
-    }
+  if (!args.is_null(band + 3)) {
+    const auto quantiles = args.float8_array(band + 3, "quantiles", NullElements::refuse);
+    a.quantiles = quantiles.items;
+    a.nquantiles = quantiles.count;
   }
   return a;
 }
@@ -88,31 +77,46 @@ geoetl::Raster open_raster(const char* raster, bool superuser) {
   return geoetl::Raster::open(src.gdal_path, src.shown, ro);
 }
 
-// Statistics as SQL values; NaN becomes NULL. Allocates: call under pg_guard.
-void fill(Datum* values, bool* nulls, const geoetl::ZonalResult& r) {
-  const double scalars[] = {r.count, r.sum, r.mean, r.min, r.max, r.stddev};
-  for (int i = 0; i < 6; i++) {
-    values[i] = Float8GetDatum(scalars[i]);
-    nulls[i] = std::isnan(scalars[i]);
+// The float8 columns of geoetl.zonal_stats_result (quantiles apart) and where each comes from.
+struct StatColumn {
+  const char* name;
+  double geoetl::ZonalResult::*value;
+};
+constexpr StatColumn stat_columns[] = {
+    {"count", &geoetl::ZonalResult::count},
+    {"sum", &geoetl::ZonalResult::sum},
+    {"mean", &geoetl::ZonalResult::mean},
+    {"min", &geoetl::ZonalResult::min},
+    {"max", &geoetl::ZonalResult::max},
+    {"stddev", &geoetl::ZonalResult::stddev},
+    {"lit_share", &geoetl::ZonalResult::lit_share},
+    {"valid_area_km2", &geoetl::ZonalResult::valid_area_km2},
+    {"lit_area_km2", &geoetl::ZonalResult::lit_area_km2},
+    {"nodata_share", &geoetl::ZonalResult::nodata_share},
+};
+
+// Statistics as SQL values; NaN becomes NULL, and so do the quantiles of no cells. Allocates:
+// call under pg_guard.
+void fill(ResultRow& row, const geoetl::ZonalResult& r) {
+  for (const StatColumn& c : stat_columns) row.set_float8(c.name, r.*c.value);
+  if (r.count <= 0) return row.set_null("quantiles", FLOAT8ARRAYOID);
+  const int n = static_cast<int>(r.quantiles.size());
+  Datum* q = static_cast<Datum*>(palloc(sizeof(Datum) * (n + 1)));
+  bool* qn = static_cast<bool*>(palloc(sizeof(bool) * (n + 1)));
+  for (int i = 0; i < n; i++) {
+    q[i] = Float8GetDatum(r.quantiles[i]);
+    qn[i] = std::isnan(r.quantiles[i]);
   }
-  nulls[6] = r.count <= 0;
-  if (!nulls[6]) {
-    const int n = static_cast<int>(r.quantiles.size());
-    Datum* q = static_cast<Datum*>(palloc(sizeof(Datum) * (n + 1)));
-    bool* qn = static_cast<bool*>(palloc(sizeof(bool) * (n + 1)));
-    for (int i = 0; i < n; i++) {
-      q[i] = Float8GetDatum(r.quantiles[i]);
-      qn[i] = std::isnan(r.quantiles[i]);
-    }
-    int dims[1] = {n}, lbs[1] = {1};
-    values[6] = PointerGetDatum(construct_md_array(q, qn, n > 0 ? 1 : 0, dims, lbs, FLOAT8OID, 8,
-                                                   FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-  }
-  const double tail[] = {r.lit_share, r.valid_area_km2, r.lit_area_km2, r.nodata_share};
-  for (int i = 0; i < 4; i++) {
-    values[7 + i] = Float8GetDatum(tail[i]);
-    nulls[7 + i] = std::isnan(tail[i]);
-  }
+  int dims[1] = {n}, lbs[1] = {1};
+  row.set("quantiles", FLOAT8ARRAYOID,
+          PointerGetDatum(construct_md_array(q, qn, n > 0 ? 1 : 0, dims, lbs, FLOAT8OID, 8,
+                                             FLOAT8PASSBYVAL, TYPALIGN_DOUBLE)));
+}
+
+// The statistics of a NULL geometry: all NULL.
+void fill_null(ResultRow& row) {
+  for (const StatColumn& c : stat_columns) row.set_null(c.name, FLOAT8OID);
+  row.set_null("quantiles", FLOAT8ARRAYOID);
 }
 
 // `SELECT (geoetl.zonal_stats(...)).*` makes PostgreSQL call the function once per output column
@@ -157,14 +161,12 @@ extern "C" {
 
 PG_FUNCTION_INFO_V1(geoetl_zonal_stats);
 Datum geoetl_zonal_stats(PG_FUNCTION_ARGS) {
-  if (PG_ARGISNULL(0) || PG_ARGISNULL(1)) PG_RETURN_NULL();
-  const Args a = read_args(fcinfo, 0, 2);
-  const Datum geom = PG_GETARG_DATUM(1);
+  const geoetl::pg::SqlArgs args(fcinfo);
+  if (args.is_null(0) || args.is_null(1)) PG_RETURN_NULL();
+  const Args a = read_args(args, 0, 2);
+  const Datum geom = args.datum(1, "geom");
   const Oid geom_type = get_fn_expr_argtype(fcinfo->flinfo, 1);
-  TupleDesc desc;
-  if (get_call_result_type(fcinfo, nullptr, &desc) != TYPEFUNC_COMPOSITE)
-    ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED), errmsg("zonal_stats returns a row")));
-  desc = BlessTupleDesc(desc);
+  const TupleDesc desc = geoetl::pg::composite_result_type(fcinfo, "zonal_stats");
 
   const Datum result = geoetl::pg::call_core([&] {
     const bool superuser = geoetl::pg::check_read_access(a.raster);
@@ -191,10 +193,9 @@ Datum geoetl_zonal_stats(PG_FUNCTION_ARGS) {
     }
     const geoetl::ZonalResult& r = last_call.result;
     return geoetl::pg::pg_guard([&] {
-      Datum values[result_columns];
-      bool nulls[result_columns];
-      fill(values, nulls, r);
-      return HeapTupleGetDatum(heap_form_tuple(desc, values, nulls));
+      ResultRow row(desc);
+      fill(row, r);
+      return row.datum();
     });
   });
   PG_RETURN_DATUM(result);
@@ -205,28 +206,17 @@ Datum geoetl_zonal_stats(PG_FUNCTION_ARGS) {
 PG_FUNCTION_INFO_V1(geoetl_zonal_stats_many);
 Datum geoetl_zonal_stats_many(PG_FUNCTION_ARGS) {
   InitMaterializedSRF(fcinfo, 0);
-  if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2)) return (Datum)0;
-  const Args a = read_args(fcinfo, 0, 3);
-  ArrayType* id_array = PG_GETARG_ARRAYTYPE_P(1);
-  ArrayType* geom_array = PG_GETARG_ARRAYTYPE_P(2);
-  Datum *ids, *geoms;
-  bool *id_nulls, *geom_nulls;
-  int nids, ngeoms;
-  deconstruct_array(id_array, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &ids, &id_nulls, &nids);
-  const Oid geom_type = ARR_ELEMTYPE(geom_array);
-  int16 len;
-  bool byval;
-  char align;
-  get_typlenbyvalalign(geom_type, &len, &byval, &align);
-  deconstruct_array(geom_array, geom_type, len, byval, align, &geoms, &geom_nulls, &ngeoms);
-  if (nids != ngeoms)
+  const geoetl::pg::SqlArgs args(fcinfo);
+  if (args.is_null(0) || args.is_null(1) || args.is_null(2)) return (Datum)0;
+  const Args a = read_args(args, 0, 3);
+  const geoetl::pg::ArgArray<int64> ids = args.int8_array(1, "ids", NullElements::refuse);
+  const geoetl::pg::ArgDatums geoms = args.datum_array(2, "geoms");
+  if (ids.count != geoms.count)
     ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-                    errmsg("ids and geoms differ in length: %d and %d", nids, ngeoms),
+                    errmsg("ids and geoms differ in length: %d and %d", ids.count, geoms.count),
                     errhint("Build both arrays from the same rows in the same order.")));
-  for (int i = 0; i < nids; i++)
-    if (id_nulls[i])
-      ereport(ERROR,
-              (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("ids must not contain NULL")));
+  const int nids = ids.count;
+  const Oid geom_type = geoms.type;
   auto* rsi = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
 
   geoetl::pg::call_core([&] {
@@ -235,9 +225,9 @@ Datum geoetl_zonal_stats_many(PG_FUNCTION_ARGS) {
     std::vector<geoetl::MultiPolygon> polygons(static_cast<size_t>(nids));
     std::vector<int32_t> srids(static_cast<size_t>(nids), 0);
     for (int i = 0; i < nids; i++)
-      if (!geom_nulls[i])
-        polygons[i] = geoetl::pg::polygon_arg(geoms[i], geom_type,
-                                              geoetl::pg::ewkb_of(geoms[i], geom_type), &srids[i]);
+      if (!geoms.nulls[i])
+        polygons[i] = geoetl::pg::polygon_arg(
+            geoms.items[i], geom_type, geoetl::pg::ewkb_of(geoms.items[i], geom_type), &srids[i]);
     const geoetl::Raster raster = open_raster(a.raster, superuser);
     std::map<int32_t, std::string> crs;
     for (int i = 0; i < nids; i++) {
@@ -247,17 +237,14 @@ Datum geoetl_zonal_stats_many(PG_FUNCTION_ARGS) {
     const std::vector<geoetl::ZonalResult> results =
         geoetl::zonal_statistics(raster, polygons, o, geoetl::pg::interrupt_token());
     geoetl::pg::pg_guard([&] {
+      ResultRow row(rsi->setDesc);
       for (int i = 0; i < nids; i++) {
-        Datum values[result_columns + 1];
-        bool nulls[result_columns + 1];
-        values[0] = ids[i];
-        nulls[0] = false;
-        if (geom_nulls[i]) {
-          for (int k = 1; k <= result_columns; k++) nulls[k] = true;
-        } else {
-          fill(values + 1, nulls + 1, results[static_cast<size_t>(i)]);
-        }
-        tuplestore_putvalues(rsi->setResult, rsi->setDesc, values, nulls);
+        row.set("id", INT8OID, Int64GetDatum(ids.items[i]));
+        if (geoms.nulls[i])
+          fill_null(row);
+        else
+          fill(row, results[static_cast<size_t>(i)]);
+        row.put(rsi);
       }
     });
   });

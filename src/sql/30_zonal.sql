@@ -26,41 +26,60 @@ COMMENT ON FUNCTION geoetl.zonal_stats(text, geometry, int, text, float8, float8
   'Statistics of a raster band (local path, http(s):// or s3:// URL) inside a polygon; coverage '
   '"exact" (partial cells by area fraction), "center" or "touched"; SRID 0 means the raster''s CRS';
 
-CREATE FUNCTION geoetl.zonal_stats_many(raster text, ids bigint[], geoms geometry[],
-                                        band int DEFAULT 1, coverage text DEFAULT 'exact',
-                                        threshold float8 DEFAULT NULL,
-                                        quantiles float8[] DEFAULT '{0.5,0.9}')
-RETURNS TABLE (id bigint, count float8, sum float8, mean float8, min float8, max float8,
-               stddev float8, quantiles float8[], lit_share float8, valid_area_km2 float8,
-               lit_area_km2 float8, nodata_share float8)
-LANGUAGE C VOLATILE PARALLEL SAFE COST 10000 ROWS 1000
-AS 'MODULE_PATHNAME', 'geoetl_zonal_stats_many';
+-- zonal_stats_many and zonal_stats_areas return an id (and a name) followed by the columns of
+-- zonal_stats_result. Their definitions are written from the type, so those columns are listed
+-- once, above: a column added there reaches all three functions (the C code fills by name).
+DO $zonal$
+DECLARE
+  declared text;  -- "count float8, sum float8, ..."
+  selected text;  -- "s.count, s.sum, ..."
+BEGIN
+  SELECT string_agg(format('%I %s', attname, format_type(atttypid, atttypmod)), ', '
+                    ORDER BY attnum),
+         string_agg(format('s.%I', attname), ', ' ORDER BY attnum)
+    INTO declared, selected
+    FROM pg_attribute
+   WHERE attrelid = 'geoetl.zonal_stats_result'::regclass AND attnum > 0 AND NOT attisdropped;
+
+  EXECUTE format($sql$
+    CREATE FUNCTION geoetl.zonal_stats_many(raster text, ids bigint[], geoms geometry[],
+                                            band int DEFAULT 1, coverage text DEFAULT 'exact',
+                                            threshold float8 DEFAULT NULL,
+                                            quantiles float8[] DEFAULT '{0.5,0.9}')
+    RETURNS TABLE (id bigint, %s)
+    LANGUAGE C VOLATILE PARALLEL SAFE COST 10000 ROWS 1000
+    AS 'MODULE_PATHNAME', 'geoetl_zonal_stats_many'
+  $sql$, declared);
+
+  EXECUTE format($sql$
+    CREATE FUNCTION geoetl.zonal_stats_areas(raster text, band int DEFAULT 1,
+                                             coverage text DEFAULT 'exact',
+                                             threshold float8 DEFAULT NULL,
+                                             quantiles float8[] DEFAULT '{0.5,0.9}',
+                                             area_ids bigint[] DEFAULT NULL)
+    RETURNS TABLE (area_id bigint, name text, %s)
+    LANGUAGE sql VOLATILE AS $body$
+      SELECT a.area_id, a.name, %s
+        FROM (SELECT array_agg(x.area_id ORDER BY x.area_id) AS ids,
+                     array_agg(x.geom ORDER BY x.area_id) AS geoms
+                FROM geoetl.area x
+               WHERE zonal_stats_areas.area_ids IS NULL
+                  OR x.area_id = ANY (zonal_stats_areas.area_ids)) z
+       CROSS JOIN LATERAL geoetl.zonal_stats_many(zonal_stats_areas.raster, z.ids, z.geoms,
+                                                  zonal_stats_areas.band,
+                                                  zonal_stats_areas.coverage,
+                                                  zonal_stats_areas.threshold,
+                                                  zonal_stats_areas.quantiles) s
+        JOIN geoetl.area a ON a.area_id = s.id
+       ORDER BY a.area_id
+    $body$
+  $sql$, declared, selected);
+END
+$zonal$;
 COMMENT ON FUNCTION geoetl.zonal_stats_many(text, bigint[], geometry[], int, text, float8, float8[]) IS
   'zonal_stats for many polygons in one pass over the raster (each block read once): one row '
   'per id, ids[i] labelling geoms[i]; a NULL geometry gives a row of NULLs';
 
-CREATE FUNCTION geoetl.zonal_stats_areas(raster text, band int DEFAULT 1,
-                                         coverage text DEFAULT 'exact',
-                                         threshold float8 DEFAULT NULL,
-                                         quantiles float8[] DEFAULT '{0.5,0.9}',
-                                         area_ids bigint[] DEFAULT NULL)
-RETURNS TABLE (area_id bigint, name text, count float8, sum float8, mean float8, min float8,
-               max float8, stddev float8, quantiles float8[], lit_share float8,
-               valid_area_km2 float8, lit_area_km2 float8, nodata_share float8)
-LANGUAGE sql VOLATILE AS $$
-  SELECT a.area_id, a.name, s.count, s.sum, s.mean, s.min, s.max, s.stddev, s.quantiles,
-         s.lit_share, s.valid_area_km2, s.lit_area_km2, s.nodata_share
-    FROM (SELECT array_agg(x.area_id ORDER BY x.area_id) AS ids,
-                 array_agg(x.geom ORDER BY x.area_id) AS geoms
-            FROM geoetl.area x
-           WHERE zonal_stats_areas.area_ids IS NULL OR x.area_id = ANY (zonal_stats_areas.area_ids)) z
-   CROSS JOIN LATERAL geoetl.zonal_stats_many(zonal_stats_areas.raster, z.ids, z.geoms,
-                                              zonal_stats_areas.band, zonal_stats_areas.coverage,
-                                              zonal_stats_areas.threshold,
-                                              zonal_stats_areas.quantiles) s
-    JOIN geoetl.area a ON a.area_id = s.id
-   ORDER BY a.area_id
-$$;
 COMMENT ON FUNCTION geoetl.zonal_stats_areas(text, int, text, float8, float8[], bigint[]) IS
   'zonal_stats_many over geoetl.area (all areas, or those in area_ids): one row per area';
 

@@ -1,6 +1,6 @@
 -- The extension's objects exist, have the shape the README documents, and are all commented.
 BEGIN;
-SELECT plan(56);
+SELECT plan(58);
 
 SELECT has_schema('geoetl');
 SELECT has_extension('geoetl');
@@ -37,6 +37,15 @@ SELECT is((SELECT array_agg(attname::text ORDER BY attnum) FROM pg_attribute
           ARRAY['count', 'sum', 'mean', 'min', 'max', 'stddev', 'quantiles', 'lit_share',
                 'valid_area_km2', 'lit_area_km2', 'nodata_share'],
           'zonal_stats_result has the documented columns in order');
+-- zonal_stats_many and zonal_stats_areas return those columns after their ids, as defined from the type
+SELECT is(pg_get_function_result('geoetl.zonal_stats_many(text, bigint[], geometry[], integer, text, double precision, double precision[])'::regprocedure),
+          'TABLE(id bigint, ' || (SELECT string_agg(quote_ident(attname) || ' ' || format_type(atttypid, atttypmod), ', ' ORDER BY attnum)
+                                    FROM pg_attribute WHERE attrelid = 'geoetl.zonal_stats_result'::regclass AND attnum > 0) || ')',
+          'zonal_stats_many returns an id, then the columns of zonal_stats_result');
+SELECT is(pg_get_function_result('geoetl.zonal_stats_areas(text, integer, text, double precision, double precision[], bigint[])'::regprocedure),
+          'TABLE(area_id bigint, name text, ' || (SELECT string_agg(quote_ident(attname) || ' ' || format_type(atttypid, atttypmod), ', ' ORDER BY attnum)
+                                    FROM pg_attribute WHERE attrelid = 'geoetl.zonal_stats_result'::regclass AND attnum > 0) || ')',
+          'zonal_stats_areas returns an area id and name, then the columns of zonal_stats_result');
 
 SELECT has_role(r) FROM unnest(ARRAY['geoetl_reader', 'geoetl_writer', 'geoetl_admin']) AS r;
 SELECT is(array_agg(rolname ORDER BY rolname), NULL, 'the geoetl roles cannot log in')
