@@ -2,6 +2,7 @@
 // that SQL never restates the name's pattern (listings, store keys).
 extern "C" {
 #include "postgres.h"
+#include "catalog/pg_type.h"
 #include "datatype/timestamp.h"
 #include "fmgr.h"
 #include "funcapi.h"
@@ -14,34 +15,33 @@ extern "C" {
 #include <string>
 
 #include "blackmarble/blackmarble.h"
+#include "args.h"
 #include "boundary.h"
+#include "result_row.h"
 
 extern "C" {
 
 // _granule(name) -> geoetl._granule, or NULL when the name is not a granule's
 PG_FUNCTION_INFO_V1(geoetl_granule);
 Datum geoetl_granule(PG_FUNCTION_ARGS) {
-  const char* name = text_to_cstring(PG_GETARG_TEXT_PP(0));
-  TupleDesc desc;
-  if (get_call_result_type(fcinfo, nullptr, &desc) != TYPEFUNC_COMPOSITE)
-    ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED), errmsg("_granule returns a row")));
-  desc = BlessTupleDesc(desc);
+  const char* name = geoetl::pg::SqlArgs(fcinfo).text(0, "name");
+  const TupleDesc desc = geoetl::pg::composite_result_type(fcinfo, "_granule");
   const Datum result = geoetl::pg::call_core([&]() -> Datum {
     const std::optional<geoetl::Granule> g = geoetl::read_granule_name(name);
     if (!g) return (Datum)0;
     const char* cadence = geoetl::cadence_name(geoetl::product_cadence(g->product));
     return geoetl::pg::pg_guard([&] {
-      Datum values[7];
-      bool nulls[7] = {false};
-      values[0] = CStringGetTextDatum(g->product.c_str());
-      values[1] =
-          DateADTGetDatum(date2j(g->date.year, g->date.month, g->date.day) - POSTGRES_EPOCH_JDATE);
-      values[2] = Int32GetDatum(g->h);
-      values[3] = Int32GetDatum(g->v);
-      values[4] = Int32GetDatum(g->collection);
-      values[5] = CStringGetTextDatum(g->production.c_str());
-      values[6] = CStringGetTextDatum(cadence);
-      return HeapTupleGetDatum(heap_form_tuple(desc, values, nulls));
+      geoetl::pg::ResultRow row(desc);
+      row.set("product", TEXTOID, CStringGetTextDatum(g->product.c_str()));
+      row.set(
+          "date", DATEOID,
+          DateADTGetDatum(date2j(g->date.year, g->date.month, g->date.day) - POSTGRES_EPOCH_JDATE));
+      row.set("tile_h", INT4OID, Int32GetDatum(g->h));
+      row.set("tile_v", INT4OID, Int32GetDatum(g->v));
+      row.set("collection", INT4OID, Int32GetDatum(g->collection));
+      row.set("production", TEXTOID, CStringGetTextDatum(g->production.c_str()));
+      row.set("cadence", TEXTOID, CStringGetTextDatum(cadence));
+      return row.datum();
     });
   });
   if (result == (Datum)0) PG_RETURN_NULL();

@@ -12,6 +12,7 @@ extern "C" {
 #include <string>
 
 #include "access.h"
+#include "args.h"
 #include "boundary.h"
 #include "package/source_probe.h"
 #include "settings.h"
@@ -55,7 +56,7 @@ extern "C" {
 
 PG_FUNCTION_INFO_V1(geoetl_probe_source);
 Datum geoetl_probe_source(PG_FUNCTION_ARGS) {
-  const std::string location = text_to_cstring(PG_GETARG_TEXT_PP(0));
+  const std::string location = geoetl::pg::SqlArgs(fcinfo).text(0, "location");
   char* json = geoetl::pg::call_core([&] {
     const bool superuser = geoetl::pg::check_read_access(location, "source");
     const geoetl::Source src = geoetl::resolve_source(location);

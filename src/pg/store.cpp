@@ -162,10 +162,11 @@ Datum geoetl_store_sweep(PG_FUNCTION_ARGS) {
 PG_FUNCTION_INFO_V1(geoetl_store_fetch);
 Datum geoetl_store_fetch(PG_FUNCTION_ARGS) {
   InitMaterializedSRF(fcinfo, 0);
-  const char* url = text_to_cstring(PG_GETARG_TEXT_PP(0));
-  const char* key = text_to_cstring(PG_GETARG_TEXT_PP(1));
-  const char* kind = text_to_cstring(PG_GETARG_TEXT_PP(2));
-  const bool laads = PG_GETARG_BOOL(3);
+  const geoetl::pg::SqlArgs args(fcinfo);
+  const char* url = args.text(0, "url");
+  const char* key = args.text(1, "key");
+  const char* kind = args.text(2, "kind");
+  const bool laads = args.boolean(3, "laads");
   auto* rsi = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
   geoetl::pg::call_core([&] {
     geoetl::HttpOptions o = laads ? laads_options(url) : geoetl::pg::fetch_options(url);
@@ -175,11 +176,12 @@ Datum geoetl_store_fetch(PG_FUNCTION_ARGS) {
           return geoetl::store_fetch(store, url, key, kind, o, geoetl::pg::interrupt_token());
         });
     geoetl::pg::pg_guard([&] {
-      Datum v[4] = {CStringGetTextDatum(f.uri.c_str()), Int64GetDatum(static_cast<int64>(f.bytes)),
-                    CStringGetTextDatum(f.sha256.c_str()),
-                    CStringGetTextDatum(f.local_path.c_str())};
-      bool n[4] = {false, false, false, false};
-      tuplestore_putvalues(rsi->setResult, rsi->setDesc, v, n);
+      geoetl::pg::ResultRow row(rsi->setDesc);
+      row.set("uri", TEXTOID, CStringGetTextDatum(f.uri.c_str()));
+      row.set("bytes", INT8OID, Int64GetDatum(static_cast<int64>(f.bytes)));
+      row.set("sha256", TEXTOID, CStringGetTextDatum(f.sha256.c_str()));
+      row.set("local_path", TEXTOID, CStringGetTextDatum(f.local_path.c_str()));
+      row.put(rsi);
     });
   });
   return (Datum)0;
