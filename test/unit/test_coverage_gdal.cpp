@@ -192,3 +192,25 @@ TEST(CoverageGdal, HolesWithEdgesThroughCentresTakeGdalsCells) {
   }
   kGrid = kNorthUp;
 }
+
+TEST(CoverageGdal, CenterFrameIsTheRasterPostgisRasterisesOn) {
+  // corner and size of ST_Clip's raster as PostGIS 3.3 reports them (ST_MetaData) for
+  // rectangles on lights.tif's grid (x0 30, y0 2, cells of 0.01 degree, 300 x 200)
+  const Grid lights{30.0, 0.01, 2.0, -0.01, 300, 200};
+  struct Case {
+    double xmin, ymin, xmax, ymax, x0, y0;
+    int64_t cols, rows;
+  };
+  for (const Case& c : {Case{30.205, 1.3, 30.8, 1.695, 30.2, 1.7, 61, 41},
+                        Case{30.105, 1.305, 30.905, 1.905, 30.1, 1.91, 81, 61},
+                        Case{30.1, 1.3, 30.9, 1.9, 30.1, 1.9, 80, 60},
+                        Case{30.65, 1.3, 31.224999999999998, 1.6, 30.65, 1.6, 57, 30}}) {
+    const CenterFrame f = center_frame(mp({rect(c.xmin, c.ymin, c.xmax, c.ymax)}), lights);
+    EXPECT_NEAR(f.gt[0], c.x0, 1e-12);
+    EXPECT_NEAR(f.gt[3], c.y0, 1e-12);
+    EXPECT_EQ(f.col0, std::lround((c.x0 - 30) / 0.01));
+    EXPECT_EQ(f.row0, std::lround((2 - c.y0) / 0.01));
+    EXPECT_EQ(f.cols, c.cols) << c.xmin;
+    EXPECT_EQ(f.rows, c.rows) << c.xmin;
+  }
+}
