@@ -144,9 +144,14 @@ TEST(Coverage, PolygonsSpanningTooManyRowsAreRefused) {
 }
 
 TEST(Coverage, CentreRuleFollowsGdalOnEdgesThroughCellCentres) {
-  // GDAL takes centres in (left, right] and rows with top <= centre < bottom
+  // GDAL takes centres in (left, right] and rows with top <= centre < bottom, and also the
+  // cells of a horizontal edge through centres that the ring walks towards smaller x (here the
+  // bottom edge of the ring as given, not of the reversed one); test_coverage_gdal.cpp checks
+  // GDAL itself
+  CellCoverage reversed(mp({reversed_ring(rect(0.5, 0.5, 2.5, 2.5))}));
+  expect_grid(grid(reversed, Coverage::center, 3, 3), {{0, 1, 1}, {0, 1, 1}, {0, 0, 0}});
   CellCoverage cov(mp({rect(0.5, 0.5, 2.5, 2.5)}));
-  expect_grid(grid(cov, Coverage::center, 3, 3), {{0, 1, 1}, {0, 1, 1}, {0, 0, 0}});
+  expect_grid(grid(cov, Coverage::center, 3, 3), {{0, 1, 1}, {0, 1, 1}, {0, 1, 1}});
   expect_grid(grid(cov, Coverage::touched, 3, 3), {{1, 1, 1}, {1, 1, 1}, {1, 1, 1}});
 }
 

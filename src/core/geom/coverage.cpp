@@ -50,11 +50,33 @@ double clamped_mean(double g0, double g1) {
 
 }  // namespace
 
-CellCoverage::CellCoverage(MultiPolygon cells) {
+CellCoverage::CellCoverage(MultiPolygon cells, int64_t row_offset, int64_t col_offset)
+    : row_offset_(row_offset), col_offset_(col_offset) {
+  // The horizontal edges on a row of centres that GDAL fills (see for_each_center_span): those
+  // walked towards smaller x.
+  for (const Polygon& p : cells.polygons)
+    for (const Ring& ring : p.rings)
+      for (size_t i = 0; i + 1 < ring.size(); i++) {
+        const Point& a = ring[i];
+        const Point& b = ring[i + 1];
+        const double row = a.y - 0.5;
+        if (a.y == b.y && a.x > b.x && row == std::floor(row) && std::fabs(row) < 9e15)
+          centre_edges_.push_back({static_cast<int64_t>(row), b.x, a.x});
+      }
+  std::sort(centre_edges_.begin(), centre_edges_.end(),
+            [](const CentreEdge& l, const CentreEdge& r) { return l.row < r.row; });
   normalize_orientation(cells);
   area_ = geoetl::area(cells);
   const Box box = bounding_box(cells);
   if (box.empty()) return;
+  struct Shown {  // grid_bounds_ follows bounds_ however the constructor ends
+    CellCoverage* c;
+    ~Shown() {
+      c->grid_bounds_ = c->bounds_;
+      c->grid_bounds_.row0 += c->row_offset_;
+      c->grid_bounds_.col0 += c->col_offset_;
+    }
+  } shown{this};
   bounds_.row0 = static_cast<int64_t>(std::floor(box.ymin));
   bounds_.col0 = static_cast<int64_t>(std::floor(box.xmin));
   bounds_.rows = std::max<int64_t>(1, static_cast<int64_t>(std::ceil(box.ymax)) - bounds_.row0);
@@ -105,6 +127,8 @@ void CellCoverage::for_each_edge_in_row(int64_t row, F&& f) const {
 
 void CellCoverage::row_weights(Coverage mode, int64_t row, int64_t col0, int64_t n,
                                double* out) const {
+  row -= row_offset_;
+  col0 -= col_offset_;
   std::fill(out, out + n, 0.0);
   if (n <= 0) return;
   if (mode == Coverage::center) return center_row(row, col0, n, out);
@@ -153,20 +177,70 @@ void CellCoverage::exact_row(int64_t row, int64_t col0, int64_t n, double* out) 
   }
 }
 
+// GDAL 3.6's scanline fill (alg/llrasterize.cpp, GDALdllImageFilledPolygon), to the last bit:
+// on the row's centre line y, an edge with y1 < y2 (endpoints ordered by y) counts when
+// y1 <= y < y2, crossing at x = (y - y1) (x2 - x1) / (y2 - y1) + x1, rounded to the column
+// floor(x + 0.5); the sorted crossings pair into spans [a, b) of columns. So a centre on a
+// polygon's left edge is out and on its right edge in: two polygons sharing a vertical edge
+// never share a cell. A row of centres on a top edge (smaller row) is in and on a bottom edge
+// out, except that GDAL also fills, separately, every horizontal edge lying on the centre line
+// that the ring walks towards smaller x (its "DO NOT skip bottom horizontal segments";
+// centre_edges_). GDAL walks every ring clockwise in the world (GDALCollectRingsFromGeometry),
+// which on a north-up grid walks the bottom edges of outer rings towards smaller x: polygons
+// sharing a horizontal edge through centres both take that row there.
+void CellCoverage::limit_center(int64_t row_begin, int64_t row_end, int64_t col_begin,
+                                int64_t col_end) {
+  auto shift = [](int64_t v, int64_t by) {  // the limits may be unbounded
+    return v == INT64_MIN || v == INT64_MAX ? v : v - by;
+  };
+  center_row_begin_ = shift(row_begin, row_offset_);
+  center_row_end_ = shift(row_end, row_offset_);
+  center_col_begin_ = shift(col_begin, col_offset_);
+  center_col_end_ = shift(col_end, col_offset_);
+}
+
 template <typename F>
 void CellCoverage::for_each_center_span(int64_t row, F&& f) const {
+  if (row < center_row_begin_ || row >= center_row_end_) return;
   const double y = static_cast<double>(row) + 0.5;
-  scratch_.clear();
+  std::vector<int64_t>& cuts = centre_cuts_;
+  cuts.clear();
   for_each_edge_in_row(row, [&](const Edge& e) {
-    const double ymin = std::min(e.y0, e.y1), ymax = std::max(e.y0, e.y1);
-    if (y < ymin || y >= ymax) return;
-    scratch_.push_back(e.x0 + (y - e.y0) * (e.x1 - e.x0) / (e.y1 - e.y0));
+    double y1 = e.y0, y2 = e.y1, x1 = e.x0, x2 = e.x1;
+    if (y1 > y2) {
+      std::swap(y1, y2);
+      std::swap(x1, x2);
+    }
+    if (y < y1 || y >= y2) return;
+    cuts.push_back(static_cast<int64_t>(std::floor((y - y1) * (x2 - x1) / (y2 - y1) + x1 + 0.5)));
   });
-  std::sort(scratch_.begin(), scratch_.end());
-  // Centres c + 0.5 in (x_left, x_right], as GDAL rasterises: floor(x + 0.5) bounds.
-  for (size_t i = 0; i + 1 < scratch_.size(); i += 2)
-    f(static_cast<int64_t>(std::floor(scratch_[i] + 0.5)),
-      static_cast<int64_t>(std::floor(scratch_[i + 1] + 0.5)));
+  std::sort(cuts.begin(), cuts.end());
+  std::vector<std::pair<int64_t, int64_t>>& spans = centre_spans_;
+  spans.clear();
+  for (size_t i = 0; i + 1 < cuts.size(); i += 2) spans.emplace_back(cuts[i], cuts[i + 1]);
+  auto it = std::lower_bound(centre_edges_.begin(), centre_edges_.end(), row,
+                             [](const CentreEdge& e, int64_t r) { return e.row < r; });
+  for (; it != centre_edges_.end() && it->row == row; ++it)
+    spans.emplace_back(static_cast<int64_t>(std::floor(it->x_left + 0.5)),
+                       static_cast<int64_t>(std::floor(it->x_right + 0.5)));
+  std::sort(spans.begin(), spans.end());
+  // a cell GDAL burns twice is one cell: merge overlapping spans
+  int64_t first = 0, end = 0;
+  bool open = false;
+  for (auto [a, b] : spans) {
+    a = std::max(a, center_col_begin_);
+    b = std::min(b, center_col_end_);
+    if (a >= b) continue;
+    if (open && a <= end) {
+      end = std::max(end, b);
+      continue;
+    }
+    if (open) f(first, end);
+    first = a;
+    end = b;
+    open = true;
+  }
+  if (open) f(first, end);
 }
 
 void CellCoverage::center_row(int64_t row, int64_t col0, int64_t n, double* out) const {
@@ -176,6 +250,9 @@ void CellCoverage::center_row(int64_t row, int64_t col0, int64_t n, double* out)
 }
 
 int64_t CellCoverage::center_cells(int64_t row, int64_t col0, int64_t col_end) const {
+  row -= row_offset_;
+  col0 -= col_offset_;
+  col_end -= col_offset_;
   int64_t cells = 0;
   for_each_center_span(row, [&](int64_t first, int64_t end) {
     cells += std::max<int64_t>(0, std::min(end, col_end) - std::max(first, col0));
