@@ -339,17 +339,18 @@ CREATE FUNCTION geoetl._fail_attempt(j geoetl.job, code text, message text, deta
 DECLARE
   k geoetl.job_kind;
   retry timestamptz;
+  failed_at constant timestamptz := clock_timestamp();  -- one instant: the delay is exact
 BEGIN
   SELECT * INTO k FROM geoetl.job_kind WHERE kind = j.kind;
   IF j.attempt < j.max_attempts THEN
-    retry := clock_timestamp() + least(coalesce(k.backoff, '10 seconds') * power(2, j.attempt - 1) * (0.75 + random() / 2),
+    retry := failed_at + least(coalesce(k.backoff, '10 seconds') * power(2, j.attempt - 1) * (0.75 + random() / 2),
                            coalesce(k.backoff_max, '1 hour'));
   END IF;
   UPDATE geoetl.job x
      SET state = CASE WHEN retry IS NULL THEN 'failed' ELSE 'pending' END::geoetl.job_state,
-         run_after = coalesce(retry, x.run_after), finished_at = CASE WHEN retry IS NULL THEN clock_timestamp() END,
+         run_after = coalesce(retry, x.run_after), finished_at = CASE WHEN retry IS NULL THEN failed_at END,
          worker = NULL, lease_until = NULL,
-         errors = x.errors || (jsonb_strip_nulls(jsonb_build_object('at', clock_timestamp(), 'attempt', j.attempt, 'sqlstate', code,
+         errors = x.errors || (jsonb_strip_nulls(jsonb_build_object('at', failed_at, 'attempt', j.attempt, 'sqlstate', code,
                                                                     'message', message, 'detail', nullif(detail, '')))
                                || jsonb_build_object('retry_at', retry))
    WHERE x.job_id = j.job_id;
