@@ -8,6 +8,7 @@
 
 #include "base/error.h"
 #include "package/raster_clip.h"
+#include "zonal/zonal.h"
 #include "tiff_writer.h"
 
 using namespace geoetl;
@@ -214,5 +215,26 @@ TEST(RasterClip, ACancelledClipLeavesNoFile) {
       EXPECT_EQ(e.kind(), ErrorKind::cancelled) << e.what();
     }
     EXPECT_TRUE(no_part_files(dir.path())) << "cancelled after " << after << " of " << checks;
+  }
+}
+
+TEST(RasterClip, HoldsExactlyTheCellsZonalStatsCounts) {
+  TempDir dir;
+  TiffSpec spec;
+  spec.width = spec.height = 10;
+  double gt[6] = {0, 1, 0, 10, 0, -1};
+  std::copy(gt, gt + 6, spec.gt);
+  spec.has_nodata = true;
+  const Raster raster = Raster::open(write_tiff(dir.file("src.tif"), spec), "src.tif");
+  // edges through cell centres: GDAL's half-open rule decides them (geom/coverage.h)
+  for (const MultiPolygon& area :
+       {rect(1.5, 1.5, 7.5, 6.5), rect(0.5, 0.5, 9.5, 9.5), rect(2, 2, 5.5, 8.5)}) {
+    ZonalOptions o;
+    o.coverage = Coverage::center;
+    o.stats.quantiles.clear();
+    const double counted = zonal_statistics(raster, {area}, o, CancelToken())[0].count;
+    const RasterClip clip = clip_raster(raster, area, {}, dir.file("out.tif"), CancelToken());
+    EXPECT_EQ(static_cast<double>(clip.cells_in), counted);
+    std::filesystem::remove(dir.file("out.tif"));
   }
 }

@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "base/error.h"
+#include "zonal/zonal.h"
 
 namespace geoetl {
 
@@ -23,14 +24,6 @@ struct DatasetCloser {
   }
 };
 using DatasetPtr = std::unique_ptr<void, DatasetCloser>;
-
-MultiPolygon world_to_cells(const MultiPolygon& world, const Grid& g) {
-  MultiPolygon cells = world;
-  for (Polygon& p : cells.polygons)
-    for (Ring& ring : p.rings)
-      for (Point& pt : ring) pt = {(pt.x - g.x0) / g.dx, (pt.y - g.y0) / g.dy};
-  return cells;
-}
 
 int stop_when_cancelled(double, const char*, void* cancel) {
   return static_cast<const CancelToken*>(cancel)->requested() ? FALSE : TRUE;
@@ -56,7 +49,9 @@ RasterClip clip_raster(const Raster& raster, const MultiPolygon& area,
                   "band " + std::to_string(b) + " does not exist in " + raster.name(),
                   "The raster has " + std::to_string(raster.band_count()) + " band(s).");
 
-  const CellCoverage coverage(world_to_cells(area, grid));
+  // the zonal statistics' rule, so that a clip holds exactly the cells zonal_stats counts
+  const Coverage mode = options.all_touched ? Coverage::touched : Coverage::center;
+  const CellCoverage coverage = cell_coverage(area, grid, mode);
   const Window w = intersect(coverage.bounds(), grid.window());
   if (w.empty())
     throw Error(ErrorKind::invalid_argument, "the area lies outside " + raster.name(),
@@ -64,7 +59,6 @@ RasterClip clip_raster(const Raster& raster, const MultiPolygon& area,
                 "Check the area and the source's extent.");
 
   // Which cells of the window are in: 1 in `inside`.
-  const Coverage mode = options.all_touched ? Coverage::touched : Coverage::center;
   std::vector<uint8_t> inside(static_cast<size_t>(w.rows * w.cols));
   std::vector<double> weights(static_cast<size_t>(w.cols));
   RasterClip result{w, 0};
