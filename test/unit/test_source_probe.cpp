@@ -1,3 +1,4 @@
+#include <cpl_vsi.h>
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -47,6 +48,13 @@ TEST(SourceProbe, MissingAndUnreadableSourcesAreClearErrors) {
   EXPECT_EQ(kind_of(dir.file("notes.txt")), ErrorKind::data_corrupted);
   std::ofstream(dir.file("cut.geojson")) << R"({"type": "FeatureCollection", "feat)";
   EXPECT_EQ(kind_of(dir.file("cut.geojson")), ErrorKind::data_corrupted);
+  // a vector dataset that is not a local file (remote reads are checked for rasters only)
+  const std::string json = R"({"type": "FeatureCollection", "features": []})";
+  VSIFCloseL(VSIFileFromMemBuffer("/vsimem/v.geojson",
+                                  reinterpret_cast<GByte*>(const_cast<char*>(json.data())),
+                                  static_cast<vsi_l_offset>(json.size()), FALSE));
+  EXPECT_EQ(kind_of("/vsimem/v.geojson"), ErrorKind::not_supported);
+  VSIUnlink("/vsimem/v.geojson");
   try {
     probe_source(dir.file("notes.txt"), "notes.txt", {});
   } catch (const Error& e) {

@@ -46,6 +46,10 @@ SourceInfo probe_source(const std::string& gdal_path, const std::string& shown,
     if (e.kind() != ErrorKind::data_corrupted && e.kind() != ErrorKind::not_supported) throw;
     raster_error = e.what();
   }
+  if (gdal_path.rfind("/vsi", 0) == 0)  // remote reads are checked for rasters only
+    throw Error(ErrorKind::not_supported,
+                shown + " is not a raster, and vector sources are local files", raster_error,
+                "Copy the vector file to the database server and register its path.");
   CPLErrorReset();
   std::unique_ptr<void, DatasetCloser> ds(GDALOpenEx(
       gdal_path.c_str(), GDAL_OF_VECTOR | GDAL_OF_READONLY, vector_drivers, nullptr, nullptr));

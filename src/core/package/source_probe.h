@@ -19,8 +19,9 @@ struct SourceInfo {
   std::string signature;            // size and modification time ("" for remote sources)
 };
 
-// Opens `gdal_path` (`shown` in errors) as a raster, else as a vector dataset. not_found when
-// there is nothing, data_corrupted (with GDAL's reasons) when neither opens it.
+// Opens `gdal_path` (`shown` in errors) as a raster, else, when it is a local file, as a vector
+// dataset. not_found when there is nothing, data_corrupted (with GDAL's reasons) when neither
+// opens it, not_supported for a remote (/vsi...) source that is not a raster.
 SourceInfo probe_source(const std::string& gdal_path, const std::string& shown,
                         const RasterOpenOptions& options);
 
