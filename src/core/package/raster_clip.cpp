@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "base/error.h"
+#include "gdal/dataset.h"
 #include "zonal/zonal.h"
 
 namespace geoetl {
@@ -17,13 +18,6 @@ namespace {
 
 // The most bytes a clip may hold in memory (all its bands) before it is written.
 constexpr int64_t max_clip_bytes = int64_t{4} << 30;
-
-struct DatasetCloser {
-  void operator()(void* h) const {
-    if (h != nullptr) GDALClose(h);
-  }
-};
-using DatasetPtr = std::unique_ptr<void, DatasetCloser>;
 
 int stop_when_cancelled(double, const char*, void* cancel) {
   return static_cast<const CancelToken*>(cancel)->requested() ? FALSE : TRUE;
@@ -85,9 +79,9 @@ RasterClip clip_raster(const Raster& raster, const MultiPolygon& area,
                     std::to_string(bands.size()) + " band(s).",
                 "Clip to a smaller area or fewer bands.");
 
-  DatasetPtr mem(GDALCreate(GDALGetDriverByName("MEM"), "", static_cast<int>(w.cols),
-                            static_cast<int>(w.rows), static_cast<int>(bands.size()), type,
-                            nullptr));
+  GdalDataset mem(GDALCreate(GDALGetDriverByName("MEM"), "", static_cast<int>(w.cols),
+                             static_cast<int>(w.rows), static_cast<int>(bands.size()), type,
+                             nullptr));
   if (!mem) gdal_failed("cannot hold the clip of " + raster.name() + " in memory");
   double gt[6] = {grid.x0 + static_cast<double>(w.col0) * grid.dx, grid.dx, 0,
                   grid.y0 + static_cast<double>(w.row0) * grid.dy, 0,       grid.dy};
@@ -148,8 +142,8 @@ RasterClip clip_raster(const Raster& raster, const MultiPolygon& area,
   GDALDriverH cog = GDALGetDriverByName("COG");
   if (cog == nullptr) throw Error(ErrorKind::internal, "GDAL has no COG driver");
   CPLErrorReset();
-  DatasetPtr written(GDALCreateCopy(cog, out_path.c_str(), mem.get(), FALSE, co.List(),
-                                    stop_when_cancelled, const_cast<CancelToken*>(&cancel)));
+  GdalDataset written(GDALCreateCopy(cog, out_path.c_str(), mem.get(), FALSE, co.List(),
+                                     stop_when_cancelled, const_cast<CancelToken*>(&cancel)));
   const bool complete = written != nullptr && CPLGetLastErrorType() < CE_Failure;
   written.reset();  // closing a COG copy writes nothing more: it was written by CreateCopy
   if (!complete || CPLGetLastErrorType() >= CE_Failure) {

@@ -8,20 +8,12 @@
 #include <memory>
 
 #include "base/error.h"
+#include "gdal/dataset.h"
+#include "package/vector_clip.h"
 
 namespace geoetl {
 
-namespace {
-
-struct DatasetCloser {
-  void operator()(void* h) const {
-    if (h != nullptr) GDALClose(h);
-  }
-};
-
-const char* const vector_drivers[] = {"GPKG", "ESRI Shapefile", "GeoJSON", "FlatGeobuf", nullptr};
-
-}  // namespace
+namespace {}  // namespace
 
 const char* source_kind_name(SourceInfo::Kind kind) {
   return kind == SourceInfo::Kind::raster ? "raster" : "vector";
@@ -51,8 +43,8 @@ SourceInfo probe_source(const std::string& gdal_path, const std::string& shown,
                 shown + " is not a raster, and vector sources are local files", raster_error,
                 "Copy the vector file to the database server and register its path.");
   CPLErrorReset();
-  std::unique_ptr<void, DatasetCloser> ds(GDALOpenEx(
-      gdal_path.c_str(), GDAL_OF_VECTOR | GDAL_OF_READONLY, vector_drivers, nullptr, nullptr));
+  GdalDataset ds(GDALOpenEx(gdal_path.c_str(), GDAL_OF_VECTOR | GDAL_OF_READONLY,
+                            vector_source_drivers(), nullptr, nullptr));
   if (!ds || GDALDatasetGetLayerCount(ds.get()) == 0) {
     const char* why = CPLGetLastErrorMsg();
     throw Error(ErrorKind::data_corrupted,

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "base/error.h"
+#include "gdal/dataset.h"
 #include "raster/crs.h"
 
 namespace geoetl {
@@ -22,12 +23,6 @@ const VectorFormat formats[] = {
     {"CSV", "CSV", "csv", "text/csv"},
 };
 
-struct DatasetCloser {
-  void operator()(void* h) const {
-    if (h != nullptr) GDALClose(h);
-  }
-};
-using DatasetPtr = std::unique_ptr<void, DatasetCloser>;
 struct GeometryDeleter {
   void operator()(void* g) const { OGR_G_DestroyGeometry(static_cast<OGRGeometryH>(g)); }
 };
@@ -89,8 +84,8 @@ VectorClip write_clip(OGRLayerH in, const std::string& shown, OGRGeometryH area,
                       const std::string& out_path, const CancelToken& cancel) {
   VectorClip result;
   result.layer = OGR_L_GetName(in);
-  DatasetPtr out(GDALCreate(GDALGetDriverByName(format.driver), out_path.c_str(), 0, 0, 0,
-                            GDT_Unknown, nullptr));
+  GdalDataset out(GDALCreate(GDALGetDriverByName(format.driver), out_path.c_str(), 0, 0, 0,
+                             GDT_Unknown, nullptr));
   if (!out) throw Error(ErrorKind::io_error, "cannot create " + out_path, last_gdal_error());
   CPLStringList lco;
   if (std::string(format.name) == "CSV") lco.SetNameValue("GEOMETRY", "AS_WKT");
@@ -149,6 +144,11 @@ const VectorFormat& vector_format(const std::string& name) {
               "Use GPKG, FlatGeobuf, GeoJSON or CSV.");
 }
 
+const char* const* vector_source_drivers() {
+  static const char* const drivers[] = {"GPKG", "ESRI Shapefile", "GeoJSON", "FlatGeobuf", nullptr};
+  return drivers;
+}
+
 VectorClip clip_vector(const std::string& path, const std::string& shown, const MultiPolygon& area,
                        const std::string& area_crs, const VectorClipOptions& options,
                        const std::string& out_path, const CancelToken& cancel) {
@@ -160,10 +160,9 @@ VectorClip clip_vector(const std::string& path, const std::string& shown, const 
                 "GDAL's drivers take the format's extension (FlatGeobuf makes a folder of "
                 "another name).");
   ensure_gdal(options.gdal);
-  static const char* const drivers[] = {"GPKG", "ESRI Shapefile", "GeoJSON", "FlatGeobuf", nullptr};
   CPLErrorReset();
-  DatasetPtr src(
-      GDALOpenEx(path.c_str(), GDAL_OF_VECTOR | GDAL_OF_READONLY, drivers, nullptr, nullptr));
+  GdalDataset src(GDALOpenEx(path.c_str(), GDAL_OF_VECTOR | GDAL_OF_READONLY,
+                             vector_source_drivers(), nullptr, nullptr));
   if (!src) {
     VSIStatBufL st;
     if (VSIStatL(path.c_str(), &st) != 0)

@@ -34,6 +34,9 @@ struct VectorFormat {
 // invalid_argument (22023) for a format geoetl does not write.
 const VectorFormat& vector_format(const std::string& name);
 
+// The GDAL drivers vector sources are read with (a nullptr-terminated list for GDALOpenEx).
+const char* const* vector_source_drivers();
+
 // Writes the clip of the vector dataset at `path` (`shown` in errors) to `area` (given in
 // `area_crs`, a WKT or PROJ definition; "" when already in the source's CRS) to `out_path`, a
 // new file ending in the format's extension, which the caller renames into place. Throws not_found
