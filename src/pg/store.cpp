@@ -27,6 +27,7 @@ extern "C" {
 #include "fetch.h"
 #include "result_row.h"
 #include "settings.h"
+#include "store_txn.h"
 
 namespace {
 
@@ -41,76 +42,6 @@ geoetl::HttpOptions laads_options(const std::string& url) {
   const std::string token = geoetl::pg::laads_bearer_token();
   if (!token.empty()) o.headers.emplace_back("Authorization", "Bearer " + token);
   return o;
-}
-
-// Objects put into the store by the current transaction, each with what it replaced: kept when
-// the transaction commits, taken back when it (or the subtransaction that put it) aborts.
-struct StoreChange {
-  std::shared_ptr<geoetl::Store> store;
-  geoetl::AdoptUndo undo;
-  SubTransactionId subxact;
-};
-std::vector<StoreChange> changes;
-
-// Takes back the changes made in `subxact` (all of them for InvalidSubTransactionId), newest
-// first. Runs while a transaction aborts: nothing may be thrown, only warned about.
-void take_back(SubTransactionId subxact) noexcept {
-  for (size_t i = changes.size(); i-- > 0;) {
-    if (subxact != InvalidSubTransactionId && changes[i].subxact != subxact) continue;
-    std::string failure;
-    try {
-      geoetl::undo_adopt(*changes[i].store, changes[i].undo);
-    } catch (const std::exception& e) {
-      failure = e.what();
-    } catch (...) {
-      failure = "unknown error";
-    }
-    if (!failure.empty())
-      ereport(WARNING, (errmsg("geoetl: cannot take back \"%s\" from the store: %s",
-                               changes[i].undo.key.c_str(), failure.c_str()),
-                        errhint("geoetl.stac_verify() and geoetl.store_list() show the store.")));
-    changes.erase(changes.begin() + static_cast<long>(i));
-  }
-}
-
-void on_xact(XactEvent event, void*) {
-  if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_PARALLEL_COMMIT ||
-      event == XACT_EVENT_PREPARE) {
-    for (const StoreChange& c : changes) geoetl::forget_adopt(c.undo);
-    changes.clear();
-  } else if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT) {
-    take_back(InvalidSubTransactionId);
-  }
-}
-
-void on_subxact(SubXactEvent event, SubTransactionId subxact, SubTransactionId parent, void*) {
-  if (event == SUBXACT_EVENT_ABORT_SUB) {
-    take_back(subxact);
-  } else if (event == SUBXACT_EVENT_COMMIT_SUB) {
-    for (StoreChange& c : changes)
-      if (c.subxact == subxact) c.subxact = parent;
-  }
-}
-
-// Runs `fetch`, which puts an object into `store`; the change is taken back if the transaction
-// (or the subtransaction that made it) fails.
-geoetl::StoreFetched fetch_in_transaction(
-    std::shared_ptr<geoetl::Store> store,
-    const std::function<geoetl::StoreFetched(geoetl::Store&)>& fetch) {
-  static bool registered = false;
-  if (!registered) {
-    geoetl::pg::pg_guard([] {
-      RegisterXactCallback(on_xact, nullptr);
-      RegisterSubXactCallback(on_subxact, nullptr);
-    });
-    registered = true;
-  }
-  const SubTransactionId subxact =
-      geoetl::pg::pg_guard([] { return GetCurrentSubTransactionId(); });
-  changes.reserve(changes.size() + 1);  // nothing can fail once the object is in place
-  geoetl::StoreFetched fetched = fetch(*store);
-  changes.push_back({std::move(store), std::move(fetched.undo), subxact});
-  return fetched;
 }
 
 }  // namespace
@@ -171,10 +102,11 @@ Datum geoetl_store_fetch(PG_FUNCTION_ARGS) {
   geoetl::pg::call_core([&] {
     geoetl::HttpOptions o = laads ? laads_options(url) : geoetl::pg::fetch_options(url);
     o.max_body_bytes = static_cast<uint64_t>(geoetl::pg::download_max_mb()) << 20;  // the disk
-    const geoetl::StoreFetched f =
-        fetch_in_transaction(geoetl::pg::current_store(), [&](geoetl::Store& store) {
-          return geoetl::store_fetch(store, url, key, kind, o, geoetl::pg::interrupt_token());
-        });
+    geoetl::StoreFetched f;
+    geoetl::pg::put_in_transaction(geoetl::pg::current_store(), [&](geoetl::Store& store) {
+      f = geoetl::store_fetch(store, url, key, kind, o, geoetl::pg::interrupt_token());
+      return std::move(f.undo);
+    });
     geoetl::pg::pg_guard([&] {
       geoetl::pg::ResultRow row(rsi->setDesc);
       row.set("uri", TEXTOID, CStringGetTextDatum(f.uri.c_str()));

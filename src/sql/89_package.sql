@@ -220,3 +220,21 @@ LANGUAGE sql AS $$
 $$;
 COMMENT ON FUNCTION geoetl.remove_source(text, text) IS
   'Removes a source version (admins); packages already published are not touched';
+
+-- A source clipped to an area and published into the store as `key` (taken back if the
+-- transaction fails): {"uri", "bytes", "sha256", "items"} (cells inside, or features written).
+-- No role but the extension's owner may call them: the package jobs do, for sources an admin
+-- registered.
+CREATE FUNCTION geoetl._package_clip_raster(location text, area geometry, key text, bands int[],
+                                            all_touched boolean, compression text)
+RETURNS jsonb AS 'MODULE_PATHNAME', 'geoetl_package_clip_raster' LANGUAGE C VOLATILE STRICT;
+COMMENT ON FUNCTION geoetl._package_clip_raster(text, geometry, text, int[], boolean, text) IS
+  'Internal: a raster cropped to the area in its own grid, cells outside set to nodata, as a COG '
+  'in the store at key; returns uri, bytes, sha256 and the cells inside';
+
+CREATE FUNCTION geoetl._package_clip_vector(location text, area geometry, key text, layer text,
+                                            clip boolean, format text)
+RETURNS jsonb AS 'MODULE_PATHNAME', 'geoetl_package_clip_vector' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION geoetl._package_clip_vector(text, geometry, text, text, boolean, text) IS
+  'Internal: the features of a vector file that intersect the area (cut or whole) in the store '
+  'at key; returns uri, bytes, sha256 and the features written (layer NULL: the only layer)';
