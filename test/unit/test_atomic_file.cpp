@@ -23,13 +23,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string read_all(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 std::vector<std::string> files_in(const std::string& dir) {
   std::vector<std::string> names;
   for (const auto& e : fs::directory_iterator(dir)) names.push_back(e.path().filename());
@@ -70,7 +63,7 @@ TEST(AtomicFile, WritesTheWholeFileOnlyWhenCommitted) {
     file.commit();
     EXPECT_FALSE(fs::exists(file.path()));
   }
-  EXPECT_EQ(read_all(dest), bytes);
+  EXPECT_EQ(read_file(dest), bytes);
   EXPECT_EQ(files_in(d.file("")), std::vector<std::string>{"out.bin"});
 }
 
@@ -81,9 +74,9 @@ TEST(AtomicFile, ReplacesTheDestinationInOneStep) {
   std::ifstream reader(dest);  // a reader that opened the old file keeps reading it whole
   AtomicFile file(dest);
   file.write("new", 3);
-  EXPECT_EQ(read_all(dest), "the old bytes");
+  EXPECT_EQ(read_file(dest), "the old bytes");
   file.commit();
-  EXPECT_EQ(read_all(dest), "new");
+  EXPECT_EQ(read_file(dest), "new");
   std::string old;
   std::getline(reader, old);
   EXPECT_EQ(old, "the old bytes");  // renamed over, never truncated and rewritten
@@ -99,9 +92,9 @@ TEST(AtomicFile, AnAbandonedWriteLeavesTheDestinationAndNothingElse) {
     file.write("half of it", 10);
     file.restart();  // a retry starts again
     file.write("partial", 7);
-    EXPECT_EQ(read_all(file.path()), "partial");
+    EXPECT_EQ(read_file(file.path()), "partial");
   }  // an error or a cancellation: the writer goes out of scope without commit()
-  EXPECT_EQ(read_all(dest), "the good copy");
+  EXPECT_EQ(read_file(dest), "the good copy");
   EXPECT_EQ(files_in(d.file("")), std::vector<std::string>{"out.bin"});
 }
 
@@ -127,7 +120,7 @@ TEST(AtomicFile, ACancelledOrFailedFillLeavesTheDestination) {
   };
   EXPECT_EQ(kind_of([&] { write_file_atomically(dest, broken, CancelToken()); }),
             ErrorKind::network_error);
-  EXPECT_EQ(read_all(dest), "the good copy");
+  EXPECT_EQ(read_file(dest), "the good copy");
   EXPECT_EQ(files_in(d.file("")), std::vector<std::string>{"out.bin"});
   // and a fill that ends is committed
   const std::string bytes = pattern(2500000);  // more than one buffer
@@ -142,7 +135,7 @@ TEST(AtomicFile, ACancelledOrFailedFillLeavesTheDestination) {
         return n;
       },
       CancelToken());
-  EXPECT_EQ(read_all(dest), bytes);
+  EXPECT_EQ(read_file(dest), bytes);
 }
 
 TEST(AtomicFile, AFullDiskCutsAWriteShortAndLeavesNothing) {
@@ -168,7 +161,7 @@ TEST(AtomicFile, AFullDiskCutsAWriteShortAndLeavesNothing) {
       }
     }
   }
-  EXPECT_EQ(read_all(dest), "the good copy");
+  EXPECT_EQ(read_file(dest), "the good copy");
   EXPECT_EQ(files_in(d.file("")), std::vector<std::string>{"out.bin"});
   {  // what fits is written
     const FileSizeLimit disk(4096);
@@ -176,7 +169,7 @@ TEST(AtomicFile, AFullDiskCutsAWriteShortAndLeavesNothing) {
     file.write(bytes.data(), 4096);
     file.commit();
   }
-  EXPECT_EQ(read_all(dest), bytes.substr(0, 4096));
+  EXPECT_EQ(read_file(dest), bytes.substr(0, 4096));
 }
 
 TEST(AtomicFile, ACommitThatCannotRenameLeavesTheDestination) {
@@ -201,7 +194,7 @@ TEST(AtomicFile, ACommitThatCannotRenameLeavesTheDestination) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("was removed while it was written"), std::string::npos);
   }
-  EXPECT_EQ(read_all(d.file("out.bin")), "the good copy");
+  EXPECT_EQ(read_file(d.file("out.bin")), "the good copy");
   // a folder that cannot hold the unfinished copy
   EXPECT_EQ(kind_of([&] { AtomicFile missing(d.file("no-such-folder/x")); }), ErrorKind::io_error);
 }
@@ -211,9 +204,9 @@ TEST(AtomicFile, MoveFileRenamesAFinishedFile) {
   std::ofstream(d.file("staged")) << "staged";
   std::ofstream(d.file("object")) << "old";
   EXPECT_EQ(move_file(d.file("staged"), d.file("object")), 0);
-  EXPECT_EQ(read_all(d.file("object")), "staged");
+  EXPECT_EQ(read_file(d.file("object")), "staged");
   EXPECT_EQ(move_file(d.file("staged"), d.file("object")), ENOENT);
-  EXPECT_EQ(read_all(d.file("object")), "staged");
+  EXPECT_EQ(read_file(d.file("object")), "staged");
 }
 
 TEST(AtomicFile, UnfinishedCopiesAreNamedAndReadInOnePlace) {
@@ -260,7 +253,7 @@ TEST(AtomicFile, IsTheOnlyWriterThatRenamesInSrc) {
     if (!e.is_regular_file() || (ext != ".cpp" && ext != ".h" && ext != ".c")) continue;
     files++;
     const std::string text =  // without line comments, which may name these calls
-        std::regex_replace(read_all(e.path()), std::regex("//[^\n]*"), "");
+        std::regex_replace(read_file(e.path()), std::regex("//[^\n]*"), "");
     const auto found = std::distance(std::sregex_iterator(text.begin(), text.end(), renames),
                                      std::sregex_iterator());
     if (e.path() == writer)

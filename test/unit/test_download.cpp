@@ -18,13 +18,6 @@ namespace {
 
 const std::string hdf5_signature("\x89HDF\r\n\x1a\n", 8);
 
-std::string read_all(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 class Download : public testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -81,7 +74,7 @@ TEST_F(Download, AFileArrivesWholeWithItsHash) {
   const Downloaded d = download_file(server_->url("/granule.h5"), store_->file("g.h5"),
                                      FileKind::hdf5, quick(), CancelToken());
   EXPECT_EQ(d.bytes, 5008u);
-  EXPECT_EQ(read_all(store_->file("g.h5")), read_all(served_->file("granule.h5")));
+  EXPECT_EQ(read_file(store_->file("g.h5")), read_file(served_->file("granule.h5")));
   EXPECT_EQ(d.sha256, sha256_file(served_->file("granule.h5")));
   EXPECT_EQ(store_files(), std::vector<std::string>{"g.h5"});  // no temporary file left
   const Downloaded text = download_file(server_->url("/hello.txt"), store_->file("h.txt"),
@@ -120,11 +113,11 @@ TEST_F(Download, LoginPagesAndWrongFilesNeverLandAndLeaveNothing) {
 TEST_F(Download, AFailedDownloadLeavesTheFileItWouldReplaceAlone) {
   std::ofstream(store_->file("out.h5")) << "the good copy";
   EXPECT_EQ(fails("/truncated/granule.h5", FileKind::hdf5), ErrorKind::network_error);
-  EXPECT_EQ(read_all(store_->file("out.h5")), "the good copy");
+  EXPECT_EQ(read_file(store_->file("out.h5")), "the good copy");
   EXPECT_EQ(store_files(), std::vector<std::string>{"out.h5"});
   download_file(server_->url("/granule.h5"), store_->file("out.h5"), FileKind::hdf5, quick(),
                 CancelToken());
-  EXPECT_EQ(read_all(store_->file("out.h5")), read_all(served_->file("granule.h5")));
+  EXPECT_EQ(read_file(store_->file("out.h5")), read_file(served_->file("granule.h5")));
 }
 
 TEST_F(Download, AFileOverTheLimitStopsAndLeavesNothing) {
@@ -161,7 +154,7 @@ TEST_F(Download, AFullDiskIsAClearErrorAndLeavesTheOldFile) {
     EXPECT_EQ(std::string(e.what()), "cannot write \"" + store_->file("out.h5") + "\"");
     EXPECT_EQ(e.hint(), "Is the store's disk full or read-only?");
   }
-  EXPECT_EQ(read_all(store_->file("out.h5")), "the good copy");
+  EXPECT_EQ(read_file(store_->file("out.h5")), "the good copy");
   EXPECT_EQ(store_files(), std::vector<std::string>{"out.h5"});
 }
 

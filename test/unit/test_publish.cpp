@@ -19,13 +19,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string read_all(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 size_t staged_files(const Store& store) {
   size_t n = 0;
   if (fs::exists(store.staging_dir()))
@@ -39,11 +32,7 @@ const char* const kKey = "packages/area-1/lights/v1/lights-v1-area-1.tif";
 
 TEST(Publish, AClipBecomesTheObjectWithItsSizeAndHash) {
   TempDir dir;
-  TiffSpec spec;
-  spec.width = spec.height = 8;
-  double gt[6] = {0, 1, 0, 8, 0, -1};
-  std::copy(gt, gt + 6, spec.gt);
-  spec.has_nodata = true;
+  TiffSpec spec = unit_grid(8);
   const Raster raster = Raster::open(write_tiff(dir.file("src.tif"), spec), "src.tif");
   const auto store = open_store("", dir.file("store"), {});
   std::string staged_as;
@@ -77,9 +66,9 @@ TEST(Publish, UndoPutsBackWhatWasThere) {
   };
   forget_adopt(publish_file(*store, kKey, writing("first"), CancelToken()).undo);
   const PublishedFile second = publish_file(*store, kKey, writing("second"), CancelToken());
-  EXPECT_EQ(read_all(store->local_copy(kKey)), "second");
+  EXPECT_EQ(read_file(store->local_copy(kKey)), "second");
   undo_adopt(*store, second.undo);
-  EXPECT_EQ(read_all(store->local_copy(kKey)), "first");
+  EXPECT_EQ(read_file(store->local_copy(kKey)), "first");
   EXPECT_EQ(staged_files(*store), 0u);
 }
 
@@ -112,6 +101,6 @@ TEST(Publish, AFailedOrCancelledWriteLeavesNothing) {
                    *store, kKey, [](const std::string&) -> int64_t { return 0; }, CancelToken()),
                Error);  // wrote nothing
   EXPECT_THROW(publish_file(*store, "../escape.tif", half_then(false), CancelToken()), Error);
-  EXPECT_EQ(read_all(store->local_copy(kKey)), "published");
+  EXPECT_EQ(read_file(store->local_copy(kKey)), "published");
   EXPECT_EQ(staged_files(*store), 0u);
 }

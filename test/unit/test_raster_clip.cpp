@@ -70,11 +70,7 @@ bool no_part_files(const std::string& dir) {
 // 10 x 10 cells of 1 x 1, x in [0, 10], y in [0, 10] (north-up); values r * 10 + c + 1.
 TEST(RasterClip, CropsToTheAreaInTheSourceGridAndBlanksCellsOutside) {
   TempDir dir;
-  TiffSpec spec;
-  spec.width = spec.height = 10;
-  double gt[6] = {0, 1, 0, 10, 0, -1};
-  std::copy(gt, gt + 6, spec.gt);
-  spec.has_nodata = true;
+  TiffSpec spec = unit_grid(10);
   spec.srs = "EPSG:32633";
   const Raster raster = Raster::open(write_tiff(dir.file("src.tif"), spec), "src.tif");
   // A triangle over columns 2..7, rows 2..6 (x from 2.2 to 7.1, y from 8 down to 3.1); no cell
@@ -122,10 +118,7 @@ TEST(RasterClip, CropsToTheAreaInTheSourceGridAndBlanksCellsOutside) {
 
 TEST(RasterClip, WithoutNodataTheCellsOutsideAreMasked) {
   TempDir dir;
-  TiffSpec spec;
-  spec.width = spec.height = 4;
-  double gt[6] = {0, 1, 0, 4, 0, -1};
-  std::copy(gt, gt + 6, spec.gt);
+  TiffSpec spec = unit_grid(4, false);
   spec.type = GDT_Int16;
   const Raster raster = Raster::open(write_tiff(dir.file("src.tif"), spec), "src.tif");
   const MultiPolygon tri{{Polygon{{Ring{{0, 0}, {4, 0}, {0, 4.3}, {0, 0}}}}}};
@@ -148,11 +141,7 @@ TEST(RasterClip, WithoutNodataTheCellsOutsideAreMasked) {
 
 TEST(RasterClip, LargeClipsGetOverviews) {
   TempDir dir;
-  TiffSpec spec;
-  spec.width = spec.height = 1200;
-  double gt[6] = {0, 1, 0, 1200, 0, -1};
-  std::copy(gt, gt + 6, spec.gt);
-  spec.has_nodata = true;
+  TiffSpec spec = unit_grid(1200);
   spec.block = 256;
   const Raster raster = Raster::open(write_tiff(dir.file("src.tif"), spec), "src.tif");
   clip_raster(raster, rect(10, 10, 1190, 1190), {}, dir.file("out.tif"), CancelToken());
@@ -163,11 +152,7 @@ TEST(RasterClip, LargeClipsGetOverviews) {
 
 TEST(RasterClip, AreasOutsideOrBetweenCentresAreClearErrors) {
   TempDir dir;
-  TiffSpec spec;
-  spec.width = spec.height = 4;
-  double gt[6] = {0, 1, 0, 4, 0, -1};
-  std::copy(gt, gt + 6, spec.gt);
-  spec.has_nodata = true;
+  TiffSpec spec = unit_grid(4);
   const Raster raster = Raster::open(write_tiff(dir.file("src.tif"), spec), "src.tif");
   try {
     clip_raster(raster, rect(10, 10, 12, 12), {}, dir.file("out.tif"), CancelToken());
@@ -192,11 +177,7 @@ TEST(RasterClip, AreasOutsideOrBetweenCentresAreClearErrors) {
 
 TEST(RasterClip, ACancelledClipLeavesNoFile) {
   TempDir dir;
-  TiffSpec spec;
-  spec.width = spec.height = 1200;
-  double gt[6] = {0, 1, 0, 1200, 0, -1};
-  std::copy(gt, gt + 6, spec.gt);
-  spec.has_nodata = true;
+  TiffSpec spec = unit_grid(1200);
   spec.block = 256;
   const Raster raster = Raster::open(write_tiff(dir.file("src.tif"), spec), "src.tif");
   std::atomic<int> calls{0};
@@ -220,11 +201,7 @@ TEST(RasterClip, ACancelledClipLeavesNoFile) {
 
 TEST(RasterClip, HoldsExactlyTheCellsZonalStatsCounts) {
   TempDir dir;
-  TiffSpec spec;
-  spec.width = spec.height = 10;
-  double gt[6] = {0, 1, 0, 10, 0, -1};
-  std::copy(gt, gt + 6, spec.gt);
-  spec.has_nodata = true;
+  TiffSpec spec = unit_grid(10);
   const Raster raster = Raster::open(write_tiff(dir.file("src.tif"), spec), "src.tif");
   // edges through cell centres: GDAL's half-open rule decides them (geom/coverage.h)
   for (const MultiPolygon& area :

@@ -27,13 +27,6 @@ using namespace geoetl;
 
 namespace {
 
-std::string read_all(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 int free_port() {
   const int s = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in a{};
@@ -121,7 +114,7 @@ TEST_P(StoreTest, PutGetListRemove) {
   EXPECT_EQ(xs[1].key, "x/y/b.bin");
   EXPECT_EQ(store_->list("").size(), 3u);
   store_->get("x/y/b.bin", local_.file("copy.bin"), CancelToken());
-  EXPECT_EQ(read_all(local_.file("copy.bin")), "bbb");
+  EXPECT_EQ(read_file(local_.file("copy.bin")), "bbb");
   store_->put(local_.file("a.bin"), "x/y/b.bin", CancelToken());  // replaced
   EXPECT_EQ(store_->size_of("x/y/b.bin"), 3000u);
   EXPECT_TRUE(store_->remove("x/a.bin"));
@@ -150,7 +143,7 @@ TEST_P(StoreTest, StagedFilesAreAdopted) {
   store_->adopt(staging + "/incoming", "in/file.txt", CancelToken());
   EXPECT_EQ(store_->size_of("in/file.txt"), 6u);
   EXPECT_FALSE(std::filesystem::exists(staging + "/incoming"));
-  EXPECT_EQ(read_all(store_->local_copy("in/file.txt")), "staged");  // S3: the copy kept locally
+  EXPECT_EQ(read_file(store_->local_copy("in/file.txt")), "staged");  // S3: the copy kept locally
   EXPECT_EQ(store_->list("").size(), 1u);  // the staging folder is not part of the store
 }
 
@@ -173,10 +166,10 @@ TEST_P(StoreTest, AnUndoneAdoptLeavesTheStoreAsItWas) {
   EXPECT_EQ(store_->size_of("u/kept.txt"), 5u);
   undo_adopt(*store_, replaced);
   EXPECT_EQ(store_->size_of("u/kept.txt"), 9u);
-  EXPECT_EQ(read_all(store_->local_copy("u/kept.txt")), "old bytes");
+  EXPECT_EQ(read_file(store_->local_copy("u/kept.txt")), "old bytes");
   // kept: the new bytes stay, nothing stays aside
   forget_adopt(adopt_undoable(*store_, stage("newest"), "u/kept.txt", CancelToken()));
-  EXPECT_EQ(read_all(store_->local_copy("u/kept.txt")), "newest");
+  EXPECT_EQ(read_file(store_->local_copy("u/kept.txt")), "newest");
   EXPECT_EQ(std::distance(std::filesystem::directory_iterator(staging),
                           std::filesystem::directory_iterator()),
             0);
@@ -232,8 +225,8 @@ TEST(Store, ALocalPutOrGetOnAFullDiskLeavesWhatWasThere) {
     EXPECT_THROW(store->put(d.file("big.bin"), "k/x.bin", CancelToken()), Error);
     EXPECT_THROW(store->get("k/big.bin", d.file("copy.bin"), CancelToken()), Error);
   }
-  EXPECT_EQ(read_all(store->local_copy("k/x.bin")), "small");
-  EXPECT_EQ(read_all(d.file("copy.bin")), "the local copy");
+  EXPECT_EQ(read_file(store->local_copy("k/x.bin")), "small");
+  EXPECT_EQ(read_file(d.file("copy.bin")), "the local copy");
   std::vector<std::string> names;  // no unfinished copy left anywhere
   for (const auto& e : std::filesystem::recursive_directory_iterator(d.file("")))
     names.push_back(e.path().filename());

@@ -22,13 +22,6 @@ namespace {
 
 const std::string hdf5_signature("\x89HDF\r\n\x1a\n", 8);
 
-std::string read_all(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 class StoreFetch : public testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -88,7 +81,7 @@ TEST_F(StoreFetch, AFetchedFileBecomesTheObject) {
   EXPECT_EQ(f.local_path, f.uri);  // a local store's object is its own local copy
   EXPECT_EQ(f.bytes, 5008u);
   EXPECT_EQ(f.sha256, sha256_file(served_->file("granule.h5")));
-  EXPECT_EQ(read_all(f.local_path), read_all(served_->file("granule.h5")));
+  EXPECT_EQ(read_file(f.local_path), read_file(served_->file("granule.h5")));
   EXPECT_TRUE(f.undo.previous.empty());  // nothing was replaced
   EXPECT_EQ(f.undo.key, "bm/2024/g.h5");
   EXPECT_EQ(files(), std::vector<std::string>{"bm/2024/g.h5"});  // nothing staged stays
@@ -99,15 +92,15 @@ TEST_F(StoreFetch, AReplacedObjectCanBeTakenBack) {
   fs::create_directories(dir_.file("store/bm"));
   std::ofstream(dir_.file("store/bm/g.h5")) << "the old object";
   const StoreFetched f = fetch("/granule.h5", "bm/g.h5");
-  EXPECT_EQ(read_all(f.local_path), read_all(served_->file("granule.h5")));
+  EXPECT_EQ(read_file(f.local_path), read_file(served_->file("granule.h5")));
   ASSERT_FALSE(f.undo.previous.empty());
-  EXPECT_EQ(read_all(f.undo.previous), "the old object");
+  EXPECT_EQ(read_file(f.undo.previous), "the old object");
   undo_adopt(*store_, f.undo);  // the transaction failed
-  EXPECT_EQ(read_all(dir_.file("store/bm/g.h5")), "the old object");
+  EXPECT_EQ(read_file(dir_.file("store/bm/g.h5")), "the old object");
   EXPECT_EQ(files(), std::vector<std::string>{"bm/g.h5"});
   // kept: the new object stays and nothing kept aside does
   forget_adopt(fetch("/granule.h5", "bm/g.h5").undo);
-  EXPECT_EQ(read_all(dir_.file("store/bm/g.h5")), read_all(served_->file("granule.h5")));
+  EXPECT_EQ(read_file(dir_.file("store/bm/g.h5")), read_file(served_->file("granule.h5")));
   EXPECT_EQ(files(), std::vector<std::string>{"bm/g.h5"});
 }
 
@@ -125,7 +118,7 @@ TEST_F(StoreFetch, AFailedDownloadLeavesTheStoreAsItWas) {
     return std::chrono::steady_clock::now() - start > std::chrono::milliseconds(200);
   });
   EXPECT_EQ(fails("/slow/5/granule.h5", "bm/g.h5", "hdf5", nullptr, soon), ErrorKind::cancelled);
-  EXPECT_EQ(read_all(dir_.file("store/bm/g.h5")), "the old object");
+  EXPECT_EQ(read_file(dir_.file("store/bm/g.h5")), "the old object");
   EXPECT_EQ(files(), std::vector<std::string>{"bm/g.h5"});
 }
 
