@@ -11,13 +11,16 @@ extern "C" {
 #include "utils/jsonb.h"
 }
 
+#include <functional>
 #include <string>
+#include <vector>
 
 #include "access.h"
 #include "args.h"
 #include "boundary.h"
 #include "fetch.h"
 #include "geometry_arg.h"
+#include "package.h"
 #include "package/publish.h"
 #include "package/raster_clip.h"
 #include "package/source_probe.h"
@@ -26,6 +29,34 @@ extern "C" {
 #include "settings.h"
 #include "store_txn.h"
 #include "transfer/sources.h"
+
+namespace geoetl::pg {
+
+char* published_json(const PublishedFile& p, const std::vector<VectorField>* columns) {
+  StringInfoData buf;
+  initStringInfo(&buf);
+  appendStringInfoString(&buf, "{\"uri\": ");
+  escape_json(&buf, p.uri.c_str());
+  appendStringInfo(&buf,
+                   ", \"bytes\": %llu, \"sha256\": ", static_cast<unsigned long long>(p.bytes));
+  escape_json(&buf, p.sha256.c_str());
+  appendStringInfo(&buf, ", \"items\": %lld", static_cast<long long>(p.items));
+  if (columns != nullptr) {
+    appendStringInfoString(&buf, ", \"columns\": [");
+    for (size_t i = 0; i < columns->size(); i++) {
+      appendStringInfoString(&buf, i > 0 ? ", {\"name\": " : "{\"name\": ");
+      escape_json(&buf, (*columns)[i].name.c_str());
+      appendStringInfoString(&buf, ", \"type\": ");
+      escape_json(&buf, (*columns)[i].type.c_str());
+      appendStringInfoChar(&buf, '}');
+    }
+    appendStringInfoChar(&buf, ']');
+  }
+  appendStringInfoChar(&buf, '}');
+  return buf.data;
+}
+
+}  // namespace geoetl::pg
 
 namespace {
 
@@ -59,28 +90,59 @@ char* source_json(const geoetl::SourceInfo& info) {
   return buf.data;
 }
 
-// {"uri", "bytes", "sha256", "items"} as text. Allocates: call under pg_guard.
-char* published_json(const geoetl::PublishedFile& p) {
-  StringInfoData buf;
-  initStringInfo(&buf);
-  appendStringInfoString(&buf, "{\"uri\": ");
-  escape_json(&buf, p.uri.c_str());
-  appendStringInfo(&buf,
-                   ", \"bytes\": %llu, \"sha256\": ", static_cast<unsigned long long>(p.bytes));
-  escape_json(&buf, p.sha256.c_str());
-  appendStringInfo(&buf, ", \"items\": %lld}", static_cast<long long>(p.items));
-  return buf.data;
-}
-
 // Publishes what `write` writes as `key` of the current store, following the transaction.
 char* publish(const char* key, const std::function<int64_t(const std::string&)>& write,
-              const geoetl::CancelToken& cancel) {
+              const geoetl::CancelToken& cancel,
+              const std::vector<geoetl::VectorField>* columns = nullptr) {
   geoetl::PublishedFile p;
   geoetl::pg::put_in_transaction(geoetl::pg::current_store(), [&](geoetl::Store& store) {
     p = geoetl::publish_file(store, key, write, cancel);
     return std::move(p.undo);
   });
-  return geoetl::pg::pg_guard([&] { return published_json(p); });
+  return geoetl::pg::pg_guard([&] { return geoetl::pg::published_json(p, columns); });
+}
+
+// A vector clip's area (argument 1), key (2), and clip and format (at `clip_at` and after).
+struct VectorArgs {
+  geoetl::VectorClipOptions options;
+  Datum geom;
+  Oid geom_type;
+  const char* key;
+};
+
+VectorArgs vector_args(FunctionCallInfo fcinfo, const geoetl::pg::SqlArgs& args,
+                       const char* layer, int clip_at) {
+  VectorArgs v;
+  v.geom = args.datum(1, "area");
+  v.geom_type = get_fn_expr_argtype(fcinfo->flinfo, 1);
+  v.key = args.text(2, "key");
+  v.options.layer = layer;
+  v.options.clip = args.boolean(clip_at, "clip");
+  v.options.format = args.text(clip_at + 1, "format");
+  return v;
+}
+
+// Publishes what `clip` writes to its path as the vector clip's key: {"uri", "bytes", "sha256",
+// "items", "columns"}. Call inside call_core.
+char* publish_vector(VectorArgs& v,
+                     const std::function<geoetl::VectorClip(
+                         const geoetl::MultiPolygon&, const std::string& area_crs,
+                         const std::string& path, const geoetl::CancelToken&)>& clip) {
+  const geoetl::CancelToken cancel = geoetl::pg::interrupt_token();
+  v.options.gdal = geoetl::pg::gdal_settings();
+  int32_t srid = 0;
+  const geoetl::MultiPolygon area = geoetl::pg::polygon_arg(
+      v.geom, v.geom_type, geoetl::pg::ewkb_of(v.geom, v.geom_type), &srid);
+  const std::string area_crs = geoetl::pg::srid_crs(srid, v.geom_type);
+  std::vector<geoetl::VectorField> columns;
+  return publish(
+      v.key,
+      [&](const std::string& path) {
+        geoetl::VectorClip written = clip(area, area_crs, path, cancel);
+        columns = std::move(written.columns);
+        return written.features;
+      },
+      cancel, &columns);
 }
 
 }  // namespace
@@ -97,6 +159,32 @@ Datum geoetl_probe_source(PG_FUNCTION_ARGS) {
     const geoetl::RasterOpenOptions ro = geoetl::pg::raster_open_options(superuser, &cancel);
     const geoetl::SourceInfo info = geoetl::probe_source(src.gdal_path, src.shown, ro);
     return geoetl::pg::pg_guard([&] { return source_json(info); });
+  });
+  PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(json)));
+}
+
+// _package_format(format) -> {"extension", "mediatype"}: COG (rasters) or a vector format.
+PG_FUNCTION_INFO_V1(geoetl_package_format);
+Datum geoetl_package_format(PG_FUNCTION_ARGS) {
+  const std::string format = geoetl::pg::SqlArgs(fcinfo).text(0, "format");
+  char* json = geoetl::pg::call_core([&] {
+    std::string extension = geoetl::kRasterClipExtension;
+    std::string mediatype = geoetl::kRasterClipMediatype;
+    if (format != "COG") {
+      const geoetl::VectorFormat& f = geoetl::vector_format(format);
+      extension = f.extension;
+      mediatype = f.mediatype;
+    }
+    return geoetl::pg::pg_guard([&] {
+      StringInfoData buf;
+      initStringInfo(&buf);
+      appendStringInfoString(&buf, "{\"extension\": ");
+      escape_json(&buf, extension.c_str());
+      appendStringInfoString(&buf, ", \"mediatype\": ");
+      escape_json(&buf, mediatype.c_str());
+      appendStringInfoChar(&buf, '}');
+      return buf.data;
+    });
   });
   PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(json)));
 }
@@ -141,29 +229,32 @@ PG_FUNCTION_INFO_V1(geoetl_package_clip_vector);
 Datum geoetl_package_clip_vector(PG_FUNCTION_ARGS) {
   const geoetl::pg::SqlArgs args(fcinfo);
   const char* location = args.text(0, "location");
-  const Datum geom = args.datum(1, "area");
-  const Oid geom_type = get_fn_expr_argtype(fcinfo->flinfo, 1);
-  const char* key = args.text(2, "key");
-  geoetl::VectorClipOptions o;
-  o.layer = args.text_or(3, "");
-  o.clip = args.boolean(4, "clip");
-  o.format = args.text(5, "format");
+  VectorArgs v = vector_args(fcinfo, args, args.text_or(3, ""), 4);
   char* json = geoetl::pg::call_core([&] {
     geoetl::pg::check_read_access(location, "source");
     const geoetl::Source src = geoetl::resolve_source(location);
-    const geoetl::CancelToken cancel = geoetl::pg::interrupt_token();
-    o.gdal = geoetl::pg::gdal_settings();
-    int32_t srid = 0;
-    const geoetl::MultiPolygon area =
-        geoetl::pg::polygon_arg(geom, geom_type, geoetl::pg::ewkb_of(geom, geom_type), &srid);
-    const std::string area_crs = geoetl::pg::srid_crs(srid, geom_type);
-    return publish(
-        key,
-        [&](const std::string& path) {
-          return geoetl::clip_vector(src.gdal_path, src.shown, area, area_crs, o, path, cancel)
-              .features;
-        },
-        cancel);
+    return publish_vector(v, [&](const geoetl::MultiPolygon& area, const std::string& area_crs,
+                                 const std::string& path, const geoetl::CancelToken& cancel) {
+      return geoetl::clip_vector(src.gdal_path, src.shown, area, area_crs, v.options, path,
+                                 cancel);
+    });
+  });
+  PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(json)));
+}
+
+// _package_clip_features(features, area, key, clip, format) -> jsonb: features is a GeoJSON
+// FeatureCollection (the rows of a table source, with a "crs" member).
+PG_FUNCTION_INFO_V1(geoetl_package_clip_features);
+Datum geoetl_package_clip_features(PG_FUNCTION_ARGS) {
+  const geoetl::pg::SqlArgs args(fcinfo);
+  const std::string features = args.text(0, "features");
+  VectorArgs v = vector_args(fcinfo, args, "", 3);
+  char* json = geoetl::pg::call_core([&] {
+    return publish_vector(v, [&](const geoetl::MultiPolygon& area, const std::string& area_crs,
+                                 const std::string& path, const geoetl::CancelToken& cancel) {
+      return geoetl::clip_geojson(features, "the table's rows", area, area_crs, v.options, path,
+                                  cancel);
+    });
   });
   PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(json)));
 }

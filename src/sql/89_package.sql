@@ -35,13 +35,15 @@ COMMENT ON COLUMN geoetl.source.registered_by IS 'Who wrote it';
 COMMENT ON INDEX geoetl.source_pkey IS 'Primary key of geoetl.source';
 COMMENT ON INDEX geoetl.source_name_version_key IS 'A dataset version is registered once';
 
--- The options of a source of `kind`, checked: unknown keys and wrong types are errors (22023).
+-- The options of a source of `kind` (or of a package: kind 'package', the descriptive ones
+-- only), checked: unknown keys and wrong types are errors (22023).
 CREATE FUNCTION geoetl._source_options(kind text, options jsonb) RETURNS jsonb
 LANGUAGE plpgsql IMMUTABLE AS $$
 DECLARE
   common constant text[] := ARRAY['title', 'description', 'licenses', 'sources', 'homepage', 'keywords'];
   own text[] := CASE kind WHEN 'raster' THEN ARRAY['bands', 'format', 'compression', 'all_touched']
                           WHEN 'vector' THEN ARRAY['layer', 'clip', 'format']
+                          WHEN 'package' THEN '{}'::text[]
                           ELSE ARRAY['geometry_column', 'clip', 'format'] END;
   unknown text;
   item jsonb;
@@ -52,7 +54,7 @@ BEGIN
   SELECT string_agg(k, ', ' ORDER BY k) INTO unknown
     FROM jsonb_object_keys(options) k WHERE k <> ALL (common || own);
   IF unknown IS NOT NULL THEN
-    RAISE EXCEPTION 'unknown option(s) for a % source: %', kind, unknown
+    RAISE EXCEPTION 'unknown option(s) for a %: %', CASE kind WHEN 'package' THEN kind ELSE kind || ' source' END, unknown
       USING ERRCODE = 'invalid_parameter_value',
             HINT = format('Options: %s.', array_to_string(common || own, ', '));
   END IF;
@@ -122,6 +124,7 @@ DECLARE
   rel regclass := to_regclass(substr(location, 4));
   geom_columns text[];
   chosen text;
+  srid int;
 BEGIN
   IF rel IS NULL THEN
     RAISE EXCEPTION 'relation % does not exist', substr(location, 4)
@@ -147,14 +150,20 @@ BEGIN
       USING ERRCODE = 'invalid_parameter_value',
             HINT = format('Name one with the option geometry_column: %s.', array_to_string(geom_columns, ', '));
   END IF;
+  SELECT g.srid INTO srid FROM public.geometry_columns g
+   WHERE format('%I.%I', g.f_table_schema, g.f_table_name)::regclass = rel AND g.f_geometry_column = chosen;
+  IF coalesce(srid, 0) = 0 THEN  -- the rows' coordinates would have no CRS in the package
+    RAISE EXCEPTION 'column % of % has no SRID', quote_ident(chosen), rel
+      USING ERRCODE = 'invalid_parameter_value',
+            HINT = format('Give the column one: ALTER TABLE %s ALTER COLUMN %I TYPE geometry(Geometry, 4326) USING ST_SetSRID(%I, 4326).',
+                          rel, chosen, chosen);
+  END IF;
   RETURN jsonb_build_object('kind', 'table',
                             'relation', (SELECT format('%I.%I', n.nspname, c.relname)
                                            FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
                                           WHERE c.oid = rel),
                             'geometry_column', chosen,
-                            'srid', (SELECT srid FROM public.geometry_columns g
-                                      WHERE format('%I.%I', g.f_table_schema, g.f_table_name)::regclass = rel
-                                        AND g.f_geometry_column = chosen));
+                            'srid', srid);
 END
 $$;
 COMMENT ON FUNCTION geoetl._probe_table_source(text, jsonb) IS

@@ -81,7 +81,11 @@ GRANT EXECUTE ON FUNCTION
   geoetl._window_op(jsonb),
   geoetl._window_as_owner(jsonb),
   geoetl._window_rewrite_late(geoetl.window_pipeline),
-  geoetl._job_window_pipeline(jsonb)
+  geoetl._job_window_pipeline(jsonb),
+  geoetl.create_package(bigint, text[], jsonb),
+  geoetl._job_package_resource(jsonb),
+  geoetl._job_package_publish(jsonb),
+  geoetl._package_table_features(jsonb)
 TO geoetl_writer;
 
 GRANT EXECUTE ON FUNCTION

@@ -15,6 +15,11 @@
 
 namespace geoetl {
 
+// The file extension and media type of a raster clip (a Cloud-Optimized GeoTIFF).
+inline constexpr const char* kRasterClipExtension = "tif";
+inline constexpr const char* kRasterClipMediatype =
+    "image/tiff; application=geotiff; profile=cloud-optimized";
+
 struct RasterClipOptions {
   std::vector<int> bands;               // 1-based; empty: every band
   bool all_touched = false;             // GDAL's ALL_TOUCHED instead of the centre rule

@@ -1,9 +1,12 @@
 #include "package/vector_clip.h"
 
 #include <cpl_string.h>
+#include <cpl_vsi.h>
 #include <gdal.h>
 #include <ogr_api.h>
 #include <ogr_srs_api.h>
+
+#include <unistd.h>
 
 #include <memory>
 #include <vector>
@@ -79,6 +82,25 @@ void remove_output(const std::string& out_path) {
       VSIUnlink(CPLFormFilename(dir.c_str(), names[i], nullptr));
 }
 
+// The Table Schema type of an OGR field type (lists and binaries as strings).
+const char* table_schema_type(OGRFieldType type) {
+  switch (type) {
+    case OFTInteger:
+    case OFTInteger64:
+      return "integer";
+    case OFTReal:
+      return "number";
+    case OFTDate:
+      return "date";
+    case OFTTime:
+      return "time";
+    case OFTDateTime:
+      return "datetime";
+    default:
+      return "string";
+  }
+}
+
 VectorClip write_clip(OGRLayerH in, const std::string& shown, OGRGeometryH area,
                       const VectorClipOptions& options, const VectorFormat& format,
                       const std::string& out_path, const CancelToken& cancel) {
@@ -101,8 +123,13 @@ VectorClip write_clip(OGRLayerH in, const std::string& shown, OGRGeometryH area,
       throw Error(ErrorKind::io_error,
                   "cannot create the attributes of " + shown + " in " + out_path,
                   last_gdal_error());
-  const bool transaction = GDALDatasetStartTransaction(out.get(), FALSE) == OGRERR_NONE;
   OGRFeatureDefnH out_defn = OGR_L_GetLayerDefn(layer);
+  if (std::string(format.name) == "CSV") result.columns.push_back({"WKT", "string"});
+  for (int i = 0; i < OGR_FD_GetFieldCount(out_defn); i++) {
+    OGRFieldDefnH field = OGR_FD_GetFieldDefn(out_defn, i);
+    result.columns.push_back({OGR_Fld_GetNameRef(field), table_schema_type(OGR_Fld_GetType(field))});
+  }
+  const bool transaction = GDALDatasetStartTransaction(out.get(), FALSE) == OGRERR_NONE;
   OGR_L_SetSpatialFilter(in, area);
   OGR_L_ResetReading(in);
   for (FeaturePtr f; f.reset(OGR_L_GetNextFeature(in)), f != nullptr;) {
@@ -200,6 +227,29 @@ VectorClip clip_vector(const std::string& path, const std::string& shown, const 
                       out_path, cancel);
   } catch (...) {
     remove_output(out_path);
+    throw;
+  }
+}
+
+VectorClip clip_geojson(const std::string& geojson, const std::string& shown,
+                        const MultiPolygon& area, const std::string& area_crs,
+                        const VectorClipOptions& options, const std::string& out_path,
+                        const CancelToken& cancel) {
+  static uint64_t counter = 0;
+  ensure_gdal(options.gdal);
+  const std::string name = "/vsimem/geoetl-features-" + std::to_string(getpid()) + "-" +
+                           std::to_string(++counter) + ".geojson";
+  VSILFILE* f = VSIFileFromMemBuffer(
+      name.c_str(), reinterpret_cast<GByte*>(const_cast<char*>(geojson.data())),
+      static_cast<vsi_l_offset>(geojson.size()), FALSE);
+  if (f == nullptr) throw Error(ErrorKind::internal, "cannot read the features of " + shown);
+  VSIFCloseL(f);
+  try {
+    VectorClip clip = clip_vector(name, shown, area, area_crs, options, out_path, cancel);
+    VSIUnlink(name.c_str());
+    return clip;
+  } catch (...) {
+    VSIUnlink(name.c_str());
     throw;
   }
 }

@@ -19,9 +19,17 @@ struct VectorClipOptions {
   GdalSettings gdal;
 };
 
+// A column of the output as a Table Schema field (type: string, integer, number, boolean, date,
+// time, datetime); CSV output starts with its geometry column, "WKT".
+struct VectorField {
+  std::string name;
+  std::string type;
+};
+
 struct VectorClip {
-  int64_t features = 0;  // written
-  std::string layer;     // the source layer read (and the output layer's name)
+  int64_t features = 0;              // written
+  std::string layer;                 // the source layer read (and the output layer's name)
+  std::vector<VectorField> columns;  // of the output, in order
 };
 
 // The file extension and media type of an output format ("gpkg", "application/geopackage+sqlite3").
@@ -46,5 +54,12 @@ const char* const* vector_source_drivers();
 VectorClip clip_vector(const std::string& path, const std::string& shown, const MultiPolygon& area,
                        const std::string& area_crs, const VectorClipOptions& options,
                        const std::string& out_path, const CancelToken& cancel);
+
+// clip_vector() of features given as GeoJSON text (a FeatureCollection whose "crs" member names
+// the CRS of its coordinates, as geoetl writes the rows of a table), read in memory.
+VectorClip clip_geojson(const std::string& geojson, const std::string& shown,
+                        const MultiPolygon& area, const std::string& area_crs,
+                        const VectorClipOptions& options, const std::string& out_path,
+                        const CancelToken& cancel);
 
 }  // namespace geoetl

@@ -381,6 +381,29 @@ AdoptUndo adopt_undoable(Store& store, const std::string& staged_file, const std
   return undo;
 }
 
+AdoptUndo remove_undoable(Store& store, const std::string& key, const CancelToken& cancel) {
+  make_dirs(store.staging_dir());
+  AdoptUndo undo;
+  undo.key = key;
+  try {
+    if (!is_remote(store, key)) {
+      undo.previous = keep_aside(store.gdal_path(key), aside_name(store));
+    } else {
+      if (store.size_of(key)) {
+        undo.previous = aside_name(store);
+        store.get(key, undo.previous, cancel);
+      }
+      undo.previous_copy = keep_aside(store.local_copy(key), aside_name(store));
+    }
+    if (!undo.previous.empty()) store.remove(key);
+    if (!undo.previous_copy.empty()) unlink(store.local_copy(key).c_str());
+  } catch (...) {
+    forget_adopt(undo);
+    throw;
+  }
+  return undo;
+}
+
 void undo_adopt(Store& store, const AdoptUndo& undo) {
   if (!is_remote(store, undo.key)) {
     const std::string path = store.gdal_path(undo.key);

@@ -73,6 +73,10 @@ struct AdoptUndo {
 AdoptUndo adopt_undoable(Store& store, const std::string& staged_file, const std::string& key,
                          const CancelToken& cancel);
 
+// Store::remove(), keeping what `key` held beside the store's staging folder, so that
+// undo_adopt() puts it back (nothing kept, and nothing done, when there is no such object).
+AdoptUndo remove_undoable(Store& store, const std::string& key, const CancelToken& cancel);
+
 // Puts back what adopt_undoable() replaced, or removes the object when it was new.
 void undo_adopt(Store& store, const AdoptUndo& undo);
 
