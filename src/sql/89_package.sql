@@ -49,7 +49,8 @@ DECLARE
   item jsonb;
 BEGIN
   IF options IS NULL OR jsonb_typeof(options) <> 'object' THEN
-    RAISE EXCEPTION 'source options must be a JSON object' USING ERRCODE = 'invalid_parameter_value';
+    RAISE EXCEPTION '% options must be a JSON object', CASE kind WHEN 'package' THEN 'package' ELSE 'source' END
+      USING ERRCODE = 'invalid_parameter_value';
   END IF;
   SELECT string_agg(k, ', ' ORDER BY k) INTO unknown
     FROM jsonb_object_keys(options) k WHERE k <> ALL (common || own);

@@ -110,7 +110,10 @@ VectorClip write_clip(OGRLayerH in, const std::string& shown, OGRGeometryH area,
                              GDT_Unknown, nullptr));
   if (!out) throw Error(ErrorKind::io_error, "cannot create " + out_path, last_gdal_error());
   CPLStringList lco;
-  if (std::string(format.name) == "CSV") lco.SetNameValue("GEOMETRY", "AS_WKT");
+  if (std::string(format.name) == "CSV") {
+    lco.SetNameValue("GEOMETRY", "AS_WKT");
+    lco.SetNameValue("STRING_QUOTING", "IF_NEEDED");  // numbers unquoted, as Table Schema reads them
+  }
   OGRFeatureDefnH defn = OGR_L_GetLayerDefn(in);
   const OGRwkbGeometryType type = OGR_L_GetGeomType(in);
   OGRLayerH layer = GDALDatasetCreateLayer(out.get(), result.layer.c_str(), OGR_L_GetSpatialRef(in),
