@@ -93,6 +93,11 @@ INSERT INTO cases (fn, least_role, stmt) VALUES
   ('store_sweep', 'admin', $$SELECT geoetl.store_sweep()$$),
   ('fetch_blackmarble', 'admin',
    $$SELECT geoetl.fetch_blackmarble('VNP46A2', (SELECT area_id FROM geoetl.area WHERE name = 'roles {r}'), '2024-02-01', '2024-02-02')$$),
+  ('add_source', 'admin',
+   $$SELECT geoetl.add_source('roles-{r}', 'v1', current_setting('tap.fixtures') || '/lights.tif')$$),
+  ('create_package', 'writer',
+   $$SELECT geoetl.create_package((SELECT area_id FROM geoetl.area WHERE name = 'roles {r}'), '{roles-admin}')$$),
+  ('remove_source', 'admin', $$SELECT geoetl.remove_source('roles-{r}', 'v1')$$),
   ('selftest_raise', 'admin',  -- works: the core's own error reaches the caller
    $c$DO $do$ BEGIN PERFORM geoetl.selftest_raise('io_error'); EXCEPTION WHEN io_error THEN NULL; END $do$$c$),
   ('selftest_wait', 'admin', $$SELECT geoetl.selftest_wait(0)$$),

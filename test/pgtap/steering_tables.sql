@@ -7,13 +7,14 @@ SELECT plan(8);
 
 SELECT is_empty($$SELECT r.rolname, c.relname, p.privilege_type
                   FROM unnest(ARRAY['geoetl_reader', 'geoetl_writer', 'geoetl_admin']) r(rolname)
-                  CROSS JOIN unnest(ARRAY['job', 'job_kind', 'window_pipeline', 'window_late', 'secret']) c(relname)
+                  CROSS JOIN unnest(ARRAY['job', 'job_kind', 'window_pipeline', 'window_late', 'secret',
+                                          'package', 'package_resource']) c(relname)
                   CROSS JOIN unnest(ARRAY['INSERT', 'UPDATE', 'DELETE', 'TRUNCATE', 'REFERENCES', 'TRIGGER']) p(privilege_type)
                   WHERE has_table_privilege(r.rolname, format('geoetl.%I', c.relname), p.privilege_type)$$,
-                'no geoetl role may write job, job_kind, window_pipeline, window_late or secret directly');
+                'no geoetl role may write job, job_kind, window_pipeline, window_late, secret, package or package_resource directly');
 SELECT is_empty($$SELECT r.rolname, a.attname
                   FROM unnest(ARRAY['geoetl_reader', 'geoetl_writer', 'geoetl_admin']) r(rolname)
-                  CROSS JOIN unnest(ARRAY['job', 'job_kind', 'window_pipeline']) c(relname)
+                  CROSS JOIN unnest(ARRAY['job', 'job_kind', 'window_pipeline', 'package', 'package_resource']) c(relname)
                   JOIN pg_attribute a ON a.attrelid = format('geoetl.%I', c.relname)::regclass AND a.attnum > 0
                   WHERE has_column_privilege(r.rolname, a.attrelid, a.attname, 'INSERT,UPDATE')$$,
                 '... not even a column of them');
