@@ -188,6 +188,8 @@ SELECT count(*) AS far_away_files FROM geoetl.store_list('packages/far-away/');
 SELECT pg_temp.as_role('pkgb_writer', format('SELECT geoetl.update_area(%s, %L)', :town,
   '{"type": "Polygon", "coordinates": [[[30.003, 1.905], [30.047, 1.912], [30.041, 1.993], [30.008, 1.986], [30.003, 1.905]]]}')) AS area_back;
 SELECT pg_temp.run_as('pkgb_writer', format('SELECT geoetl.create_package(%s, %L)', :town, '{lights@v1,villages}')) AS p9 \gset
+-- (and a staged file a killed attempt of a published build left behind: the next publishing removes it)
+SELECT pg_temp.write_file(:'store' || '/packages/test-town/_staging/1/left-by-a-killed-worker.csv', 'x');
 SELECT set_config('geoetl.store', :'fixtures' || '/readonly-store', false) IS NOT NULL AS read_only_store;
 CALL geoetl.run_jobs(max_jobs => 1);
 SELECT set_config('geoetl.store', :'store', false) IS NOT NULL AS store_back;
@@ -198,6 +200,7 @@ SELECT pg_temp.descriptor('test-town')->>'version' AS still_published, pg_temp.d
 UPDATE geoetl.job SET run_after = now() WHERE state = 'pending';
 CALL geoetl.run_jobs();
 SELECT version, state, changed FROM geoetl.package_status WHERE package_id = :p9;
+SELECT count(*) AS staged_left FROM geoetl.store_list('packages/test-town/_staging/');
 SELECT pg_temp.descriptor_ok('test-town') AS files_match;
 
 -- a staged file that vanished before publishing: the publishing job fails, and everything it

@@ -168,6 +168,13 @@ BEGIN
     UPDATE geoetl.package_resource x SET staged_key = NULL
      WHERE x.package_id = p.package_id AND x.source_name = item.source_name AND x.source_version = item.source_version;
   END LOOP;
+  -- staged files no build will use: those of published builds of this name (a killed attempt
+  -- can leave one behind), or of builds that were deleted (this build's own are handled below)
+  FOR item IN SELECT l.key FROM geoetl.store_list(format('packages/%s/_staging/', p.name)) l
+               WHERE NOT EXISTS (SELECT FROM geoetl.package q
+                                  WHERE q.package_id::text = split_part(l.key, '/', 4) AND q.state = 'running') LOOP
+    PERFORM geoetl._package_remove(item.key);
+  END LOOP;
   IF prev.package_id IS NOT NULL AND n_changed = 0 AND n_dropped = 0
      AND geoetl._package_comparable(d) = geoetl._package_comparable(prev.descriptor) THEN
     UPDATE geoetl.package x

@@ -113,6 +113,14 @@ TEST_P(StoreTest, PutGetListRemove) {
   EXPECT_EQ(xs[0].size, 3000u);
   EXPECT_EQ(xs[1].key, "x/y/b.bin");
   EXPECT_EQ(store_->list("").size(), 3u);
+  // a prefix that ends inside a name, one that names no folder, ones that leave the store
+  ASSERT_EQ(store_->list("x/y/b").size(), 1u);
+  EXPECT_EQ(store_->list("x/y/b")[0].key, "x/y/b.bin");
+  EXPECT_EQ(store_->list("z").size(), 1u);
+  EXPECT_TRUE(store_->list("nothing/here/").empty());
+  EXPECT_TRUE(store_->list("../").empty());
+  EXPECT_TRUE(store_->list("x/../x/").empty());
+  EXPECT_TRUE(store_->list("/x/").empty());
   store_->get("x/y/b.bin", local_.file("copy.bin"), CancelToken());
   EXPECT_EQ(read_file(local_.file("copy.bin")), "bbb");
   store_->put(local_.file("a.bin"), "x/y/b.bin", CancelToken());  // replaced

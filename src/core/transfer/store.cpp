@@ -23,7 +23,7 @@
 
 namespace geoetl {
 
-void check_store_key(const std::string& key) {
+bool is_store_key(const std::string& key) {
   bool ok = !key.empty() && key.front() != '/' && key.back() != '/';
   size_t start = 0;
   while (ok && start <= key.size()) {
@@ -35,7 +35,11 @@ void check_store_key(const std::string& key) {
              std::string::npos;
     start = end + 1;
   }
-  if (!ok)
+  return ok;
+}
+
+void check_store_key(const std::string& key) {
+  if (!is_store_key(key))
     throw Error(ErrorKind::invalid_argument, "invalid store key \"" + key + "\"",
                 std::string("A key is a relative path of names made of letters, digits, '.', "
                             "'_' and '-', none starting with '.' or holding \"") +
@@ -108,8 +112,14 @@ class LocalStore : public Store {
   std::vector<StoreEntry> list(const std::string& prefix) override {
     std::vector<StoreEntry> out;
     std::error_code ec;
-    if (!fs::is_directory(root_, ec)) return out;
-    for (auto it = fs::recursive_directory_iterator(root_, ec); !ec && it != fs::end(it);
+    // from the prefix's own folder: a listing of one package never walks the whole store
+    const size_t slash = prefix.rfind('/');
+    if (slash != std::string::npos && !is_store_key(prefix.substr(0, slash)))
+      return out;  // no key starts with "../" or "/"
+    const std::string folder =
+        slash == std::string::npos ? root_ : root_ + "/" + prefix.substr(0, slash);
+    if (!fs::is_directory(folder, ec)) return out;
+    for (auto it = fs::recursive_directory_iterator(folder, ec); !ec && it != fs::end(it);
          it.increment(ec)) {
       const std::string name = it->path().filename();
       if (name[0] == '.') {  // staging, and temporary files of puts in progress

@@ -86,8 +86,11 @@ void forget_adopt(const AdoptUndo& undo) noexcept;
 // SHA-256 of an object (lower-case hex): read in place when local, else through staging_dir().
 std::string store_sha256(Store& store, const std::string& key, const CancelToken& cancel);
 
-// Throws Error(invalid_argument) unless `key` is a relative path of plain names (letters,
-// digits, . _ - and /; no "..", no empty or hidden parts).
+// Whether `key` is a relative path of plain names (letters, digits, . _ - and /; no "..", no
+// empty or hidden parts).
+bool is_store_key(const std::string& key);
+
+// Throws Error(invalid_argument) unless is_store_key(key).
 void check_store_key(const std::string& key);
 
 // `setting` is geoetl.store: "" (then `default_dir`), an absolute folder, or s3://bucket[/prefix].
