@@ -309,14 +309,20 @@ $$;
 COMMENT ON FUNCTION geoetl._package_table_features(jsonb) IS
   'Internal: the rows of a table source that intersect an area as GeoJSON, read as the role that asked';
 
+-- The options of a source that change its clip (the others only describe it).
+CREATE FUNCTION geoetl._package_clip_options(options jsonb) RETURNS jsonb LANGUAGE sql IMMUTABLE AS $$
+  SELECT coalesce(jsonb_object_agg(e.key, e.value), '{}') FROM jsonb_each(options) e
+   WHERE e.key IN ('bands', 'all_touched', 'compression', 'layer', 'clip', 'format', 'geometry_column')
+$$;
+COMMENT ON FUNCTION geoetl._package_clip_options(jsonb) IS
+  'Internal: the options of a package source that change its clip (bands, compression, clip, format, ...)';
+
 -- What a resource's file depends on, for a source of `kind` at `location` whose file signature
 -- (or rows, for a table) is `content`: equal fingerprints mean the same file.
 CREATE FUNCTION geoetl._package_fingerprint(area_hash text, source jsonb, content text) RETURNS text
 LANGUAGE sql IMMUTABLE AS $$
   SELECT md5(concat_ws('|', 'geoetl-package-1', area_hash, source->>'kind', source->>'location', content,
-                       (SELECT jsonb_object_agg(e.key, e.value) FROM jsonb_each(source->'options') e
-                         WHERE e.key IN ('bands', 'all_touched', 'compression', 'layer', 'clip', 'format',
-                                         'geometry_column'))::text))
+                       geoetl._package_clip_options(source->'options')::text))
 $$;
 COMMENT ON FUNCTION geoetl._package_fingerprint(text, jsonb, text) IS
   'Internal: fingerprint of a package resource''s file (area, source, its content and the clip options)';

@@ -54,9 +54,7 @@ BEGIN
                                           'kind', r.source->>'kind', 'location', r.source->>'location',
                                           'signature', r.source#>>'{info,signature}',
                                           'registered_at', r.source->'registered_at'),
-             'options', (SELECT jsonb_object_agg(e.key, e.value) FROM jsonb_each(r.source->'options') e
-                          WHERE e.key IN ('bands', 'all_touched', 'compression', 'layer', 'clip', 'format',
-                                          'geometry_column')),
+             'options', geoetl._package_clip_options(r.source->'options'),
              'items', r.items, 'fingerprint', r.fingerprint, 'reused', r.reused,
              'job_id', r.job_id, 'finished_at', r.finished_at)))
            ORDER BY r.source_name, r.source_version)
