@@ -153,11 +153,12 @@ COMMENT ON FUNCTION geoetl._package_slug(bigint) IS 'Internal: the package name 
 -- Why a package failed: the last error of one of its jobs that failed or was cancelled; NULL
 -- while none has.
 CREATE FUNCTION geoetl._package_failure(package_id bigint) RETURNS text LANGUAGE sql STABLE AS $$
-  SELECT coalesce(j.errors->-1->>'message', 'job ' || j.job_id || ' was ' || j.state)
-    FROM geoetl.job j
-   WHERE j.job_id IN (SELECT r.job_id FROM geoetl.package_resource r WHERE r.package_id = _package_failure.package_id
-                      UNION ALL SELECT p.publish_job FROM geoetl.package p WHERE p.package_id = _package_failure.package_id)
-     AND j.state IN ('failed', 'cancelled')
+  SELECT coalesce(j.errors->-1->>'message', format('job %s was %s', j.job_id, j.state))
+    FROM (SELECT r.job_id FROM geoetl.package_resource r WHERE r.package_id = _package_failure.package_id
+          UNION ALL
+          SELECT p.publish_job FROM geoetl.package p WHERE p.package_id = _package_failure.package_id) ids
+    JOIN geoetl.job j ON j.job_id = ids.job_id
+   WHERE j.state IN ('failed', 'cancelled')
    ORDER BY j.finished_at DESC LIMIT 1
 $$;
 COMMENT ON FUNCTION geoetl._package_failure(bigint) IS 'Internal: the error of a package''s failed or cancelled job, if any';

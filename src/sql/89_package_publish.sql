@@ -223,13 +223,7 @@ SELECT p.package_id, p.area_id, p.name, p.version,
            sum(x.bytes) FILTER (WHERE x.state = 'done')::bigint AS bytes
       FROM geoetl.package_resource x LEFT JOIN geoetl.job j ON j.job_id = x.job_id
      WHERE x.package_id = p.package_id) r
-  LEFT JOIN LATERAL (
-    SELECT coalesce(j.errors->-1->>'message', format('job %s was %s', j.job_id, j.state)) AS error
-      FROM geoetl.job j
-     WHERE (j.job_id IN (SELECT x.job_id FROM geoetl.package_resource x WHERE x.package_id = p.package_id)
-            OR j.job_id = p.publish_job)
-       AND j.state IN ('failed', 'cancelled')
-     ORDER BY j.finished_at DESC LIMIT 1) f ON true;
+  CROSS JOIN LATERAL (SELECT CASE WHEN p.state <> 'published' THEN geoetl._package_failure(p.package_id) END AS error) f;
 COMMENT ON VIEW geoetl.package_status IS
   'Data packages for a dashboard: state (running, failed, published), resources done and failed, size, last error';
 COMMENT ON COLUMN geoetl.package_status.package_id IS 'The package';

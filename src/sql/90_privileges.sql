@@ -9,6 +9,7 @@ GRANT USAGE ON SCHEMA geoetl TO geoetl_reader;
 GRANT SELECT ON ALL TABLES IN SCHEMA geoetl TO geoetl_reader;
 REVOKE ALL ON geoetl.secret FROM geoetl_reader;  -- superusers only; read by the C code as one
 GRANT EXECUTE ON FUNCTION geoetl.version() TO geoetl_reader;
+GRANT EXECUTE ON FUNCTION geoetl._package_failure(bigint) TO geoetl_reader;  -- in package_status
 GRANT EXECUTE ON FUNCTION geoetl._check_extent(float8, float8, float8, float8, text, text),
                           geoetl._check_coordinates(geometry, text) TO geoetl_reader;
 -- reads as the caller: the source table's own privileges and row security apply
