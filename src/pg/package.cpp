@@ -110,8 +110,8 @@ struct VectorArgs {
   const char* key;
 };
 
-VectorArgs vector_args(FunctionCallInfo fcinfo, const geoetl::pg::SqlArgs& args,
-                       const char* layer, int clip_at) {
+VectorArgs vector_args(FunctionCallInfo fcinfo, const geoetl::pg::SqlArgs& args, const char* layer,
+                       int clip_at) {
   VectorArgs v;
   v.geom = args.datum(1, "area");
   v.geom_type = get_fn_expr_argtype(fcinfo->flinfo, 1);
@@ -124,15 +124,16 @@ VectorArgs vector_args(FunctionCallInfo fcinfo, const geoetl::pg::SqlArgs& args,
 
 // Publishes what `clip` writes to its path as the vector clip's key: {"uri", "bytes", "sha256",
 // "items", "columns"}. Call inside call_core.
-char* publish_vector(VectorArgs& v,
-                     const std::function<geoetl::VectorClip(
-                         const geoetl::MultiPolygon&, const std::string& area_crs,
-                         const std::string& path, const geoetl::CancelToken&)>& clip) {
+char* publish_vector(
+    VectorArgs& v,
+    const std::function<geoetl::VectorClip(const geoetl::MultiPolygon&, const std::string& area_crs,
+                                           const std::string& path, const geoetl::CancelToken&)>&
+        clip) {
   const geoetl::CancelToken cancel = geoetl::pg::interrupt_token();
   v.options.gdal = geoetl::pg::gdal_settings();
   int32_t srid = 0;
-  const geoetl::MultiPolygon area = geoetl::pg::polygon_arg(
-      v.geom, v.geom_type, geoetl::pg::ewkb_of(v.geom, v.geom_type), &srid);
+  const geoetl::MultiPolygon area =
+      geoetl::pg::polygon_arg(v.geom, v.geom_type, geoetl::pg::ewkb_of(v.geom, v.geom_type), &srid);
   const std::string area_crs = geoetl::pg::srid_crs(srid, v.geom_type);
   std::vector<geoetl::VectorField> columns;
   return publish(
@@ -235,8 +236,7 @@ Datum geoetl_package_clip_vector(PG_FUNCTION_ARGS) {
     const geoetl::Source src = geoetl::resolve_source(location);
     return publish_vector(v, [&](const geoetl::MultiPolygon& area, const std::string& area_crs,
                                  const std::string& path, const geoetl::CancelToken& cancel) {
-      return geoetl::clip_vector(src.gdal_path, src.shown, area, area_crs, v.options, path,
-                                 cancel);
+      return geoetl::clip_vector(src.gdal_path, src.shown, area, area_crs, v.options, path, cancel);
     });
   });
   PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(json)));

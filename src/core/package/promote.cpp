@@ -54,7 +54,8 @@ PublishedFile publish_text(Store& store, const std::string& key, const std::stri
           if (n <= 0) {
             const int failed = errno;
             close(fd);
-            throw Error(ErrorKind::io_error, "cannot write \"" + path + "\"", std::strerror(failed));
+            throw Error(ErrorKind::io_error, "cannot write \"" + path + "\"",
+                        std::strerror(failed));
           }
           done += static_cast<size_t>(n);
         }

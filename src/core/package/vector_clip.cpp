@@ -86,18 +86,12 @@ void remove_output(const std::string& out_path) {
 const char* table_schema_type(OGRFieldType type) {
   switch (type) {
     case OFTInteger:
-    case OFTInteger64:
-      return "integer";
-    case OFTReal:
-      return "number";
-    case OFTDate:
-      return "date";
-    case OFTTime:
-      return "time";
-    case OFTDateTime:
-      return "datetime";
-    default:
-      return "string";
+    case OFTInteger64: return "integer";
+    case OFTReal: return "number";
+    case OFTDate: return "date";
+    case OFTTime: return "time";
+    case OFTDateTime: return "datetime";
+    default: return "string";
   }
 }
 
@@ -127,7 +121,8 @@ VectorClip write_clip(OGRLayerH in, const std::string& shown, OGRGeometryH area,
   if (std::string(format.name) == "CSV") result.columns.push_back({"WKT", "string"});
   for (int i = 0; i < OGR_FD_GetFieldCount(out_defn); i++) {
     OGRFieldDefnH field = OGR_FD_GetFieldDefn(out_defn, i);
-    result.columns.push_back({OGR_Fld_GetNameRef(field), table_schema_type(OGR_Fld_GetType(field))});
+    result.columns.push_back(
+        {OGR_Fld_GetNameRef(field), table_schema_type(OGR_Fld_GetType(field))});
   }
   const bool transaction = GDALDatasetStartTransaction(out.get(), FALSE) == OGRERR_NONE;
   OGR_L_SetSpatialFilter(in, area);
@@ -239,9 +234,9 @@ VectorClip clip_geojson(const std::string& geojson, const std::string& shown,
   ensure_gdal(options.gdal);
   const std::string name = "/vsimem/geoetl-features-" + std::to_string(getpid()) + "-" +
                            std::to_string(++counter) + ".geojson";
-  VSILFILE* f = VSIFileFromMemBuffer(
-      name.c_str(), reinterpret_cast<GByte*>(const_cast<char*>(geojson.data())),
-      static_cast<vsi_l_offset>(geojson.size()), FALSE);
+  VSILFILE* f = VSIFileFromMemBuffer(name.c_str(),
+                                     reinterpret_cast<GByte*>(const_cast<char*>(geojson.data())),
+                                     static_cast<vsi_l_offset>(geojson.size()), FALSE);
   if (f == nullptr) throw Error(ErrorKind::internal, "cannot read the features of " + shown);
   VSIFCloseL(f);
   try {
