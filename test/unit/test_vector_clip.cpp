@@ -352,3 +352,23 @@ TEST(VectorClip, ColumnsAreTableSchemaFields) {
   EXPECT_EQ(file.columns[1].name, "pop");
   EXPECT_EQ(file.columns[1].type, "integer");
 }
+
+TEST(VectorClip, GeoJsonTextGivesTheSameFileEveryTime) {
+  TempDir dir;
+  VectorClipOptions geojson;
+  geojson.format = "GeoJSON";
+  auto clip = [&](const std::string& text, const std::string& out) {
+    return clip_geojson(text, "the table's rows", square(33.0, 9.0, 33.1, 9.1), "EPSG:4326",
+                        geojson, dir.file(out), CancelToken());
+  };
+  const VectorClip first = clip(kUtmRows, "first.geojson");
+  const VectorClip second = clip(kUtmRows, "second.geojson");
+  // the layer is not named after the text's in-memory file (this process's id, a counter)
+  EXPECT_EQ(first.layer, "features");
+  EXPECT_EQ(second.layer, "features");
+  EXPECT_EQ(read_file(dir.file("first.geojson")), read_file(dir.file("second.geojson")));
+  // a "name" member names it
+  std::string named = kUtmRows;
+  named.insert(1, "\"name\": \"villages\", ");
+  EXPECT_EQ(clip(named, "named.geojson").layer, "villages");
+}

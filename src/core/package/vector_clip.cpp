@@ -232,8 +232,10 @@ VectorClip clip_geojson(const std::string& geojson, const std::string& shown,
                         const CancelToken& cancel) {
   static uint64_t counter = 0;
   ensure_gdal(options.gdal);
+  // a folder of its own, so that the file's name, which GDAL names the layer after, is the same
+  // every time (a "name" member in the text names it instead)
   const std::string name = "/vsimem/geoetl-features-" + std::to_string(getpid()) + "-" +
-                           std::to_string(++counter) + ".geojson";
+                           std::to_string(++counter) + "/features.geojson";
   VSILFILE* f = VSIFileFromMemBuffer(name.c_str(),
                                      reinterpret_cast<GByte*>(const_cast<char*>(geojson.data())),
                                      static_cast<vsi_l_offset>(geojson.size()), FALSE);
