@@ -372,3 +372,42 @@ TEST(VectorClip, GeoJsonTextGivesTheSameFileEveryTime) {
   named.insert(1, "\"name\": \"villages\", ");
   EXPECT_EQ(clip(named, "named.geojson").layer, "villages");
 }
+
+TEST(VectorClip, CsvDatesAreWrittenAsTableSchemaReadsThem) {
+  TempDir dir;
+  const std::string rows = R"({"type": "FeatureCollection", "features": [
+   {"type": "Feature", "properties": {"id": 1, "day": "2024-02-01", "seen_at": "2024-02-01T10:30:00Z"},
+    "geometry": {"type": "Point", "coordinates": [1, 1]}},
+   {"type": "Feature", "properties": {"id": 2, "day": "1999-12-31", "seen_at": "2024-02-01T10:30:00.250+05:30"},
+    "geometry": {"type": "Point", "coordinates": [2, 2]}},
+   {"type": "Feature", "properties": {"id": 3, "day": null, "seen_at": "2024-02-01T10:30:00"},
+    "geometry": {"type": "Point", "coordinates": [3, 3]}}
+  ]})";
+  VectorClipOptions csv;
+  csv.format = "CSV";
+  const VectorClip clip = clip_geojson(rows, "the rows", square(0, 0, 10, 10), "", csv,
+                                       dir.file("out.csv"), CancelToken());
+  ASSERT_EQ(clip.columns.size(), 4u);
+  EXPECT_EQ(clip.columns[2].type, "date");
+  EXPECT_EQ(clip.columns[3].type, "datetime");
+  // Table Schema's default formats: ISO 8601 (GDAL writes 2024/02/01 and 2024/02/01 10:30:00+00)
+  std::ifstream in(dir.file("out.csv"));
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(line.substr(line.find(',') + 1));
+  EXPECT_EQ(lines,
+            std::vector<std::string>({"id,day,seen_at", "\"1\",2024-02-01,2024-02-01T10:30:00Z",
+                                      "\"2\",1999-12-31,2024-02-01T10:30:00.250+05:30",
+                                      "\"3\",,2024-02-01T10:30:00"}));
+  // other formats keep their own date types
+  VectorClipOptions gpkg;
+  const VectorClip typed = clip_geojson(rows, "the rows", square(0, 0, 10, 10), "", gpkg,
+                                        dir.file("out.gpkg"), CancelToken());
+  GDALDatasetH ds =
+      GDALOpenEx(dir.file("out.gpkg").c_str(), GDAL_OF_VECTOR, nullptr, nullptr, nullptr);
+  ASSERT_NE(ds, nullptr);
+  OGRFeatureDefnH defn = OGR_L_GetLayerDefn(GDALDatasetGetLayer(ds, 0));
+  EXPECT_EQ(OGR_Fld_GetType(OGR_FD_GetFieldDefn(defn, 1)), OFTDate);
+  EXPECT_EQ(OGR_Fld_GetType(OGR_FD_GetFieldDefn(defn, 2)), OFTDateTime);
+  GDALClose(ds);
+  EXPECT_EQ(typed.columns[1].type, "date");
+}

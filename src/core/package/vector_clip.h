@@ -20,7 +20,8 @@ struct VectorClipOptions {
 };
 
 // A column of the output as a Table Schema field (type: string, integer, number, boolean, date,
-// time, datetime); CSV output starts with its geometry column, "WKT".
+// time, datetime); CSV output starts with its geometry column, "WKT", and holds dates and
+// date-times in ISO 8601 (2024-02-01, 2024-02-01T10:30:00Z), Table Schema's default formats.
 struct VectorField {
   std::string name;
   std::string type;
