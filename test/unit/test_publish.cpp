@@ -11,6 +11,7 @@
 #include "base/error.h"
 #include "package/publish.h"
 #include "package/raster_clip.h"
+#include "test_store.h"
 #include "tiff_writer.h"
 #include "transfer/download.h"
 
@@ -18,13 +19,6 @@ using namespace geoetl;
 namespace fs = std::filesystem;
 
 namespace {
-
-size_t staged_files(const Store& store) {
-  size_t n = 0;
-  if (fs::exists(store.staging_dir()))
-    for (auto e = fs::directory_iterator(store.staging_dir()); e != end(e); ++e) n++;
-  return n;
-}
 
 const char* const kKey = "packages/area-1/lights/v1/lights-v1-area-1.tif";
 

@@ -1,11 +1,5 @@
-// The store, local and S3. The S3 cases run against s3rver, a real S3-compatible server that
-// this test starts on 127.0.0.1 (GEOETL_S3RVER names it; scripts/check.sh installs it with npm).
-#include <arpa/inet.h>
+// The store, local and S3 (the S3 cases against s3rver: test_store.h).
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -14,91 +8,25 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
-#include <thread>
 
 #include "base/error.h"
 #include "file_size_limit.h"
+#include "test_store.h"
 #include "tiff_writer.h"
 #include "transfer/store.h"
-
-extern char** environ;
 
 using namespace geoetl;
 
 namespace {
 
-int free_port() {
-  const int s = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  getsockname(s, reinterpret_cast<sockaddr*>(&a), &len);
-  close(s);
-  return ntohs(a.sin_port);
-}
-
-bool listening(int port) {
-  const int s = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a.sin_port = htons(static_cast<uint16_t>(port));
-  const bool ok = connect(s, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-  close(s);
-  return ok;
-}
-
-// s3rver on 127.0.0.1 with the bucket "geoetl-unit", for the life of the test suite.
-class S3Server {
- public:
-  explicit S3Server(const std::string& bin, const std::string& dir) : port_(free_port()) {
-    const std::string port = std::to_string(port_);
-    const char* argv[] = {
-        "node",       bin.c_str(),          "-d",          dir.c_str(), "-a",   "127.0.0.1", "-p",
-        port.c_str(), "--configure-bucket", "geoetl-unit", "--silent",  nullptr};
-    if (posix_spawnp(&pid_, "node", nullptr, nullptr, const_cast<char**>(argv), environ) != 0)
-      throw std::runtime_error("cannot start s3rver");
-    for (int i = 0; i < 200 && !listening(port_); i++)
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  ~S3Server() {
-    kill(pid_, SIGTERM);
-    waitpid(pid_, nullptr, 0);
-  }
-  int port() const { return port_; }
-
- private:
-  int port_;
-  pid_t pid_ = 0;
-};
-
-class StoreTest : public testing::TestWithParam<std::string> {
+class StoreTest : public EachStore {
  protected:
   void SetUp() override {
-    if (GetParam() == "s3") {
-      const char* bin = std::getenv("GEOETL_S3RVER");
-      if (bin == nullptr || access(bin, R_OK) != 0)
-        GTEST_SKIP() << "skipped: no S3-compatible server (GEOETL_S3RVER; make check sets it)";
-      s3dir_ = std::make_unique<TempDir>();
-      s3_ = std::make_unique<S3Server>(bin, s3dir_->file(""));
-      gdal_.s3_endpoint = "127.0.0.1:" + std::to_string(s3_->port());
-      gdal_.s3_access_key = "S3RVER";
-      gdal_.s3_secret_key = "S3RVER";
-      gdal_.s3_https = false;
-      store_ = open_store("s3://geoetl-unit/tests", local_.file("default"), gdal_);
-    } else {
-      store_ = open_store("", local_.file("default"), gdal_);
-    }
+    EachStore::SetUp();
+    if (IsSkipped()) return;
     std::ofstream(local_.file("a.bin"), std::ios::binary) << std::string(3000, 'a');
     std::ofstream(local_.file("b.bin"), std::ios::binary) << "bbb";
   }
-  TempDir local_;
-  std::unique_ptr<TempDir> s3dir_;
-  std::unique_ptr<S3Server> s3_;
-  GdalSettings gdal_;
-  std::unique_ptr<Store> store_;
 };
 
 TEST_P(StoreTest, PutGetListRemove) {
@@ -178,9 +106,66 @@ TEST_P(StoreTest, AnUndoneAdoptLeavesTheStoreAsItWas) {
   // kept: the new bytes stay, nothing stays aside
   forget_adopt(adopt_undoable(*store_, stage("newest"), "u/kept.txt", CancelToken()));
   EXPECT_EQ(read_file(store_->local_copy("u/kept.txt")), "newest");
-  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(staging),
-                          std::filesystem::directory_iterator()),
-            0);
+  EXPECT_EQ(staged_files(*store_), 0u);
+}
+
+TEST_P(StoreTest, AnUndoneRemovalPutsTheObjectBack) {
+  const std::string staging = store_->staging_dir();
+  std::filesystem::create_directories(staging);
+  std::ofstream(staging + "/incoming") << "old bytes";
+  store_->adopt(staging + "/incoming", "r/adopted.txt", CancelToken());  // S3: a local copy too
+  store_->put(local_.file("a.bin"), "r/put.bin", CancelToken());         // S3: no local copy
+  store_->put(local_.file("b.bin"), "r/other.bin", CancelToken());
+  const AdoptUndo adopted = remove_undoable(*store_, "r/adopted.txt", CancelToken());
+  const AdoptUndo put = remove_undoable(*store_, "r/put.bin", CancelToken());
+  EXPECT_EQ(adopted.key, "r/adopted.txt");
+  EXPECT_FALSE(adopted.previous.empty());
+  EXPECT_FALSE(put.previous.empty());
+  EXPECT_FALSE(store_->size_of("r/adopted.txt"));
+  EXPECT_FALSE(store_->size_of("r/put.bin"));
+  EXPECT_FALSE(std::filesystem::exists(store_->local_copy("r/adopted.txt")));
+  ASSERT_EQ(store_->list("").size(), 1u);  // the other object stays
+  EXPECT_EQ(store_->list("")[0].key, "r/other.bin");
+  undo_adopt(*store_, put);
+  undo_adopt(*store_, adopted);
+  EXPECT_EQ(store_->size_of("r/adopted.txt"), 9u);
+  EXPECT_EQ(read_file(store_->local_copy("r/adopted.txt")), "old bytes");
+  EXPECT_EQ(store_->size_of("r/put.bin"), 3000u);
+  store_->get("r/put.bin", local_.file("put.bin"), CancelToken());
+  EXPECT_EQ(read_file(local_.file("put.bin")), std::string(3000, 'a'));
+  EXPECT_EQ(store_->list("").size(), 3u);
+  EXPECT_EQ(staged_files(*store_), 0u);  // nothing stays aside
+}
+
+TEST_P(StoreTest, AKeptRemovalLeavesNothingAside) {
+  store_->put(local_.file("b.bin"), "r/gone.bin", CancelToken());
+  const AdoptUndo undo = remove_undoable(*store_, "r/gone.bin", CancelToken());
+  EXPECT_GT(staged_files(*store_), 0u);  // what it held, until the removal is kept or taken back
+  forget_adopt(undo);
+  EXPECT_FALSE(store_->size_of("r/gone.bin"));
+  EXPECT_TRUE(store_->list("").empty());
+  EXPECT_EQ(staged_files(*store_), 0u);
+}
+
+TEST_P(StoreTest, RemovingAMissingObjectKeepsNothingAndDoesNothing) {
+  store_->put(local_.file("b.bin"), "r/there.bin", CancelToken());
+  const AdoptUndo undo = remove_undoable(*store_, "r/missing.bin", CancelToken());
+  EXPECT_EQ(undo.key, "r/missing.bin");
+  EXPECT_EQ(undo.previous, "");
+  EXPECT_EQ(undo.previous_copy, "");
+  EXPECT_EQ(staged_files(*store_), 0u);
+  undo_adopt(*store_, undo);  // taking nothing back changes nothing
+  forget_adopt(undo);
+  EXPECT_FALSE(store_->size_of("r/missing.bin"));
+  ASSERT_EQ(store_->list("").size(), 1u);
+  EXPECT_EQ(store_->size_of("r/there.bin"), 3u);
+  try {
+    remove_undoable(*store_, "../r/there.bin", CancelToken());
+    ADD_FAILURE() << "a bad key was accepted";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::invalid_argument);
+  }
+  EXPECT_EQ(staged_files(*store_), 0u);
 }
 
 TEST_P(StoreTest, MissingObjectsAndBadKeysAreClearErrors) {
@@ -197,8 +182,7 @@ TEST_P(StoreTest, MissingObjectsAndBadKeysAreClearErrors) {
   EXPECT_TRUE(store_->list("").empty());
 }
 
-INSTANTIATE_TEST_SUITE_P(Store, StoreTest, testing::Values("local", "s3"),
-                         [](const testing::TestParamInfo<std::string>& i) { return i.param; });
+INSTANTIATE_TEST_SUITE_P(Store, StoreTest, testing::Values("local", "s3"), store_kind);
 
 TEST(Store, SettingsAreChecked) {
   TempDir d;

@@ -8,6 +8,9 @@
 
 #include <unistd.h>
 
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <vector>
 
@@ -95,6 +98,63 @@ const char* table_schema_type(OGRFieldType type) {
   }
 }
 
+// A date or date-time attribute that CSV output holds as ISO 8601 text, as Table Schema's date and
+// datetime types read it: GDAL's CSV driver writes 2024/02/01 and 2024/02/01 10:30:00+00.
+struct IsoColumn {
+  int source;  // the field's index in the source layer
+  int output;  // in the output layer
+  OGRFieldType type;
+};
+
+// A date ("2024-02-01") or date-time ("2024-02-01T10:30:00.250+05:30") attribute in ISO 8601.
+std::string iso8601(OGRFeatureH feature, const IsoColumn& column) {
+  int year = 0, month = 0, day = 0, hour = 0, minute = 0, tz = 0;
+  float second = 0;
+  OGR_F_GetFieldAsDateTimeEx(feature, column.source, &year, &month, &day, &hour, &minute, &second,
+                             &tz);
+  char text[64];
+  std::string out(text, std::snprintf(text, sizeof text, "%04d-%02d-%02d", year, month, day));
+  if (column.type == OFTDate) return out;
+  const bool whole = second == std::floor(second);
+  out.append(text,
+             std::snprintf(text, sizeof text, whole ? "T%02d:%02d:%02.0f" : "T%02d:%02d:%06.3f",
+                           hour, minute, static_cast<double>(second)));
+  if (tz == 100) return out + "Z";  // GDAL's time zone flag: 0 unknown, 1 local, 100 UTC
+  if (tz <= 1) return out;
+  const int minutes = std::abs(tz - 100) * 15;  // steps of 15 minutes from UTC
+  return out.append(text, std::snprintf(text, sizeof text, "%c%02d:%02d", tz > 100 ? '+' : '-',
+                                        minutes / 60, minutes % 60));
+}
+
+// Creates the attributes of `defn` in `layer` (CSV's dates and date-times as text, listed in
+// `iso`) and returns the output's columns as Table Schema fields.
+std::vector<VectorField> create_fields(OGRLayerH layer, OGRFeatureDefnH defn,
+                                       const VectorFormat& format, std::vector<IsoColumn>& iso,
+                                       const std::string& shown, const std::string& out_path) {
+  const bool csv = std::string(format.name) == "CSV";
+  std::vector<VectorField> columns;
+  if (csv) columns.push_back({"WKT", "string"});
+  OGRFeatureDefnH out_defn = OGR_L_GetLayerDefn(layer);
+  for (int i = 0; i < OGR_FD_GetFieldCount(defn); i++) {
+    OGRFieldDefnH field = OGR_FD_GetFieldDefn(defn, i);
+    const OGRFieldType type = OGR_Fld_GetType(field);
+    const bool as_text = csv && (type == OFTDate || type == OFTDateTime);
+    OGRFieldDefnH text = as_text ? OGR_Fld_Create(OGR_Fld_GetNameRef(field), OFTString) : nullptr;
+    const OGRErr err = OGR_L_CreateField(layer, as_text ? text : field, TRUE);
+    if (text != nullptr) OGR_Fld_Destroy(text);
+    if (err != OGRERR_NONE)
+      throw Error(ErrorKind::io_error,
+                  "cannot create the attributes of " + shown + " in " + out_path,
+                  last_gdal_error());
+    const int output = OGR_FD_GetFieldCount(out_defn) - 1;
+    if (as_text) iso.push_back({i, output, type});
+    OGRFieldDefnH created = OGR_FD_GetFieldDefn(out_defn, output);
+    columns.push_back({OGR_Fld_GetNameRef(created),
+                       table_schema_type(as_text ? type : OGR_Fld_GetType(created))});
+  }
+  return columns;
+}
+
 VectorClip write_clip(OGRLayerH in, const std::string& shown, OGRGeometryH area,
                       const VectorClipOptions& options, const VectorFormat& format,
                       const std::string& out_path, const CancelToken& cancel) {
@@ -116,18 +176,9 @@ VectorClip write_clip(OGRLayerH in, const std::string& shown, OGRGeometryH area,
   if (layer == nullptr)
     throw Error(ErrorKind::io_error, "cannot create layer " + result.layer + " in " + out_path,
                 last_gdal_error());
-  for (int i = 0; i < OGR_FD_GetFieldCount(defn); i++)
-    if (OGR_L_CreateField(layer, OGR_FD_GetFieldDefn(defn, i), TRUE) != OGRERR_NONE)
-      throw Error(ErrorKind::io_error,
-                  "cannot create the attributes of " + shown + " in " + out_path,
-                  last_gdal_error());
+  std::vector<IsoColumn> iso;
+  result.columns = create_fields(layer, defn, format, iso, shown, out_path);
   OGRFeatureDefnH out_defn = OGR_L_GetLayerDefn(layer);
-  if (std::string(format.name) == "CSV") result.columns.push_back({"WKT", "string"});
-  for (int i = 0; i < OGR_FD_GetFieldCount(out_defn); i++) {
-    OGRFieldDefnH field = OGR_FD_GetFieldDefn(out_defn, i);
-    result.columns.push_back(
-        {OGR_Fld_GetNameRef(field), table_schema_type(OGR_Fld_GetType(field))});
-  }
   const bool transaction = GDALDatasetStartTransaction(out.get(), FALSE) == OGRERR_NONE;
   OGR_L_SetSpatialFilter(in, area);
   OGR_L_ResetReading(in);
@@ -146,6 +197,9 @@ VectorClip write_clip(OGRLayerH in, const std::string& shown, OGRGeometryH area,
     FeaturePtr copy(OGR_F_Create(out_defn));
     auto* c = static_cast<OGRFeatureH>(copy.get());
     OGR_F_SetFrom(c, feature, TRUE);
+    for (const IsoColumn& column : iso)
+      if (OGR_F_IsFieldSetAndNotNull(feature, column.source))
+        OGR_F_SetFieldString(c, column.output, iso8601(feature, column).c_str());
     if (kept != nullptr) OGR_F_SetGeometryDirectly(c, static_cast<OGRGeometryH>(kept.release()));
     if (OGR_L_CreateFeature(layer, c) != OGRERR_NONE)
       throw Error(ErrorKind::io_error, "cannot write a feature of " + shown + " to " + out_path,
@@ -236,8 +290,10 @@ VectorClip clip_geojson(const std::string& geojson, const std::string& shown,
                         const CancelToken& cancel) {
   static uint64_t counter = 0;
   ensure_gdal(options.gdal);
+  // a folder of its own, so that the file's name, which GDAL names the layer after, is the same
+  // every time (a "name" member in the text names it instead)
   const std::string name = "/vsimem/geoetl-features-" + std::to_string(getpid()) + "-" +
-                           std::to_string(++counter) + ".geojson";
+                           std::to_string(++counter) + "/features.geojson";
   VSILFILE* f = VSIFileFromMemBuffer(name.c_str(),
                                      reinterpret_cast<GByte*>(const_cast<char*>(geojson.data())),
                                      static_cast<vsi_l_offset>(geojson.size()), FALSE);

@@ -20,7 +20,8 @@ struct VectorClipOptions {
 };
 
 // A column of the output as a Table Schema field (type: string, integer, number, boolean, date,
-// time, datetime); CSV output starts with its geometry column, "WKT".
+// time, datetime); CSV output starts with its geometry column, "WKT", and holds dates and
+// date-times in ISO 8601 (2024-02-01, 2024-02-01T10:30:00Z), Table Schema's default formats.
 struct VectorField {
   std::string name;
   std::string type;
@@ -56,7 +57,8 @@ VectorClip clip_vector(const std::string& path, const std::string& shown, const 
                        const std::string& out_path, const CancelToken& cancel);
 
 // clip_vector() of features given as GeoJSON text (a FeatureCollection whose "crs" member names
-// the CRS of its coordinates, as geoetl writes the rows of a table), read in memory.
+// the CRS of its coordinates, as geoetl writes the rows of a table), read in memory. The layer is
+// named by the text's "name" member, else "features".
 VectorClip clip_geojson(const std::string& geojson, const std::string& shown,
                         const MultiPolygon& area, const std::string& area_crs,
                         const VectorClipOptions& options, const std::string& out_path,
