@@ -36,18 +36,7 @@ if [[ $(psql -XAtc "SELECT to_regclass('bench.lights_in') IS NULL") == t ]]; the
 fi
 
 psql -X -q -v ON_ERROR_STOP=1 -v raster="$RASTER" <<'SQL'
-SET client_min_messages = warning;
-DROP TABLE IF EXISTS bench.villages, bench.country;
-SELECT setseed(0.2026) \g /dev/null
-CREATE TABLE bench.villages AS
-  SELECT i::bigint AS id,
-         ST_Buffer(ST_Point(30.1 + random() * 19.8, -9.9 + random() * 19.8, 4326), 0.006 + random() * 0.008, 8) AS geom
-    FROM generate_series(1, 1000) i;
-CREATE TABLE bench.country AS
-  SELECT 1::bigint AS id, ST_MakePolygon(ST_AddPoint(l, ST_StartPoint(l))) AS geom
-    FROM (SELECT ST_MakeLine(array_agg(ST_Point(40 + 4.55 * f * cos(a), 4.55 * f * sin(a), 4326) ORDER BY k)) AS l
-            FROM (SELECT k, (k + 0.5 * random()) / 200 * 2 * pi() AS a, 0.9 + 0.2 * random() AS f
-                    FROM generate_series(0, 199) k) s) x;
+\i bench/lib/polygons.sql
 CREATE OR REPLACE FUNCTION bench.best_ms(q text, runs int DEFAULT 3) RETURNS float8 LANGUAGE plpgsql AS $$
 DECLARE t0 timestamptz; best float8 := 'infinity'; r record;
 BEGIN
