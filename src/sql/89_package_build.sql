@@ -31,6 +31,7 @@ CREATE TABLE geoetl.package (
   CONSTRAINT package_version_check CHECK (version ~ '^[0-9]+\.[0-9]+\.[0-9]+$')
 );
 CREATE INDEX package_name_idx ON geoetl.package (name, published_at DESC NULLS LAST, package_id DESC);
+CREATE INDEX package_area_idx ON geoetl.package (area_id);
 SELECT pg_catalog.pg_extension_config_dump('geoetl.package', '');
 SELECT pg_catalog.pg_extension_config_dump('geoetl.package_package_id_seq', '');
 COMMENT ON TABLE geoetl.package IS
@@ -55,6 +56,7 @@ COMMENT ON COLUMN geoetl.package.published_at IS 'When it was published';
 COMMENT ON COLUMN geoetl.package.created_by IS 'The role that called create_package: its jobs run as this role';
 COMMENT ON INDEX geoetl.package_pkey IS 'Primary key of geoetl.package';
 COMMENT ON INDEX geoetl.package_name_idx IS 'The versions of a package name, newest first';
+COMMENT ON INDEX geoetl.package_area_idx IS 'The packages of an area (its package name; deleting an area)';
 
 CREATE TABLE geoetl.package_resource (
   package_id     bigint NOT NULL REFERENCES geoetl.package ON DELETE CASCADE,
@@ -122,10 +124,21 @@ AS 'MODULE_PATHNAME', 'geoetl_package_remove' LANGUAGE C VOLATILE STRICT;
 COMMENT ON FUNCTION geoetl._package_remove(text) IS
   'Internal: removes an object of the store, put back if the transaction fails; whether it was there';
 
--- The package name of an area: its name in lower case, runs of other characters as "-", at
--- most 60 characters; "area-<id>" when nothing is left. When an area of a smaller id has the
--- same slug, "-<id>" is added. An area that has packages keeps their name (renaming the area
--- does not move its package).
+-- The slug of an area's name: in lower case, runs of other characters as "-", at most 60
+-- characters; "area-<id>" when nothing is left.
+CREATE FUNCTION geoetl._area_slug(name text, area_id bigint) RETURNS text LANGUAGE sql IMMUTABLE AS $$
+  SELECT coalesce(nullif(btrim(left(regexp_replace(lower(name), '[^a-z0-9]+', '-', 'g'), 60), '-'), ''),
+                  'area-' || area_id)
+$$;
+COMMENT ON FUNCTION geoetl._area_slug(text, bigint) IS
+  'Internal: the slug of an area''s name (before telling areas of the same slug apart)';
+-- areas of a slug, found without computing every area's (create_package runs once per area)
+CREATE INDEX area_slug_idx ON geoetl.area (geoetl._area_slug(name, area_id));
+COMMENT ON INDEX geoetl.area_slug_idx IS 'Areas by the slug of their name (package names)';
+
+-- The package name of an area: its slug, with "-<id>" added when an area of a smaller id has the
+-- same slug or a package of another area holds it. An area that has packages keeps their name
+-- (renaming the area does not move its package).
 CREATE FUNCTION geoetl._package_slug(area_id bigint) RETURNS text LANGUAGE plpgsql STABLE AS $$
 DECLARE
   kept text := (SELECT p.name FROM geoetl.package p WHERE p.area_id = _package_slug.area_id
@@ -135,13 +148,9 @@ BEGIN
   IF kept IS NOT NULL THEN
     RETURN kept;
   END IF;
-  SELECT coalesce(nullif(btrim(left(regexp_replace(lower(a.name), '[^a-z0-9]+', '-', 'g'), 60), '-'), ''),
-                  'area-' || a.area_id)
-    INTO slug FROM geoetl.area a WHERE a.area_id = _package_slug.area_id;
+  SELECT geoetl._area_slug(a.name, a.area_id) INTO slug FROM geoetl.area a WHERE a.area_id = _package_slug.area_id;
   IF EXISTS (SELECT FROM geoetl.area o
-              WHERE o.area_id < _package_slug.area_id
-                AND coalesce(nullif(btrim(left(regexp_replace(lower(o.name), '[^a-z0-9]+', '-', 'g'), 60), '-'), ''),
-                             'area-' || o.area_id) = slug)
+              WHERE geoetl._area_slug(o.name, o.area_id) = slug AND o.area_id < _package_slug.area_id)
      OR EXISTS (SELECT FROM geoetl.package p WHERE p.name = slug AND p.area_id IS DISTINCT FROM _package_slug.area_id) THEN
     slug := slug || '-' || area_id;
   END IF;

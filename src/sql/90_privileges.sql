@@ -18,6 +18,8 @@ GRANT EXECUTE ON FUNCTION
 TO geoetl_reader;
 
 GRANT INSERT, UPDATE, DELETE ON geoetl.area TO geoetl_writer;
+-- the expression of the index area_slug_idx, run as whoever writes an area
+GRANT EXECUTE ON FUNCTION geoetl._area_slug(text, bigint) TO geoetl_writer;
 GRANT INSERT, UPDATE, DELETE ON geoetl.nightlight_monthly TO geoetl_writer;
 -- The tables whose rows steer code (job, job_kind, window_pipeline, window_late) are written
 -- only through geoetl._trusted_call (02_trusted.sql), which checks the role that calls.

@@ -1,6 +1,6 @@
 -- The extension's objects exist, have the shape the README documents, and are all commented.
 BEGIN;
-SELECT plan(58);
+SELECT plan(60);
 
 SELECT has_schema('geoetl');
 SELECT has_extension('geoetl');
@@ -20,6 +20,8 @@ SELECT is((SELECT attidentity::text FROM pg_attribute
             WHERE attrelid = 'geoetl.area'::regclass AND attname = 'area_id'), 'a',
           'area_id is GENERATED ALWAYS AS IDENTITY');
 SELECT has_index('geoetl', 'area', 'area_geom_idx', ARRAY['geom'], 'areas have a spatial index');
+SELECT has_index('geoetl', 'area', 'area_slug_idx', 'areas are found by the slug of their name (package names)');
+SELECT has_index('geoetl', 'package', 'package_area_idx', ARRAY['area_id'], 'packages are found by their area');
 SELECT has_trigger('geoetl', 'area', 'area_check', 'area geometries are checked by a trigger');
 
 SELECT has_function('geoetl', 'version', ARRAY[]::text[]);
