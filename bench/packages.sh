@@ -117,6 +117,18 @@ reused=$(psql -X -At -c "SELECT count(*) FILTER (WHERE reused) FROM geoetl.packa
 printf '  geoetl, again with nothing changed, 1 worker session: %s s (create_package %s s, jobs %s s; mean job: %s; %s files reused)\n' \
   "$(seconds $((create_ms + jobs_ms)))" "$(seconds "$create_ms")" "$(seconds "$jobs_ms")" "$(job_times)" "$reused"
 
+status_ms=$(psql -X -q -At <<'SQL' | paste -sd/
+SELECT clock_timestamp() AS t0 \gset
+SELECT count(last_error), count(*) FILTER (WHERE state = 'published') FROM geoetl.package_status \g /dev/null
+SELECT round(extract(epoch FROM clock_timestamp() - :'t0') * 1000, 1);
+SELECT clock_timestamp() AS t0 \gset
+SELECT count(last_error), count(*) FILTER (WHERE state = 'published') FROM geoetl.package_status \g /dev/null
+SELECT round(extract(epoch FROM clock_timestamp() - :'t0') * 1000, 1);
+SQL
+)
+printf '  geoetl.package_status, every one of its %s rows: %s ms (first read after the builds / again)\n' \
+  "$(psql -X -At -c "SELECT count(*) FROM geoetl.package")" "$status_ms"
+
 rm -rf "$CUT" "$WARP"
 mkdir -p "$CUT" "$WARP"
 psql -X -At -F $'\t' -c "SELECT p.name, ST_AsGeoJSON(p.area_geom, 15) FROM geoetl.package p WHERE p.changed" |
