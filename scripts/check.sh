@@ -151,7 +151,9 @@ export GEOETL_STAC=http://127.0.0.1:$(cat "$GEOETL_FIXTURES/stac.port")
 #       4 1hrLP_32DaysFiveUsagePoints_M, 5 Gas, 6 Coastal_Single_Family_Jan_1_2011_to_Jan_1_2012
 #       (absent without ../shared: tests that need them skip);
 #   .../Subscription/2/UsagePoint/ID  $GEOETL_FIXTURES/espi/ID.xml, files the tests write.
-# Bearer tokens: $GEOETL_ESPI_TOKEN (valid), $GEOETL_ESPI_EXPIRED_TOKEN (401, expired).
+# Bearer tokens: $GEOETL_ESPI_TOKEN (valid), $GEOETL_ESPI_EXPIRED_TOKEN (401, expired). The
+# server is shared: a test that moves its clock, arms faults or changes its mode resets it after
+# (POST $GEOETL_ESPI/control/reset).
 mkdir -p "$GEOETL_FIXTURES/espi" && chmod 1777 "$GEOETL_FIXTURES/espi"
 export GEOETL_ESPI_TOKEN=espi-test-token GEOETL_ESPI_EXPIRED_TOKEN=espi-expired-token
 export GEOETL_ESPI_LOG=$GEOETL_FIXTURES/espi_requests.jsonl
