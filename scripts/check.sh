@@ -23,8 +23,9 @@ record() {  # suite passed failed
 HTTP_PID=
 STAC_PID=
 S3_PID=
+ESPI_PID=
 stop_servers() {
-  for pid in $HTTP_PID $STAC_PID $S3_PID; do kill "$pid" 2>/dev/null; done
+  for pid in $HTTP_PID $STAC_PID $S3_PID $ESPI_PID; do kill "$pid" 2>/dev/null; done
   true
 }
 finish() {
@@ -142,6 +143,38 @@ STAC_PID=$!
 for _ in $(seq 50); do [[ -f $GEOETL_FIXTURES/stac.port ]] && break; sleep 0.1; done
 [[ -f $GEOETL_FIXTURES/stac.port ]] || { record stac-server 0 1; finish; }
 export GEOETL_STAC=http://127.0.0.1:$(cat "$GEOETL_FIXTURES/stac.port")
+
+# A Green Button Connect (ESPI) API on 127.0.0.1 (test/fixtures/espi_server.py: tokens, the
+# published-min/max filter, a clock the tests move, faults, a request log; its header says how):
+#   .../espi/1_1/resource/Batch/Subscription/1/UsagePoint/N  the samples of ../shared/data/espi,
+#       N = 1 hourlyForMonthMar, 2 hourlyForMonthNov, 3 15minLP_15Days,
+#       4 1hrLP_32DaysFiveUsagePoints_M, 5 Gas, 6 Coastal_Single_Family_Jan_1_2011_to_Jan_1_2012
+#       (absent without ../shared: tests that need them skip);
+#   .../Subscription/2/UsagePoint/ID  $GEOETL_FIXTURES/espi/ID.xml, files the tests write.
+# Bearer tokens: $GEOETL_ESPI_TOKEN (valid), $GEOETL_ESPI_EXPIRED_TOKEN (401, expired). The
+# server is shared: a test that moves its clock, arms faults or changes its mode resets it after
+# (POST $GEOETL_ESPI/control/reset).
+mkdir -p "$GEOETL_FIXTURES/espi" && chmod 1777 "$GEOETL_FIXTURES/espi"
+export GEOETL_ESPI_TOKEN=espi-test-token GEOETL_ESPI_EXPIRED_TOKEN=espi-expired-token
+export GEOETL_ESPI_LOG=$GEOETL_FIXTURES/espi_requests.jsonl
+espi_feeds=()
+if [[ -f $SHARED/data/espi/hourlyForMonthMar.xml ]]; then
+  n=0
+  for f in hourlyForMonthMar hourlyForMonthNov 15minLP_15Days 1hrLP_32DaysFiveUsagePoints_M Gas \
+           Coastal_Single_Family_Jan_1_2011_to_Jan_1_2012; do
+    n=$((n + 1)); espi_feeds+=(--feed "1/$n=$SHARED/data/espi/$f.xml")
+  done
+else
+  echo "ESPI test server: generated feeds only (../shared/data/espi is absent)"
+fi
+rm -f "$GEOETL_FIXTURES/espi.port"
+python3 test/fixtures/espi_server.py "$GEOETL_FIXTURES/espi.port" --log "$GEOETL_ESPI_LOG" \
+  --token "$GEOETL_ESPI_TOKEN" --expired-token "$GEOETL_ESPI_EXPIRED_TOKEN" \
+  "${espi_feeds[@]}" --dir "2=$GEOETL_FIXTURES/espi" &
+ESPI_PID=$!
+for _ in $(seq 100); do [[ -f $GEOETL_FIXTURES/espi.port ]] && break; sleep 0.1; done
+[[ -f $GEOETL_FIXTURES/espi.port ]] || { record espi-server 0 1; finish; }
+export GEOETL_ESPI=http://127.0.0.1:$(cat "$GEOETL_FIXTURES/espi.port")
 
 # An S3-compatible server on 127.0.0.1 (s3rver, from the npm registry, pinned by a lockfile).
 S3_BUCKET=geoetl-test
