@@ -121,6 +121,10 @@ else
   echo "skipped: shared_rasterstats (../shared/data/rasterstats is absent)"
   summary+=("  skipped: shared_rasterstats (no ../shared)")
 fi
+# test/e2e/package.sh validates every datapackage.json against ../shared's Data Package profile
+if [[ ! -f $SHARED/data/datapackage/datapackage.json ]]; then
+  summary+=("  skipped: datapackage.json against the Data Package v2.0 profile in test/e2e/package.sh (no ../shared)")
+fi
 
 # A real HTTP server on 127.0.0.1 serving the fixtures, with range requests and faults.
 rm -f "$GEOETL_FIXTURES/http.port"

@@ -5,8 +5,10 @@
 # Marble granules (VNP46A2) registered, then one job per area and month in geoetl's queue, run
 # by the worker pg_cron calls every minute, composited and kept in geoetl.nightlight_monthly.
 # No network. Safe to run again: it updates in place, and months whose granules did not change
-# are skipped. Last, a wind farm's 1-minute readings (ten days, three turbines, generated) are rolled
-# into 10-minute windows by a window pipeline (scripts/demo/wind_farm.sql).
+# are skipped. Then a wind farm's 1-minute readings (ten days, three turbines, generated) are rolled
+# into 10-minute windows by a window pipeline (scripts/demo/wind_farm.sql). Last, a data package
+# of one area (the demo raster and a table of the villages, clipped to it) is built by jobs and
+# published in the store with its datapackage.json (scripts/demo/package.sql).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -150,6 +152,34 @@ SELECT to_char(month, 'YYYY-MM') AS month, days_with_data AS nights, round(cover
 SQL
 # Time-series windows: a wind farm's 1-minute readings into 10-minute windows (window pipeline).
 psql -X -q -v ON_ERROR_STOP=1 -f scripts/demo/wind_farm.sql
+
+# A data package: the demo raster and the villages table clipped to one area, one job per
+# source and one that publishes, run here (pg_cron's worker may take some of them too).
+PACKAGE_AREA='Lake Kivu towns'
+psql -X -q -v ON_ERROR_STOP=1 -v raster="$DATA/demo_lights.tif" -v places="$PLACES" -v year="$YEAR" \
+  -v area="$PACKAGE_AREA" -f scripts/demo/package.sql
+package=$(psql -X -q -A -t -c "SELECT max(package_id) FROM geoetl.package JOIN geoetl.area USING (area_id) WHERE area.name = '$PACKAGE_AREA'")
+start=$(date +%s)
+while [[ $(psql -X -q -A -t -c "SELECT state FROM geoetl.package_status WHERE package_id = $package") == running ]]; do
+  if (( $(date +%s) - start > 120 )); then
+    echo "demo: package $package was not published within 2 minutes" >&2
+    exit 1
+  fi
+  psql -X -q -c "CALL geoetl.run_jobs(max_seconds => 20)"
+  sleep 0.2
+done
+psql -X -q -v ON_ERROR_STOP=1 <<SQL
+\echo 'The package (geoetl.package_status; when nothing changed since the version before, changed is false and no file is written):'
+SELECT package_id, name, version, state, changed, resources, resources_done, bytes, last_error
+  FROM geoetl.package_status WHERE package_id = $package;
+SQL
+uri=$(psql -X -q -A -t -c "SELECT uri FROM geoetl.package WHERE package_id = $package AND state = 'published'")
+[[ -n $uri ]] || { echo "demo: package $package failed" >&2; exit 1; }
+PACKAGE_DIR=$(dirname "$uri")
+echo "Its files in the store ($PACKAGE_DIR):"
+(cd "$PACKAGE_DIR" && find . -type f -printf '  %P  (%s bytes)\n' | sort)
+echo "$PACKAGE_DIR/datapackage.json:"
+cat "$PACKAGE_DIR/datapackage.json"
 psql -X -q -c "SELECT geoetl.version() AS versions"
 
 cat <<MSG
@@ -158,4 +188,5 @@ The demo cluster keeps running, and pg_cron keeps calling its job worker every m
   scripts/pgcluster.sh psql            # psql into it (SELECT * FROM geoetl.job_summary;)
   $(scripts/pgcluster.sh url)   # for QGIS, Metabase, Grafana, ...
   scripts/pgcluster.sh stop            # stop it (data stays in .pgdata/)
+The data package of $PACKAGE_AREA: $PACKAGE_DIR
 MSG

@@ -16,6 +16,8 @@ PACKAGES=(
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   # scripts and test servers (HTTP: python3; S3-compatible: s3rver on node, from npm)
   util-linux procps iproute2 python3 nodejs
+  # validating datapackage.json against the Data Package JSON Schema (test/e2e/package.sh)
+  python3-jsonschema
 )
 
 # npm ships inside some nodejs builds and separately in Debian's

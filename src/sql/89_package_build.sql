@@ -299,17 +299,22 @@ COMMENT ON FUNCTION geoetl._package_owned(regrole, bigint, boolean) IS
   'Internal: a package''s row when caller created it or is an admin (locked with lock), else 42501';
 
 -- The rows of a table source that intersect the area, as a GeoJSON FeatureCollection (text in a
--- JSON string) whose "crs" member names the column's SRID. Runs as the role that asked for the
--- package (the table's privileges and row security apply to it); args: relation, geometry_column,
--- srid, area (EWKT).
+-- JSON string) whose "crs" member names the column's SRID and whose "name" is the table's (GDAL
+-- names the layer it reads, and so the package file's layer, after it). Runs as the role that
+-- asked for the package (the table's privileges and row security apply to it); args: relation,
+-- geometry_column, srid, area (EWKT). The features are in the order of their text, not of the
+-- table's storage: the same rows give the same text, and so the same fingerprint (no new version),
+-- wherever the table keeps them (after an UPDATE that changed nothing, a reload, a VACUUM FULL).
 CREATE FUNCTION geoetl._package_table_features(args jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE
   features text;
 BEGIN
-  EXECUTE format('SELECT json_build_object(''type'', ''FeatureCollection'', '
+  EXECUTE format('SELECT json_build_object(''type'', ''FeatureCollection'', ''name'', %L, '
                  '''crs'', json_build_object(''type'', ''name'', ''properties'', json_build_object(''name'', %L)), '
-                 '''features'', coalesce(json_agg(ST_AsGeoJSON(t.*, %L, 15)::json), ''[]''::json))::text '
-                 'FROM %s t WHERE ST_Intersects(t.%I, ST_Transform(ST_GeomFromEWKT(%L), %s))',
+                 '''features'', coalesce(json_agg(f.feature::json ORDER BY f.feature COLLATE "C"), ''[]''::json))::text '
+                 'FROM (SELECT ST_AsGeoJSON(t.*, %L, 15) AS feature '
+                 '        FROM %s t WHERE ST_Intersects(t.%I, ST_Transform(ST_GeomFromEWKT(%L), %s))) f',
+                 (SELECT c.relname FROM pg_catalog.pg_class c WHERE c.oid = (args->>'relation')::regclass),
                  'EPSG:' || (args->>'srid'), args->>'geometry_column', args->>'relation',
                  args->>'geometry_column', args->>'area', (args->>'srid')::int)
     INTO features;

@@ -3,7 +3,9 @@
 # generated daily granules, run by pg_cron's worker through the job queue, run twice (the second
 # run computes nothing), then again after a granule was damaged (only the months and areas that
 # read it are recomputed, and the damaged file is reported); and the wind farm's window pipeline
-# (ten days of 1-minute readings into 10-minute windows, a late correction). Prints TAP.
+# (ten days of 1-minute readings into 10-minute windows, a late correction); and a data package of
+# one area from the demo raster and its villages table, published once and then left as it was.
+# Prints TAP.
 set -uo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 export GEOETL_PGDIR=${TMPDIR:-/tmp}/geoetl-demo-test-$$
@@ -51,6 +53,23 @@ check "the windows equal aggregate_window's" is \
    WHERE d.value IS DISTINCT FROM a.mean AND NOT coalesce(abs(d.value - a.mean) <= 1e-12 * abs(a.mean), false)" 0
 check "the output shows the first windows of turbine 1" grep -q '^ 2025-01-01 00:50:00+00 |' "$LOG"
 check "the late correction re-opened one window" grep -q '^a late correction on 2025-01-03 12:34 (turbine 3): 1 late window, rewritten rows: [1-9]' "$LOG"
+# the data package of Lake Kivu towns: the demo raster and the villages table clipped to it
+PACKAGE=$(readlink -f "$GEOETL_PGDIR")/data/geoetl_store/packages/lake-kivu-towns
+SCHEMA=$(cd "$ROOT/.." && pwd)/shared/data/datapackage/datapackage.json
+latest_package="SELECT name, version, state, changed, resources_done FROM geoetl.package_status ORDER BY package_id DESC LIMIT 1"
+check "a data package of Lake Kivu towns is published: 1.0.0, the raster and the villages" is "$latest_package" \
+  "lake-kivu-towns|1.0.0|published|t|2"
+check "... holding the area's two villages" is \
+  "SELECT items FROM geoetl.package_resource WHERE source_name = 'villages' ORDER BY package_id DESC LIMIT 1" 2
+check "the output shows the package's files and its datapackage.json" bash -c \
+  "grep -q '^  villages/2024/villages-2024-lake-kivu-towns.gpkg  ([0-9]* bytes)' '$LOG' && grep -q '^    \"name\": \"lake-kivu-towns\",' '$LOG'"
+check "its files have the bytes and hashes its datapackage.json says" /usr/bin/python3 "$ROOT/test/e2e/lib/datapackage.py" files "$PACKAGE"
+if [[ -f $SCHEMA ]]; then
+  check "its datapackage.json is valid against the Data Package v2.0 profile" \
+    /usr/bin/python3 "$ROOT/test/e2e/lib/datapackage.py" schema "$SCHEMA" "$PACKAGE/datapackage.json"
+else
+  echo "# skipped (no ../shared): its datapackage.json is valid against the Data Package v2.0 profile"
+fi
 
 before=$(q "SELECT max(computed_at) FROM geoetl.nightlight_monthly")
 check "make demo runs again" demo
@@ -58,6 +77,8 @@ check "the second run computes no month" test "$(grep -c '^night lights 2024-[01
 check "the second run changes no row" is "SELECT count(*) FROM geoetl.nightlight_monthly WHERE computed_at > '$before'" 0
 check "the second run writes no wind farm row" grep -q '^run_window_pipeline wrote 0 rows' "$LOG"
 check "... and the repeated correction changes nothing" grep -q '^a late correction on 2025-01-03 12:34 (turbine 3): 1 late window, rewritten rows: 0' "$LOG"
+check "... and the package is published again unchanged (1.0.0, nothing written)" is "$latest_package" \
+  "lake-kivu-towns|1.0.0|published|f|2"
 
 # a download cut short: one day of tile h21v08 (Kakuma, and the north of the Busia corridor)
 DATA=$(readlink -f "$GEOETL_PGDIR")/demo/blackmarble
