@@ -368,8 +368,11 @@ bool is_remote(const Store& store, const std::string& key) {
 }
 }  // namespace
 
-AdoptUndo adopt_undoable(Store& store, const std::string& staged_file, const std::string& key,
-                         const CancelToken& cancel) {
+namespace {
+// Keeps what `key` holds aside (AdoptUndo), then runs `change` on the store; on failure nothing
+// stays aside and the change is not made.
+AdoptUndo change_undoable(Store& store, const std::string& key, const CancelToken& cancel,
+                          const std::function<void(const AdoptUndo&)>& change) {
   make_dirs(store.staging_dir());
   AdoptUndo undo;
   undo.key = key;
@@ -383,35 +386,26 @@ AdoptUndo adopt_undoable(Store& store, const std::string& staged_file, const std
       }
       undo.previous_copy = keep_aside(store.local_copy(key), aside_name(store));
     }
-    store.adopt(staged_file, key, cancel);
+    change(undo);
   } catch (...) {
     forget_adopt(undo);
     throw;
   }
   return undo;
 }
+}  // namespace
+
+AdoptUndo adopt_undoable(Store& store, const std::string& staged_file, const std::string& key,
+                         const CancelToken& cancel) {
+  return change_undoable(store, key, cancel,
+                         [&](const AdoptUndo&) { store.adopt(staged_file, key, cancel); });
+}
 
 AdoptUndo remove_undoable(Store& store, const std::string& key, const CancelToken& cancel) {
-  make_dirs(store.staging_dir());
-  AdoptUndo undo;
-  undo.key = key;
-  try {
-    if (!is_remote(store, key)) {
-      undo.previous = keep_aside(store.gdal_path(key), aside_name(store));
-    } else {
-      if (store.size_of(key)) {
-        undo.previous = aside_name(store);
-        store.get(key, undo.previous, cancel);
-      }
-      undo.previous_copy = keep_aside(store.local_copy(key), aside_name(store));
-    }
+  return change_undoable(store, key, cancel, [&](const AdoptUndo& undo) {
     if (!undo.previous.empty()) store.remove(key);
     if (!undo.previous_copy.empty()) unlink(store.local_copy(key).c_str());
-  } catch (...) {
-    forget_adopt(undo);
-    throw;
-  }
-  return undo;
+  });
 }
 
 void undo_adopt(Store& store, const AdoptUndo& undo) {
