@@ -13,14 +13,7 @@ SELECT set_config('geoetl.store', :'store', false) IS NOT NULL AS store_set;
 SELECT set_config('geoetl_test.fixtures', :'fixtures', false) IS NOT NULL AS ready;
 CREATE FUNCTION pg_temp.e(stmt text) RETURNS text LANGUAGE sql AS $$
   SELECT replace(pg_temp.err(stmt), current_setting('geoetl_test.fixtures'), '<fixtures>') $$;
-CREATE FUNCTION pg_temp.as_role(r text, stmt text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE result text;
-BEGIN
-  EXECUTE format('SET LOCAL ROLE %I', r);
-  result := pg_temp.e(stmt);
-  RESET ROLE;
-  RETURN result;
-END $$;
+\i sql/include/as_role.psql
 -- the value stmt returns, run as role r
 CREATE FUNCTION pg_temp.run_as(r text, stmt text) RETURNS text LANGUAGE plpgsql AS $$
 DECLARE result text;

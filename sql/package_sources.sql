@@ -63,14 +63,7 @@ SELECT geoetl.remove_source('two', 'v1') AS removed, geoetl.remove_source('two',
 -- who may register: admins, reading only below geoetl.allowed_sources; writers not at all
 CREATE ROLE pkg_admin IN ROLE geoetl_admin;
 CREATE ROLE pkg_writer IN ROLE geoetl_writer;
-CREATE FUNCTION pg_temp.as_role(r text, stmt text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE result text;
-BEGIN
-  EXECUTE format('SET LOCAL ROLE %I', r);
-  result := pg_temp.e(stmt);
-  RESET ROLE;
-  RETURN result;
-END $$;
+\i sql/include/as_role.psql
 BEGIN;
 SELECT pg_temp.as_role('pkg_writer', format('SELECT geoetl.add_source(%L, %L, %L)', 'w', 'v1', :'lights'));
 SELECT pg_temp.as_role('pkg_writer', format('INSERT INTO geoetl.source (name, version, kind, location) VALUES (%L, %L, %L, %L)',

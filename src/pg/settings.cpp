@@ -54,7 +54,9 @@ struct StoredSecrets {
 void read_secret_table(char** names, char** values, int* n) {
   run_as_role(BOOTSTRAP_SUPERUSERID, 0, [&] {
     if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "geoetl: SPI_connect failed");
-    if (SPI_execute("SELECT name, value FROM geoetl.secret", true, 3) != SPI_OK_SELECT)
+    if (SPI_execute("SELECT name, value FROM geoetl.secret "
+                    "WHERE name IN ('laads_token', 's3_access_key', 's3_secret_key')",
+                    true, 3) != SPI_OK_SELECT)
       elog(ERROR, "geoetl: cannot read geoetl.secret");
     *n = static_cast<int>(SPI_processed);
     for (int i = 0; i < *n; i++) {

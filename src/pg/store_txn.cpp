@@ -79,6 +79,7 @@ void put_in_transaction(std::shared_ptr<Store> store, const std::function<AdoptU
   const SubTransactionId subxact = pg_guard([] { return GetCurrentSubTransactionId(); });
   changes.reserve(changes.size() + 1);  // nothing can fail once the object is in place
   AdoptUndo undo = put(*store);
+  if (undo.key.empty()) return;  // nothing was put
   changes.push_back({std::move(store), std::move(undo), subxact});
 }
 

@@ -11,7 +11,8 @@
 namespace geoetl::pg {
 
 // Runs `put`, which puts one object into `store` and returns what it replaced (AdoptUndo); the
-// change then follows the transaction. Call inside call_core.
+// change then follows the transaction. An AdoptUndo without a key says nothing was put. Call inside
+// call_core.
 void put_in_transaction(std::shared_ptr<Store> store, const std::function<AdoptUndo(Store&)>& put);
 
 }  // namespace geoetl::pg

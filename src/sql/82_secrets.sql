@@ -3,15 +3,17 @@
 -- pg_dump leaves them out.
 
 CREATE TABLE geoetl.secret (
-  name text PRIMARY KEY CHECK (name IN ('laads_token', 's3_access_key', 's3_secret_key')),
+  name text PRIMARY KEY CHECK (name IN ('laads_token', 's3_access_key', 's3_secret_key')
+                              OR name ~ '^espi_(token|client_cert|client_key):[0-9]+$'),
   value text NOT NULL,
   updated_at timestamptz NOT NULL DEFAULT now()
 );
 -- not in pg_dump's output: set them again after a restore
 COMMENT ON TABLE geoetl.secret IS
-  'Credentials (superusers only): the LAADS DAAC token and the S3 keys, used when the settings of '
-  'the same name are empty';
-COMMENT ON COLUMN geoetl.secret.name IS 'laads_token, s3_access_key or s3_secret_key';
+  'Credentials (superusers only): the LAADS DAAC token, the S3 keys, and each ESPI feed''s access '
+  'token and client certificate and key (86_espi_fetch.sql)';
+COMMENT ON COLUMN geoetl.secret.name IS
+  'laads_token, s3_access_key, s3_secret_key, or espi_token:<feed_id>, espi_client_cert:<feed_id>, espi_client_key:<feed_id>';
 COMMENT ON COLUMN geoetl.secret.value IS 'The credential';
 COMMENT ON COLUMN geoetl.secret.updated_at IS 'When it was set';
 COMMENT ON INDEX geoetl.secret_pkey IS 'One value per credential';

@@ -9,6 +9,7 @@ GRANT USAGE ON SCHEMA geoetl TO geoetl_reader;
 GRANT SELECT ON ALL TABLES IN SCHEMA geoetl TO geoetl_reader;
 REVOKE ALL ON geoetl.secret FROM geoetl_reader;  -- superusers only; read by the C code as one
 GRANT EXECUTE ON FUNCTION geoetl.version() TO geoetl_reader;
+GRANT EXECUTE ON FUNCTION geoetl.espi_fetch_end(timestamptz, int) TO geoetl_reader;
 GRANT EXECUTE ON FUNCTION geoetl._package_failure(bigint) TO geoetl_reader;  -- in package_status
 GRANT EXECUTE ON FUNCTION geoetl._check_extent(float8, float8, float8, float8, text, text),
                           geoetl._check_coordinates(geometry, text) TO geoetl_reader;
@@ -34,6 +35,10 @@ GRANT INSERT (name, version, kind, location, options), UPDATE (location, options
 GRANT INSERT (area_id, product, from_date, to_date, tiles) ON geoetl.fetch_request TO geoetl_admin;
 GRANT INSERT, UPDATE ON geoetl.granule_fetch, geoetl.stac_item, geoetl.stac_skipped, geoetl.stac_asset
 TO geoetl_admin;
+-- what the ESPI jobs write as the admin who enqueued them (feeds and their tokens only through
+-- geoetl._trusted_call)
+GRANT INSERT ON geoetl.espi_run TO geoetl_admin;
+GRANT INSERT, UPDATE ON geoetl.energy_reading, geoetl.espi_file, geoetl.espi_usage_point TO geoetl_admin;
 GRANT EXECUTE ON FUNCTION
   geoetl.refresh_nightlights(bigint, date, date, text, float8, jsonb),
   geoetl._nightlight_inputs(bigint, date, text, float8, jsonb),
@@ -142,7 +147,18 @@ GRANT EXECUTE ON FUNCTION
   geoetl._probe_table_source(text, jsonb),
   geoetl._source_check(),
   geoetl.add_source(text, text, text, jsonb),
-  geoetl.remove_source(text, text)
+  geoetl.remove_source(text, text),
+  geoetl._espi_usage_point(text),
+  geoetl._espi_raw_name(text),
+  geoetl.add_espi_feed(text, text, text, int, interval, text, text),
+  geoetl.set_espi_token(bigint, text),
+  geoetl.remove_espi_feed(bigint),
+  geoetl._espi_fetch(bigint, timestamptz, timestamptz, text, timestamptz),
+  geoetl.fetch_espi(bigint, timestamptz),
+  geoetl._job_espi_fetch(jsonb),
+  geoetl._espi_load(text, bigint, text, int, timestamptz),
+  geoetl._job_espi_parse(jsonb),
+  geoetl.parse_espi(text)
 TO geoetl_admin;
 GRANT EXECUTE ON PROCEDURE geoetl.run_jobs(int, int) TO geoetl_admin;
 -- schedule_worker and schedule_pruning as pg_cron's documentation lets other users schedule

@@ -11,6 +11,7 @@
 
 #include "base/error.h"
 #include "espi/espi.h"
+#include "espi/numbers.h"
 #include "espi_feed.h"
 #include "tiff_writer.h"  // TempDir
 
@@ -292,6 +293,23 @@ TEST_F(EspiFeeds, ABlockWhoseReadingsDoNotAddUpIsAWarning) {
       << p.summary.warnings[0].message;
 }
 
+TEST_F(EspiFeeds, AReadingThatStartsBeforeTheOneBeforeEndsIsAWarning) {
+  // the whole-year Green Button sample writes one hour of its spring-forward day twice
+  const Parsed p = parse_text(
+      atom_feed(one_meter(block(1000, 7200,
+                                reading("1000", "3600", "5") + reading("1000", "3600", "6") +
+                                    reading("4600", "3600", "7")))));
+  ASSERT_EQ(p.readings.size(), 3u);  // all delivered, in file order
+  EXPECT_EQ(p.readings[1].value, 6);
+  ASSERT_EQ(p.summary.warnings.size(), 2u);  // and the block's readings cover 10,800 s of 7,200
+  EXPECT_EQ(p.summary.warnings[0].entry_id, "urn:ib");
+  EXPECT_NE(p.summary.warnings[0].message.find(
+                "IntervalReading 2 of IntervalBlock 1 (start 1000, duration 3600 s) starts before "
+                "the reading before it ends (4600)"),
+            std::string::npos)
+      << p.summary.warnings[0].message;
+}
+
 TEST_F(EspiFeeds, AUsagePointWithoutLocalTimeIsAWarning) {
   std::vector<std::string> entries = one_meter(good_block());
   entries.erase(entries.begin() + 1);
@@ -324,6 +342,79 @@ TEST_F(EspiFeeds, NotXmlNotAtomAndNoEspiAreErrors) {
   }
 }
 
+TEST_F(EspiFeeds, EachReadingCarriesItsBlockEntrysUpdatedTime) {
+  std::vector<std::string> entries = one_meter(good_block());
+  Parsed p = parse_text(atom_feed(entries));
+  ASSERT_EQ(p.readings.size(), 2u);
+  EXPECT_FALSE(p.readings[0].updated);  // none written
+  // after the content, with an offset: 2012-10-24T00:00:00-07:00 is 07:00 UTC
+  entries[3] = replace_once(entries[3], "</content>",
+                            "</content><updated>2012-10-24T00:00:00.250-07:00</updated>");
+  entries[0] = replace_once(entries[0], "</id>", "</id><updated>1999-01-01T00:00:00Z</updated>");
+  p = parse_text(atom_feed(entries));
+  ASSERT_EQ(p.readings.size(), 2u);
+  for (const EspiReading& r : p.readings) {
+    EXPECT_EQ(r.updated, int64_t{1351062000});
+    ASSERT_TRUE(r.local_time);  // and its usage point's local time, for local dates
+    EXPECT_EQ(r.local_time->tz_offset, -18000);
+    EXPECT_EQ(r.local_time->dst_start_rule, 0x360E2000u);
+  }
+}
+
+TEST_F(EspiFeeds, TheCheckedSummaryComesBeforeTheFirstReading) {
+  const std::string path = write(atom_feed(one_meter(good_block())));
+  std::vector<std::string> events;
+  const EspiSummary s = parse_espi_file(
+      path, [&](const EspiReading&) { events.push_back("reading"); }, CancelToken(),
+      [&](const EspiSummary& checked) {
+        events.push_back("checked " + std::to_string(checked.readings));
+      });
+  EXPECT_EQ(events, (std::vector<std::string>{"checked 2", "reading", "reading"}));
+  EXPECT_EQ(s.readings, 2);
+  // a bad file: neither
+  events.clear();
+  EXPECT_THROW(parse_espi_file(
+                   write(atom_feed(one_meter(block(1000, 3600, reading("1.5", "3600", "5"))))),
+                   [&](const EspiReading&) { events.push_back("reading"); }, CancelToken(),
+                   [&](const EspiSummary&) { events.push_back("checked"); }),
+               Error);
+  EXPECT_TRUE(events.empty());
+}
+
+TEST(EspiNumbers, IsoDateTimesAsAtomWritesThem) {
+  struct Case {
+    const char* text;
+    bool ok;
+    int64_t epoch;
+  };
+  const Case cases[] = {
+      {"1970-01-01T00:00:00Z", true, 0},
+      {"2012-10-24T00:00:00Z", true, 1351036800},
+      {"2012-10-24t00:00:00z", true, 1351036800},
+      {"2012-10-24T00:00:00+02:00", true, 1351036800 - 7200},
+      {"2012-10-24T00:00:00.999Z", true, 1351036800},  // the fraction is dropped
+      {"2012-02-29T12:00:00Z", true, 1330516800},
+      {"1969-12-31T23:59:59Z", true, -1},
+      {"2011-02-29T12:00:00Z", false, 0},  // not a leap year
+      {"2012-10-24T00:00:00", false, 0},   // no offset: no instant
+      {"2012-10-24", false, 0},
+      {"2012-13-01T00:00:00Z", false, 0},
+      {"2012-10-24T24:00:00Z", false, 0},
+      {"2012-10-24T00:00:00.Z", false, 0},
+      {"2012-10-24T00:00:00+0200", false, 0},
+      {"2012-10-24T00:00:00Z ", false, 0},
+      {"", false, 0},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.text);
+    int64_t v = 42;
+    EXPECT_EQ(espi::parse_iso_datetime(c.text, &v), c.ok);
+    if (c.ok) {
+      EXPECT_EQ(v, c.epoch);
+    }
+  }
+}
+
 TEST_F(EspiFeeds, MalformedEntriesAreErrorsNamingTheEntry) {
   struct Case {
     std::vector<std::string> entries;
@@ -339,8 +430,11 @@ TEST_F(EspiFeeds, MalformedEntriesAreErrorsNamingTheEntry) {
   std::vector<std::string> two_resources = one_meter(good_block());
   two_resources[0] =
       replace_once(two_resources[0], "</content>", "<MeterReading" + espi_ns + "/></content>");
+  std::vector<std::string> bad_updated = one_meter(good_block());
+  bad_updated[3] = replace_once(bad_updated[3], "</id>", "</id><updated>2012-10-24</updated>");
   const std::vector<Case> cases = {
       {empty_type, "urn:rt", "empty ReadingType"},
+      {bad_updated, "urn:ib", "its updated \"2012-10-24\" is not an ISO 8601 date-time"},
       {one_meter(block(1000, 3600, "<IntervalReading><value>5</value></IntervalReading>")),
        "urn:ib", "IntervalReading 1 of IntervalBlock 1 has no timePeriod"},
       {one_meter(block(1000, 3600, reading("1000.5", "3600", "5"))), "urn:ib", "not whole seconds"},

@@ -289,14 +289,20 @@ TEST(EspiSamples, TheYearLongSampleIsDeliveredAsWrittenAroundItsDstDays) {
     EXPECT_EQ(d.hours.size(), expected) << day;
   }
   // Its exporter wrote the spring-forward day's 01:00 PST as one reading of 7,200 s, and the
-  // fall-back day's repeated hour as an extra reading of 0 s at 01:00 PST: geoetl delivers what
-  // the file says, and warns about the 0 s.
+  // fall-back day's repeated hour as an extra reading of 0 s at 01:00 PST; and it wrote the
+  // spring-forward day's 10:00 PDT (17:00 UTC) twice, 707 then 721 Wh: geoetl delivers what the
+  // file says, and warns about both.
   const std::vector<int> fall_back = days.at(days_from_civil(2011, 11, 6)).hours;
   EXPECT_EQ(std::vector<int>(fall_back.begin(), fall_back.begin() + 5),
             std::vector<int>({0, 1, 1, 1, 2}));
-  ASSERT_EQ(p.summary.warnings.size(), 1u);
-  EXPECT_EQ(p.summary.warnings[0].entry_id, "urn:uuid:EE0EC179-2726-43B1-BFE2-40ACC6A8901B");
-  EXPECT_NE(p.summary.warnings[0].message.find("duration of 0 s"), std::string::npos);
+  ASSERT_EQ(p.summary.warnings.size(), 2u);
+  for (const EspiWarning& w : p.summary.warnings)
+    EXPECT_EQ(w.entry_id, "urn:uuid:EE0EC179-2726-43B1-BFE2-40ACC6A8901B");
+  EXPECT_NE(p.summary.warnings[0].message.find("(start 1300035600, duration 3600 s) starts before "
+                                               "the reading before it ends (1300039200)"),
+            std::string::npos)
+      << p.summary.warnings[0].message;
+  EXPECT_NE(p.summary.warnings[1].message.find("duration of 0 s"), std::string::npos);
   EXPECT_EQ(*p.summary.min_start, 1293868800);  // 2011-01-01 00:00 PST
   EXPECT_EQ(*p.summary.max_end, 1325404800);    // 2012-01-01 00:00 PST
 }

@@ -34,17 +34,19 @@ namespace geoetl {
 
 // One IntervalReading, in the units of its ReadingType.
 struct EspiReading {
-  std::string usage_point;     // the UsagePoint entry's self href
-  std::string reading_type;    // the ReadingType entry's self href
-  int flow = 0;                // flowDirection: 1 forward, 19 reverse, 4 net, 0 absent
-  int uom = 0;                 // uom code: 72 Wh, 169 therm, 119 ft3, ...
-  std::string unit;            // "Wh", "therm", "ft3", ... or "uom:<code>" (espi/codes.h)
-  int64_t start = 0;           // timePeriod start, UTC epoch seconds
-  int64_t duration = 0;        // timePeriod duration, seconds (0 happens: see parse_espi_file)
-  double value = 0;            // value x 10^powerOfTenMultiplier
-  std::optional<double> cost;  // cost / 100,000, in `currency`
-  std::string currency;        // ISO 4217 code of the ReadingType's currency ("" if none)
-  std::optional<int> quality;  // ReadingQuality/quality, else the ReadingType's defaultQuality
+  std::string usage_point;         // the UsagePoint entry's self href
+  std::string reading_type;        // the ReadingType entry's self href
+  int flow = 0;                    // flowDirection: 1 forward, 19 reverse, 4 net, 0 absent
+  int uom = 0;                     // uom code: 72 Wh, 169 therm, 119 ft3, ...
+  std::string unit;                // "Wh", "therm", "ft3", ... or "uom:<code>" (espi/codes.h)
+  int64_t start = 0;               // timePeriod start, UTC epoch seconds
+  int64_t duration = 0;            // timePeriod duration, seconds (0 happens: see parse_espi_file)
+  double value = 0;                // value x 10^powerOfTenMultiplier
+  std::optional<double> cost;      // cost / 100,000, in `currency`
+  std::string currency;            // ISO 4217 code of the ReadingType's currency ("" if none)
+  std::optional<int> quality;      // ReadingQuality/quality, else the ReadingType's defaultQuality
+  std::optional<int64_t> updated;  // its IntervalBlock entry's atom:updated, UTC epoch seconds
+  std::optional<EspiLocalTime> local_time;  // its UsagePoint's LocalTimeParameters
 };
 
 struct EspiUsagePoint {
@@ -94,15 +96,20 @@ struct EspiSummary {
 //  - cancelled, whenever `cancel` asks (checked every few thousand XML nodes).
 // A block whose readings do not add up to its interval's duration, a reading of duration 0 (the
 // Green Button sample of a whole year has one, on its fall-back day; it is delivered as written),
-// or a UsagePoint without LocalTimeParameters, is a warning in the summary, not an error.
+// a reading that starts before the one before it in its block ends (the same sample writes an
+// hour of its spring-forward day twice; both are delivered, in file order), or a UsagePoint
+// without LocalTimeParameters, is a warning in the summary, not an error.
 //
 // `on_reading` is called for every IntervalReading, only after the first pass found the whole
 // file good; the reading it gets is valid during the call only. An empty `on_reading` runs the
 // first pass alone (a check and a summary). Once readings flow, an exception (cancellation, the
 // callback's own, the file changed on disk between the passes) ends the delivery part-way: the
-// caller discards what it received (e.g. rolls its transaction back).
+// caller discards what it received (e.g. rolls its transaction back). `on_checked`, when given,
+// gets the summary once the first pass found the file good, before the first reading (its
+// reading counts are the file's; the warnings are all there).
 EspiSummary parse_espi_file(const std::string& path,
                             const std::function<void(const EspiReading&)>& on_reading,
-                            const CancelToken& cancel);
+                            const CancelToken& cancel,
+                            const std::function<void(const EspiSummary&)>& on_checked = {});
 
 }  // namespace geoetl

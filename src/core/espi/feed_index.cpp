@@ -17,10 +17,16 @@ void FeedIndex::reading(const RawReading& r) {
   const int64_t end = r.start + r.duration;
   if (!summary_.min_start || r.start < *summary_.min_start) summary_.min_start = r.start;
   if (!summary_.max_end || end > *summary_.max_end) summary_.max_end = end;
-  if (r.duration == 0)
-    block_warnings_.push_back("IntervalReading " + std::to_string(r.index) + " of IntervalBlock " +
-                              std::to_string(r.block) + " (start " + std::to_string(r.start) +
-                              ") has a duration of 0 s");
+  const std::string reading = "IntervalReading " + std::to_string(r.index) + " of IntervalBlock " +
+                              std::to_string(r.block) + " (start " + std::to_string(r.start);
+  if (r.duration == 0) block_warnings_.push_back(reading + ") has a duration of 0 s");
+  // the Green Button sample of a whole year writes one hour of its spring-forward day twice
+  if (r.index > 1 && r.start < previous_end_)
+    block_warnings_.push_back(reading + ", duration " + std::to_string(r.duration) +
+                              " s) starts before the reading before it ends (" +
+                              std::to_string(previous_end_) +
+                              "): of readings with the same start and duration the first counts");
+  previous_end_ = std::max(r.index > 1 ? previous_end_ : end, end);
 }
 
 void FeedIndex::block_end(const RawBlock& b) {
@@ -48,6 +54,7 @@ void FeedIndex::entry_end(const ScannedEntry& e) {
       if (added) groups_.push_back({e.up, e.label(), 0, {}});
       groups_[it->second].readings += e.readings;
       groups_[it->second].ordinals.push_back(e.ordinal);
+      if (e.updated) block_updated_.emplace(e.ordinal, *e.updated);
       break;
     }
     case Resource::none: return;
@@ -217,6 +224,7 @@ EspiSummary FeedIndex::resolve(uint32_t entries) {
       const EspiReadingType s = reading_type_summary(rt);
       ReadingTarget t;
       t.base.usage_point = usage_points_[static_cast<size_t>(up)].self;
+      t.base.local_time = summary_.usage_points[static_cast<size_t>(up)].local_time;
       t.base.reading_type = s.href;
       t.base.flow = s.flow;
       t.base.uom = s.uom;

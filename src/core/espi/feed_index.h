@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -39,6 +40,11 @@ class FeedIndex : public FeedVisitor {
                ? &targets_[static_cast<size_t>(entry_target_[ordinal])]
                : nullptr;
   }
+  // The atom:updated of the IntervalBlock entry at `ordinal`, if it has one.
+  std::optional<int64_t> updated_of(uint32_t ordinal) const {
+    const auto it = block_updated_.find(ordinal);
+    return it == block_updated_.end() ? std::nullopt : std::optional<int64_t>(it->second);
+  }
 
  private:
   struct BlockGroup {  // the IntervalBlock entries sharing one up href
@@ -64,11 +70,13 @@ class FeedIndex : public FeedVisitor {
   std::vector<BlockGroup> groups_;
   std::unordered_map<std::string, size_t> group_of_up_;
   std::vector<std::string> block_warnings_;  // of the entry being read
+  int64_t previous_end_ = 0;                 // the latest end of the block's readings so far
   bool any_espi_ = false;
 
   EspiSummary summary_;
   std::vector<ReadingTarget> targets_;
   std::vector<int32_t> entry_target_;  // per entry ordinal: index into targets_, or -1
+  std::unordered_map<uint32_t, int64_t> block_updated_;  // IntervalBlock entry -> atom:updated
 };
 
 }  // namespace geoetl::espi

@@ -216,7 +216,15 @@ void FeedScanner::assign(Tag t, Tag parent, std::string_view text) {
       else
         block_.interval_duration = time_field(text, "interval duration");
       break;
-    case Tag::entry: entry_.id = std::string(text); break;
+    case Tag::entry:
+      if (t == Tag::id) {
+        entry_.id = std::string(text);
+      } else if (int64_t v; parse_iso_datetime(text, &v)) {
+        entry_.updated = v;
+      } else {
+        fail("its updated \"" + std::string(text) + "\" is not an ISO 8601 date-time");
+      }
+      break;
     case Tag::service_category:
       entry_.service_kind = int_field(text, "ServiceCategory kind");
       break;

@@ -38,7 +38,8 @@ struct RawBlock {
 struct ScannedEntry {
   uint32_t ordinal = 0;  // 0-based position in the file: names the entry between two passes
   int line = 0;
-  std::string id;  // atom:id
+  std::string id;                  // atom:id
+  std::optional<int64_t> updated;  // atom:updated, UTC epoch seconds
   std::string self, up;
   std::vector<std::string> related;
   Resource resource = Resource::none;

@@ -32,7 +32,10 @@ class ReadingEmitter : public espi::FeedVisitor {
 
   void entry_begin(uint32_t ordinal) override {
     target_ = index_.target_of(ordinal);
-    if (target_ != nullptr) reading_ = target_->base;
+    if (target_ != nullptr) {
+      reading_ = target_->base;
+      reading_.updated = index_.updated_of(ordinal);
+    }
   }
   void reading(const espi::RawReading& r) override {
     if (target_ == nullptr) {  // the first pass saw no readings in this entry
@@ -84,13 +87,15 @@ class FileDescriptor {
 
 EspiSummary parse_espi_file(const std::string& path,
                             const std::function<void(const EspiReading&)>& on_reading,
-                            const CancelToken& cancel) {
+                            const CancelToken& cancel,
+                            const std::function<void(const EspiSummary&)>& on_checked) {
   if (path.empty()) throw Error(ErrorKind::invalid_argument, "the ESPI file's path is empty");
   // One descriptor for both passes: a file renamed over this one in between is not read.
   const FileDescriptor file(path);
   espi::FeedIndex index(path);
   const uint32_t entries = espi::scan_feed(file.fd(), path, index, cancel);
   EspiSummary summary = index.resolve(entries);
+  if (on_checked) on_checked(summary);
   if (!on_reading) return summary;
 
   ReadingEmitter emitter(index, on_reading);

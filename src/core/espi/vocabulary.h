@@ -17,6 +17,7 @@ enum class Tag : uint8_t {
   feed,
   entry,
   id,
+  updated,
   link,
   content,
   usage_point,
@@ -83,7 +84,7 @@ inline constexpr Name espi_names[] = {
 };
 inline constexpr Name atom_names[] = {
     {"entry", Tag::entry}, {"link", Tag::link}, {"content", Tag::content},
-    {"id", Tag::id},       {"feed", Tag::feed},
+    {"id", Tag::id},       {"feed", Tag::feed}, {"updated", Tag::updated},
 };
 inline constexpr size_t espi_count = sizeof espi_names / sizeof espi_names[0];
 inline constexpr size_t atom_count = sizeof atom_names / sizeof atom_names[0];
@@ -93,7 +94,9 @@ inline constexpr size_t atom_count = sizeof atom_names / sizeof atom_names[0];
 inline bool allowed(Tag parent, Tag child) {
   switch (parent) {
     case Tag::feed: return child == Tag::entry;
-    case Tag::entry: return child == Tag::id || child == Tag::link || child == Tag::content;
+    case Tag::entry:
+      return child == Tag::id || child == Tag::updated || child == Tag::link ||
+             child == Tag::content;
     case Tag::content:
       return child == Tag::usage_point || child == Tag::meter_reading ||
              child == Tag::reading_type || child == Tag::local_time || child == Tag::interval_block;
@@ -121,6 +124,7 @@ inline bool allowed(Tag parent, Tag child) {
 inline bool is_leaf(Tag t) {
   switch (t) {
     case Tag::id:
+    case Tag::updated:
     case Tag::kind:
     case Tag::start:
     case Tag::duration:

@@ -91,6 +91,7 @@ const char* kind_name(FileKind k) {
     case FileKind::hdf5: return "an HDF5 file";
     case FileKind::tiff: return "a TIFF";
     case FileKind::json: return "JSON";
+    case FileKind::xml: return "XML";
     default: return "a file";
   }
 }
@@ -108,6 +109,14 @@ std::string check_file_kind(const std::string& head, uint64_t size, FileKind exp
   if (expected == FileKind::json) {
     if (html) return std::string(login_page) + ": an HTML page came instead of JSON";
     if (text.empty() || (text[0] != '{' && text[0] != '[')) return "the response is not JSON";
+    return "";
+  }
+  if (expected == FileKind::xml) {
+    // an API's error or maintenance page: a broken answer, not a login (401/403 say that)
+    if (html) return "an HTML page came instead of XML";
+    // after an optional UTF-8 byte order mark
+    const size_t bom = text.rfind("\xef\xbb\xbf", 0) == 0 ? 3 : 0;
+    if (text.size() <= bom || text[bom] != '<') return "the response is not XML";
     return "";
   }
   if (expected == FileKind::any) return "";

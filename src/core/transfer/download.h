@@ -12,7 +12,7 @@
 
 namespace geoetl {
 
-enum class FileKind { any, hdf5, tiff, json };
+enum class FileKind { any, hdf5, tiff, json, xml };
 
 struct Downloaded {
   std::string path;  // the destination

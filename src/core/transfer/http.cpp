@@ -177,6 +177,18 @@ CURLcode perform_once(const std::string& url, const HttpOptions& o, bool post, c
     curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(o.body.size()));
     curl_easy_setopt(c, CURLOPT_POSTFIELDS, o.body.c_str());
   }
+  if (!o.client_cert_pem.empty()) {  // mutual TLS, the certificate and key given as PEM text
+    curl_blob cert{const_cast<char*>(o.client_cert_pem.data()), o.client_cert_pem.size(),
+                   CURL_BLOB_COPY};
+    curl_easy_setopt(c, CURLOPT_SSLCERT_BLOB, &cert);
+    curl_easy_setopt(c, CURLOPT_SSLCERTTYPE, "PEM");
+    if (!o.client_key_pem.empty()) {
+      curl_blob key{const_cast<char*>(o.client_key_pem.data()), o.client_key_pem.size(),
+                    CURL_BLOB_COPY};
+      curl_easy_setopt(c, CURLOPT_SSLKEY_BLOB, &key);
+      curl_easy_setopt(c, CURLOPT_SSLKEYTYPE, "PEM");
+    }
+  }
   curl_easy_setopt(c, CURLOPT_USERAGENT, "geoetl");
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
   curl_easy_setopt(c, CURLOPT_WRITEDATA, t);

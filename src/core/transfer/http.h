@@ -27,6 +27,8 @@ struct HttpOptions {
   double backoff_max_s = 30;  // longest wait between attempts (Retry-After included)
   // Whether a URL may be fetched: asked for the first one and every redirect target.
   std::function<bool(const std::string& url)> allowed;
+  // A client certificate and its private key (PEM text) for servers that want mutual TLS.
+  std::string client_cert_pem, client_key_pem;
   // Stops the transfer (Error limit_exceeded) when a body grows beyond it; 0: no limit.
   uint64_t max_body_bytes = 0;
 };

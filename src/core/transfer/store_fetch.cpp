@@ -13,9 +13,10 @@ FileKind file_kind_named(const std::string& name) {
   if (name == "hdf5") return FileKind::hdf5;
   if (name == "tiff") return FileKind::tiff;
   if (name == "json") return FileKind::json;
+  if (name == "xml") return FileKind::xml;
   if (name == "any") return FileKind::any;
   throw Error(ErrorKind::invalid_argument, "unknown file kind \"" + name + "\"", {},
-              "Use hdf5, tiff, json or any.");
+              "Use hdf5, tiff, json, xml or any.");
 }
 
 std::string staged_file_name(const Store& store, const std::string& key) {
@@ -27,7 +28,7 @@ std::string staged_file_name(const Store& store, const std::string& key) {
 
 StoreFetched store_fetch(Store& store, const std::string& url, const std::string& key,
                          const std::string& kind, const HttpOptions& options,
-                         const CancelToken& cancel) {
+                         const CancelToken& cancel, const StagedCheck& accept) {
   check_store_key(key);
   const FileKind expected = file_kind_named(kind);
   const std::string staging = store.staging_dir();
@@ -40,6 +41,10 @@ StoreFetched store_fetch(Store& store, const std::string& url, const std::string
   fetched.bytes = d.bytes;
   fetched.sha256 = d.sha256;
   try {  // nothing staged stays behind
+    if (accept && !accept(staged)) {
+      unlink(staged.c_str());
+      return fetched;
+    }
     fetched.uri = store.uri(key);
     fetched.local_path = store.local_copy(key);
     fetched.undo = adopt_undoable(store, staged, key, cancel);

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "base/cancel.h"
@@ -29,11 +30,17 @@ FileKind file_kind_named(const std::string& name);
 // store_sweep leaves it while this process runs.
 std::string staged_file_name(const Store& store, const std::string& key);
 
-// Downloads `url` (with `options`) into `store` as `key`, checked to be a file of `kind`. Throws
-// Error: invalid_argument (the key or the kind), io_error ("cannot create" the staging folder,
-// cannot write), and those of download_file and adopt_undoable.
+// Looks at a download in its staging file before it is adopted: false drops it.
+using StagedCheck = std::function<bool(const std::string& staged_file)>;
+
+// Downloads `url` (with `options`) into `store` as `key`, checked to be a file of `kind`
+// ("hdf5", "tiff", "json", "xml" or "any") and, when given, by `accept`: a download it refuses
+// is removed and nothing is adopted (the result has an empty uri and undo; bytes and sha256
+// describe what came). Throws Error: invalid_argument (the key or the kind), io_error ("cannot
+// create" the staging folder, cannot write), those of download_file and adopt_undoable, and
+// whatever `accept` throws (the staged file is removed first).
 StoreFetched store_fetch(Store& store, const std::string& url, const std::string& key,
                          const std::string& kind, const HttpOptions& options,
-                         const CancelToken& cancel);
+                         const CancelToken& cancel, const StagedCheck& accept = {});
 
 }  // namespace geoetl
