@@ -7,6 +7,7 @@
 // each parser on this feed and on one a quarter of its size (flat: the same).
 //
 //   build/bench_espi [--usage-points=N] [--days=D] [benchmark flags]
+//   build/bench_espi [--usage-points=N] [--days=D] --write FILE   (writes the feed, no benchmark)
 //
 // The default, 10 usage points (350,400 readings, 78 MB), suits a 2-core machine; the issue's
 // size is --usage-points=1000 (35 M readings, about 7.8 GB of XML: mind the disk).
@@ -193,6 +194,10 @@ int flag(int* argc, char** argv, const char* name, int fallback) {
 int main(int argc, char** argv) {
   const int usage_points = flag(&argc, argv, "--usage-points", 10);
   const int days = flag(&argc, argv, "--days", 365);
+  if (argc == 3 && std::strcmp(argv[1], "--write") == 0) {  // the feed only (bench/espi_load.sh)
+    write_feed(argv[2], usage_points, days);
+    return 0;
+  }
   benchmark::Initialize(&argc, argv);
   char tmpl[] = "/tmp/geoetl-bench-espi-XXXXXX";
   work_dir = mkdtemp(tmpl);

@@ -36,7 +36,7 @@ namespace {
 
 // Where a feed is fetched from, and with what.
 struct EspiFeedAccess {
-  std::string url, token, client_cert, client_key;
+  std::string url, server_ca, token, client_cert, client_key;
 };
 
 // Runs under pg_guard, inside SPI: `v` copied out of SPI's memory.
@@ -50,7 +50,7 @@ EspiFeedAccess espi_feed_access(int64 feed_id) {
   using geoetl::Error;
   using geoetl::ErrorKind;
   EspiFeedAccess a;
-  char* values[4] = {nullptr, nullptr, nullptr, nullptr};
+  char* values[5] = {nullptr, nullptr, nullptr, nullptr, nullptr};
   geoetl::pg::pg_guard([&] {
     // geoetl.secret is for superusers only: read as the bootstrap superuser, like the others
     geoetl::pg::run_as_role(BOOTSTRAP_SUPERUSERID, 0, [&] {
@@ -58,7 +58,7 @@ EspiFeedAccess espi_feed_access(int64 feed_id) {
       Oid types[1] = {INT8OID};
       Datum args[1] = {Int64GetDatum(feed_id)};
       if (SPI_execute_with_args(
-              "SELECT f.url, t.value, c.value, k.value FROM geoetl.espi_feed f "
+              "SELECT f.url, f.server_ca, t.value, c.value, k.value FROM geoetl.espi_feed f "
               "LEFT JOIN geoetl.secret t ON t.name = 'espi_token:' || f.feed_id "
               "LEFT JOIN geoetl.secret c ON c.name = 'espi_client_cert:' || f.feed_id "
               "LEFT JOIN geoetl.secret k ON k.name = 'espi_client_key:' || f.feed_id "
@@ -66,7 +66,7 @@ EspiFeedAccess espi_feed_access(int64 feed_id) {
               1, types, args, nullptr, true, 1) != SPI_OK_SELECT)
         elog(ERROR, "geoetl: cannot read geoetl.espi_feed");
       if (SPI_processed == 1)
-        for (int c = 0; c < 4; c++) {
+        for (int c = 0; c < 5; c++) {
           const char* v = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, c + 1);
           if (v != nullptr) values[c] = copy_out(v);
         }
@@ -76,9 +76,10 @@ EspiFeedAccess espi_feed_access(int64 feed_id) {
   if (values[0] == nullptr)
     throw Error(ErrorKind::not_found, "ESPI feed " + std::to_string(feed_id) + " does not exist");
   a.url = values[0];
-  if (values[1] != nullptr) a.token = values[1];
-  if (values[2] != nullptr) a.client_cert = values[2];
-  if (values[3] != nullptr) a.client_key = values[3];
+  if (values[1] != nullptr) a.server_ca = values[1];
+  if (values[2] != nullptr) a.token = values[2];
+  if (values[3] != nullptr) a.client_cert = values[3];
+  if (values[4] != nullptr) a.client_key = values[4];
   return a;
 }
 
@@ -114,10 +115,18 @@ Datum geoetl_espi_fetch(PG_FUNCTION_ARGS) {
     if (!feed.token.empty()) o.headers.emplace_back("Authorization", "Bearer " + feed.token);
     o.client_cert_pem = feed.client_cert;
     o.client_key_pem = feed.client_key;
+    o.ca_pem = feed.server_ca;
     const geoetl::CancelToken cancel = geoetl::pg::interrupt_token();
     // the first pass alone: the whole file checked, and what it holds
     const auto accept = [&](const std::string& staged) {
-      summary = geoetl::parse_espi_file(staged, {}, cancel);
+      try {
+        summary = geoetl::parse_espi_file(staged, {}, cancel);
+      } catch (const geoetl::Error& e) {  // the answer, named by its URL, not the staged file
+        std::string message = e.what();
+        const size_t at = message.find(staged);
+        if (at != std::string::npos) message.replace(at, staged.size(), url);
+        throw geoetl::Error(e.kind(), message, e.detail(), e.hint());
+      }
       return summary.max_end && (any_reading || *summary.max_end > after);
     };
     try {

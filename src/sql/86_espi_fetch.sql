@@ -12,6 +12,7 @@ CREATE TABLE geoetl.espi_feed (
   url                 text NOT NULL,
   end_of_day_utc_hour int NOT NULL DEFAULT 7,
   history             interval NOT NULL DEFAULT '4 years',
+  server_ca           text,
   created_at          timestamptz NOT NULL DEFAULT now(),
   created_by          regrole NOT NULL,
   CONSTRAINT espi_feed_project_check CHECK (project_id ~ '^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$'),
@@ -19,6 +20,7 @@ CREATE TABLE geoetl.espi_feed (
   CONSTRAINT espi_feed_url_check CHECK (url ~* '^https?://'),
   CONSTRAINT espi_feed_hour_check CHECK (end_of_day_utc_hour BETWEEN 0 AND 23),
   CONSTRAINT espi_feed_history_check CHECK (history > interval '0' AND history <= interval '20 years'),
+  CONSTRAINT espi_feed_server_ca_check CHECK (server_ca ~ '-----BEGIN CERTIFICATE-----'),
   CONSTRAINT espi_feed_unique UNIQUE (project_id, usage_point)
 );
 SELECT pg_catalog.pg_extension_config_dump('geoetl.espi_feed', '');
@@ -32,6 +34,7 @@ COMMENT ON COLUMN geoetl.espi_feed.usage_point IS 'The usage point id, taken fro
 COMMENT ON COLUMN geoetl.espi_feed.url IS 'The ESPI resource of the usage point (.../espi/1_1/resource/Batch/Subscription/{id}/UsagePoint/{id})';
 COMMENT ON COLUMN geoetl.espi_feed.end_of_day_utc_hour IS 'The UTC hour the API''s days end at (7 for US Pacific time): fetches end one second before it, two days back';
 COMMENT ON COLUMN geoetl.espi_feed.history IS 'How far back the first fetch reaches';
+COMMENT ON COLUMN geoetl.espi_feed.server_ca IS 'Certificate authorities (PEM) that sign the API''s certificate, when not the system''s (a utility''s private PKI); NULL: the system''s';
 COMMENT ON COLUMN geoetl.espi_feed.created_at IS 'When it was added';
 COMMENT ON COLUMN geoetl.espi_feed.created_by IS 'The role that added it';
 COMMENT ON INDEX geoetl.espi_feed_pkey IS 'Primary key of geoetl.espi_feed';
@@ -95,17 +98,18 @@ COMMENT ON FUNCTION geoetl._espi_usage_point(text) IS
 
 CREATE FUNCTION geoetl.add_espi_feed(project_id text, url text, token text DEFAULT NULL,
                                      end_of_day_utc_hour int DEFAULT 7, history interval DEFAULT '4 years',
-                                     client_cert text DEFAULT NULL, client_key text DEFAULT NULL)
+                                     client_cert text DEFAULT NULL, client_key text DEFAULT NULL,
+                                     server_ca text DEFAULT NULL)
 RETURNS bigint LANGUAGE sql AS $$
   SELECT (geoetl._trusted_call('geoetl._trusted_add_espi_feed(regrole, jsonb)',
     jsonb_build_object('project_id', project_id, 'url', url, 'token', token,
                        'end_of_day_utc_hour', end_of_day_utc_hour, 'history', history,
-                       'client_cert', client_cert, 'client_key', client_key)))::bigint
+                       'client_cert', client_cert, 'client_key', client_key, 'server_ca', server_ca)))::bigint
 $$;
-COMMENT ON FUNCTION geoetl.add_espi_feed(text, text, text, int, interval, text, text) IS
+COMMENT ON FUNCTION geoetl.add_espi_feed(text, text, text, int, interval, text, text, text) IS
   'Adds a Green Button Connect feed (admins): url is the ESPI resource of one usage point; the '
   'OAuth 2.0 access token (and a client certificate and key, PEM, for mutual TLS) go into '
-  'geoetl.secret. Returns feed_id';
+  'geoetl.secret; server_ca (PEM) replaces the system''s certificate authorities for it. Returns feed_id';
 
 -- Called first by the trusted functions that get a credential: an error they raise must not
 -- write the statement, and with it the credential, to the server log. Set as the extension's
@@ -178,9 +182,13 @@ BEGIN
     RAISE EXCEPTION 'client_cert and client_key must be PEM text' USING ERRCODE = 'invalid_parameter_value',
       HINT = 'The certificate starts with -----BEGIN CERTIFICATE-----, the key with -----BEGIN PRIVATE KEY----- (or RSA/EC PRIVATE KEY).';
   END IF;
+  IF a->>'server_ca' IS NOT NULL AND a->>'server_ca' !~ '-----BEGIN CERTIFICATE-----' THEN
+    RAISE EXCEPTION 'server_ca must be PEM text' USING ERRCODE = 'invalid_parameter_value',
+      HINT = 'One or more certificates, each starting with -----BEGIN CERTIFICATE-----.';
+  END IF;
   BEGIN
-    INSERT INTO geoetl.espi_feed (project_id, usage_point, url, end_of_day_utc_hour, history, created_by)
-    VALUES (project, up, feed_url, hour, back, caller)
+    INSERT INTO geoetl.espi_feed (project_id, usage_point, url, end_of_day_utc_hour, history, server_ca, created_by)
+    VALUES (project, up, feed_url, hour, back, a->>'server_ca', caller)
     RETURNING feed_id INTO new_id;
   EXCEPTION WHEN unique_violation THEN
     RAISE EXCEPTION 'project % already has a feed of usage point %', project, up USING ERRCODE = 'unique_violation',

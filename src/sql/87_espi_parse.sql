@@ -227,3 +227,21 @@ SELECT g.feed_id, g.project_id, g.usage_point, g.reading_type, g.flow, g.prev_en
  WHERE g.start_at > g.prev_end;
 COMMENT ON VIEW geoetl.energy_gaps IS
   'Time with no reading between two readings of a usage point and reading type: [gap_start, gap_end)';
+COMMENT ON COLUMN geoetl.energy_daily.feed_id IS 'The feed (NULL: files no feed fetched)';
+COMMENT ON COLUMN geoetl.energy_daily.project_id IS 'The project';
+COMMENT ON COLUMN geoetl.energy_daily.usage_point IS 'The usage point';
+COMMENT ON COLUMN geoetl.energy_daily.reading_type IS 'The reading type (one meter and direction)';
+COMMENT ON COLUMN geoetl.energy_daily.flow IS 'flowDirection: 1 forward, 19 reverse, 4 net';
+COMMENT ON COLUMN geoetl.energy_daily.local_date IS 'The day in the usage point''s local time (LocalTimeParameters)';
+COMMENT ON COLUMN geoetl.energy_daily.unit IS 'Unit of total (Wh, therm, ...)';
+COMMENT ON COLUMN geoetl.energy_daily.total IS 'Sum of the day''s readings';
+COMMENT ON COLUMN geoetl.energy_daily.readings IS 'How many readings';
+COMMENT ON COLUMN geoetl.energy_daily.hours IS 'Hours the readings cover: 24, 23 on a spring-forward day, 25 on a fall-back day (less where readings are missing)';
+COMMENT ON COLUMN geoetl.energy_daily.cost IS 'Sum of the readings'' cost';
+COMMENT ON COLUMN geoetl.energy_gaps.feed_id IS 'The feed of the reading after the gap';
+COMMENT ON COLUMN geoetl.energy_gaps.project_id IS 'The project';
+COMMENT ON COLUMN geoetl.energy_gaps.usage_point IS 'The usage point';
+COMMENT ON COLUMN geoetl.energy_gaps.reading_type IS 'The reading type';
+COMMENT ON COLUMN geoetl.energy_gaps.flow IS 'flowDirection';
+COMMENT ON COLUMN geoetl.energy_gaps.gap_start IS 'End of the last reading before the gap';
+COMMENT ON COLUMN geoetl.energy_gaps.gap_end IS 'Start of the first reading after it';

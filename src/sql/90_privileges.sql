@@ -150,7 +150,7 @@ GRANT EXECUTE ON FUNCTION
   geoetl.remove_source(text, text),
   geoetl._espi_usage_point(text),
   geoetl._espi_raw_name(text),
-  geoetl.add_espi_feed(text, text, text, int, interval, text, text),
+  geoetl.add_espi_feed(text, text, text, int, interval, text, text, text),
   geoetl.set_espi_token(bigint, text),
   geoetl.remove_espi_feed(bigint),
   geoetl._espi_fetch(bigint, timestamptz, timestamptz, text, timestamptz),

@@ -180,6 +180,44 @@ hurry
 work
 check "set_espi_token mends it: run 0 of proj2" same "$(runs proj2)" 1
 
+# mutual TLS: an HTTPS API that talks only to clients with a certificate its CA signed
+TLS=$WORK/tls
+mkdir -p "$TLS"
+(cd "$TLS" && openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=geoetl test CA" -keyout ca.key -out ca.pem \
+  && openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" -keyout server.key -out server.csr \
+  && printf 'subjectAltName=IP:127.0.0.1\n' >server.ext \
+  && openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 -extfile server.ext -out server.pem \
+  && openssl req -newkey rsa:2048 -nodes -subj "/CN=geoetl client" -keyout client.key -out client.csr \
+  && openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 -out client.pem) >/dev/null 2>&1
+python3 "$ROOT/test/fixtures/espi_server.py" "$WORK/tls.port" --token "$TOKEN" --dir "2=$FEEDS" --now 2012-04-02T12:00:00Z \
+  --tls "$TLS/server.pem" "$TLS/server.key" --client-ca "$TLS/ca.pem" >/dev/null 2>&1 &
+for _ in $(seq 100); do [[ -s $WORK/tls.port ]] && break; sleep 0.1; done
+TLS_URL=https://127.0.0.1:$(cat "$WORK/tls.port")/DataCustodian/espi/1_1/resource/Batch/Subscription/2/UsagePoint/g1
+q "ALTER SYSTEM SET geoetl.allowed_sources = '$ESPI/,https://127.0.0.1:$(cat "$WORK/tls.port")/'" >/dev/null
+q "SELECT pg_reload_conf()" >/dev/null
+sleep 0.5
+add_tls_feed() {  # project, client certificate?, server CA?
+  "$PGC" psql -XAtq -v ON_ERROR_STOP=1 -U espi_admin -v url="$TLS_URL" -v token="$TOKEN" \
+    -v cert="$([[ $2 == yes ]] && cat "$TLS/client.pem")" -v key="$([[ $2 == yes ]] && cat "$TLS/client.key")" \
+    -v ca="$([[ $3 == yes ]] && cat "$TLS/ca.pem")" <<SQL
+SELECT geoetl.add_espi_feed('$1', :'url', :'token', client_cert => nullif(:'cert', ''), client_key => nullif(:'key', ''),
+                            server_ca => nullif(:'ca', ''))
+SQL
+}
+T1=$(add_tls_feed tls yes yes)
+T2=$(add_tls_feed tls-nocert no yes)
+T3=$(add_tls_feed tls-noca yes no)
+for t in "$T1" "$T2" "$T3"; do fetch "$t" 2012-04-02T12:00:00Z; work; done
+check "mutual TLS: the feed with a client certificate and the API's CA fetches run 0" same "$(runs tls)" 1
+check "... its file is the plain API's run of the same range" is \
+  "SELECT a.readings = b.readings FROM geoetl.espi_run a, geoetl.espi_run b WHERE a.project_id = 'tls' AND b.project_id = 'proj2'" t
+check "without the client certificate the API refuses the connection: nothing stored" is \
+  "SELECT count(*) FROM geoetl.espi_run WHERE project_id LIKE 'tls-%'" 0
+check "... the jobs say why (TLS), no key or token in them" is \
+  "SELECT count(*) FILTER (WHERE errors->-1->>'sqlstate' = '38000'), count(*) FILTER (WHERE job::text LIKE '%PRIVATE KEY%' OR job::text LIKE '%$TOKEN%')
+     FROM geoetl.job WHERE kind = 'espi_fetch' AND args->>'feed_id' IN ('$T2', '$T3')" "2|0"
+q "UPDATE geoetl.job SET state = 'cancelled', finished_at = now() WHERE kind = 'espi_fetch' AND state = 'pending'" >/dev/null
+
 # the rest of the year, then totals against an independent sum of the whole file
 clock 2012-12-31T12:00:00Z
 fetch "$G1" 2012-12-31T12:00:00Z

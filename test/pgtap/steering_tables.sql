@@ -1,20 +1,20 @@
 -- The tables whose rows steer code (which handler runs, as whom; which table and column a
--- trigger and a run read) are written by nobody but the extension's owner: the API writes them
--- through geoetl._trusted_call, which checks the role that calls. Also: the audited SECURITY DEFINER
--- functions, and IMMUTABLE helpers marked PARALLEL SAFE.
+-- trigger and a run read; where an ESPI feed's token is sent) are written by nobody but the
+-- extension's owner: the API writes them through geoetl._trusted_call, which checks the role that
+-- calls. Also: the audited SECURITY DEFINER functions, and IMMUTABLE helpers marked PARALLEL SAFE.
 BEGIN;
 SELECT plan(8);
 
 SELECT is_empty($$SELECT r.rolname, c.relname, p.privilege_type
                   FROM unnest(ARRAY['geoetl_reader', 'geoetl_writer', 'geoetl_admin']) r(rolname)
                   CROSS JOIN unnest(ARRAY['job', 'job_kind', 'window_pipeline', 'window_late', 'secret',
-                                          'package', 'package_resource']) c(relname)
+                                          'package', 'package_resource', 'espi_feed']) c(relname)
                   CROSS JOIN unnest(ARRAY['INSERT', 'UPDATE', 'DELETE', 'TRUNCATE', 'REFERENCES', 'TRIGGER']) p(privilege_type)
                   WHERE has_table_privilege(r.rolname, format('geoetl.%I', c.relname), p.privilege_type)$$,
-                'no geoetl role may write job, job_kind, window_pipeline, window_late, secret, package or package_resource directly');
+                'no geoetl role may write job, job_kind, window_pipeline, window_late, secret, package, package_resource or espi_feed directly');
 SELECT is_empty($$SELECT r.rolname, a.attname
                   FROM unnest(ARRAY['geoetl_reader', 'geoetl_writer', 'geoetl_admin']) r(rolname)
-                  CROSS JOIN unnest(ARRAY['job', 'job_kind', 'window_pipeline', 'package', 'package_resource']) c(relname)
+                  CROSS JOIN unnest(ARRAY['job', 'job_kind', 'window_pipeline', 'package', 'package_resource', 'espi_feed']) c(relname)
                   JOIN pg_attribute a ON a.attrelid = format('geoetl.%I', c.relname)::regclass AND a.attnum > 0
                   WHERE has_column_privilege(r.rolname, a.attrelid, a.attname, 'INSERT,UPDATE')$$,
                 '... not even a column of them');

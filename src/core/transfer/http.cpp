@@ -177,6 +177,10 @@ CURLcode perform_once(const std::string& url, const HttpOptions& o, bool post, c
     curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(o.body.size()));
     curl_easy_setopt(c, CURLOPT_POSTFIELDS, o.body.c_str());
   }
+  if (!o.ca_pem.empty()) {
+    curl_blob ca{const_cast<char*>(o.ca_pem.data()), o.ca_pem.size(), CURL_BLOB_COPY};
+    curl_easy_setopt(c, CURLOPT_CAINFO_BLOB, &ca);
+  }
   if (!o.client_cert_pem.empty()) {  // mutual TLS, the certificate and key given as PEM text
     curl_blob cert{const_cast<char*>(o.client_cert_pem.data()), o.client_cert_pem.size(),
                    CURL_BLOB_COPY};

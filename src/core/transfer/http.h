@@ -29,6 +29,8 @@ struct HttpOptions {
   std::function<bool(const std::string& url)> allowed;
   // A client certificate and its private key (PEM text) for servers that want mutual TLS.
   std::string client_cert_pem, client_key_pem;
+  // The certificate authorities (PEM text) to trust instead of the system's; "" for the system's.
+  std::string ca_pem;
   // Stops the transfer (Error limit_exceeded) when a body grows beyond it; 0: no limit.
   uint64_t max_body_bytes = 0;
 };
