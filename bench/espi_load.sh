@@ -31,8 +31,8 @@ chmod -R a+rwX "$DATA"
 export PGOPTIONS="-c geoetl.store=$STORE"
 per_file=$((UPS / FILES))
 for ((i = 0; i < FILES; i++)); do
-  f=$STORE/espi/raw/bench${i}_up_0.xml
-  [[ -f $f ]] || build/bench_espi --usage-points="$per_file" --write "$f"
+  f=$STORE/espi/raw/bench${i}_up_0.xml  # kept for the next run of the same size
+  [[ -f $f && $(cat "$f.ups" 2>/dev/null) == "$per_file" ]] || { build/bench_espi --usage-points="$per_file" --write "$f" && echo "$per_file" >"$f.ups"; }
 done
 bytes=$(du -cb "$STORE"/espi/raw/bench*_up_0.xml | tail -1 | cut -f1)
 echo "data: $FILES files x $per_file usage points x 365 days of 15-minute readings, $((bytes / 1000000)) MB of XML"
@@ -43,11 +43,17 @@ TRUNCATE geoetl.energy_reading;
 CHECKPOINT;
 SQL
 now() { date +%s.%N; }
+# the backend's peak memory (VmHWM) after loading a file: the first timed file, and one of a
+# single usage point
+load() { psql -X -q -At -v ON_ERROR_STOP=1 -c "SELECT geoetl._espi_load('espi/raw/$1', NULL, '$2', 0, now()) IS NOT NULL" \
+              -c "SELECT (regexp_match(pg_read_file('/proc/self/status'), 'VmHWM:\\s+(\\d+)'))[1]" | tail -1; }
 t0=$(now)
-for ((i = 0; i < FILES; i++)); do
-  psql -X -q -At -v ON_ERROR_STOP=1 -c "SELECT geoetl._espi_load('espi/raw/bench${i}_up_0.xml', NULL, 'bench${i}', 0, now()) IS NOT NULL" >/dev/null
-done
+peak_big=$(load bench0_up_0.xml bench0)
+for ((i = 1; i < FILES; i++)); do load "bench${i}_up_0.xml" "bench${i}" >/dev/null; done
 t1=$(now)
+[[ -f $STORE/espi/raw/small_up_0.xml ]] || build/bench_espi --usage-points=1 --write "$STORE/espi/raw/small_up_0.xml"
+peak_small=$(load small_up_0.xml small)
+psql -X -q -c "DELETE FROM geoetl.energy_reading WHERE project_id = 'small'"
 read -r rows total < <(psql -X -At -F ' ' -c "SELECT count(*), sum(value) FROM geoetl.energy_reading")
 CSV=$DATA/energy_reading.csv
 psql -X -q -c "COPY geoetl.energy_reading TO '$CSV' (FORMAT csv)"
@@ -66,3 +72,4 @@ awk -v t0="$t0" -v t1="$t1" -v t2="$t2" -v t3="$t3" -v n="$rows" 'BEGIN {
   printf "COPY ... FROM csv                  %8.1f s  %6.0f k rows/s\n", c, n / c / 1000
   printf "ratio geoetl / COPY: %.2f (goal: at most 1.5)\n", g / c
 }'
+echo "backend peak memory (VmHWM) loading one file: $((peak_small / 1024)) MiB for 1 usage point, $((peak_big / 1024)) MiB for $per_file"

@@ -225,6 +225,44 @@ RESET timezone;
 RESET ROLE;
 SELECT run_after = '2030-01-02 03:04:05.123456+00' AS run_after_exact, enqueued_by FROM geoetl.job WHERE job_id = :styled;
 
+-- 8. The C code that reads credentials as a superuser (the S3 keys and LAADS token of every
+-- store access, an ESPI feed's URL and token) under an admin's search_path that puts the admin's
+-- own = and || operators first: they must not run (as a superuser or at all).
+SELECT geoetl.add_espi_feed('trust', 'http://127.0.0.1:9/espi/1_1/resource/Batch/Subscription/1/UsagePoint/7', 'trust-token') AS trust_feed \gset
+SET ROLE trust_adm;
+CREATE FUNCTION trust_adm_space.evil_eq(text, text) RETURNS boolean LANGUAGE plpgsql AS $$
+BEGIN
+  EXECUTE 'ALTER ROLE trust_adm SUPERUSER';
+  RETURN $1 OPERATOR(pg_catalog.=) $2;
+END $$;
+CREATE FUNCTION trust_adm_space.evil_int_eq(bigint, bigint) RETURNS boolean LANGUAGE plpgsql AS $$
+BEGIN
+  EXECUTE 'ALTER ROLE trust_adm SUPERUSER';
+  RETURN $1 OPERATOR(pg_catalog.=) $2;
+END $$;
+CREATE FUNCTION trust_adm_space.evil_cat(text, text) RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+  EXECUTE 'ALTER ROLE trust_adm SUPERUSER';
+  RETURN pg_catalog.textcat($1, $2);
+END $$;
+CREATE OPERATOR trust_adm_space.= (LEFTARG = text, RIGHTARG = text, FUNCTION = trust_adm_space.evil_eq);
+CREATE OPERATOR trust_adm_space.= (LEFTARG = bigint, RIGHTARG = bigint, FUNCTION = trust_adm_space.evil_int_eq);
+CREATE OPERATOR trust_adm_space.|| (LEFTARG = text, RIGHTARG = text, FUNCTION = trust_adm_space.evil_cat);
+SET search_path = trust_adm_space, pg_catalog, public;
+SELECT count(*) >= 0 AS listed FROM geoetl.store_list('nothing/');
+-- (the block names its own operators: the error helper's nullif would meet the admin's =)
+DO $$
+BEGIN
+  PERFORM * FROM geoetl._espi_fetch((SELECT feed_id FROM geoetl.espi_feed WHERE project_id OPERATOR(pg_catalog.=) 'trust'),
+                                    now() - interval '1 day', now(), 'espi/raw/trust_7_0.xml', NULL);
+EXCEPTION WHEN OTHERS THEN
+  RAISE WARNING 'the fetch ended with %', SQLSTATE;
+END $$;
+RESET search_path;
+RESET ROLE;
+SELECT rolname, rolsuper AS escalated FROM pg_roles WHERE rolname = 'trust_adm';
+SELECT geoetl.remove_espi_feed(:trust_feed) AS trust_feed_removed;
+
 TRUNCATE geoetl.job RESTART IDENTITY;
 DELETE FROM geoetl.job_kind WHERE kind LIKE 'trust_%';
 DROP FUNCTION public.trust_su_job(jsonb);

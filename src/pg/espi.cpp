@@ -55,15 +55,20 @@ EspiFeedAccess espi_feed_access(int64 feed_id) {
     // geoetl.secret is for superusers only: read as the bootstrap superuser, like the others
     geoetl::pg::run_as_role(BOOTSTRAP_SUPERUSERID, 0, [&] {
       if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "geoetl: SPI_connect failed");
-      Oid types[1] = {INT8OID};
-      Datum args[1] = {Int64GetDatum(feed_id)};
+      // names built here and every operator named with its schema: the caller's search_path
+      // may hold its own (as a superuser, they would run with a superuser's rights)
+      const std::string id = std::to_string(feed_id);
+      Oid types[4] = {INT8OID, TEXTOID, TEXTOID, TEXTOID};
+      Datum args[4] = {Int64GetDatum(feed_id), CStringGetTextDatum(("espi_token:" + id).c_str()),
+                       CStringGetTextDatum(("espi_client_cert:" + id).c_str()),
+                       CStringGetTextDatum(("espi_client_key:" + id).c_str())};
       if (SPI_execute_with_args(
               "SELECT f.url, f.server_ca, t.value, c.value, k.value FROM geoetl.espi_feed f "
-              "LEFT JOIN geoetl.secret t ON t.name = 'espi_token:' || f.feed_id "
-              "LEFT JOIN geoetl.secret c ON c.name = 'espi_client_cert:' || f.feed_id "
-              "LEFT JOIN geoetl.secret k ON k.name = 'espi_client_key:' || f.feed_id "
-              "WHERE f.feed_id = $1",
-              1, types, args, nullptr, true, 1) != SPI_OK_SELECT)
+              "LEFT JOIN geoetl.secret t ON t.name OPERATOR(pg_catalog.=) $2 "
+              "LEFT JOIN geoetl.secret c ON c.name OPERATOR(pg_catalog.=) $3 "
+              "LEFT JOIN geoetl.secret k ON k.name OPERATOR(pg_catalog.=) $4 "
+              "WHERE f.feed_id OPERATOR(pg_catalog.=) $1",
+              4, types, args, nullptr, true, 1) != SPI_OK_SELECT)
         elog(ERROR, "geoetl: cannot read geoetl.espi_feed");
       if (SPI_processed == 1)
         for (int c = 0; c < 5; c++) {

@@ -54,8 +54,10 @@ struct StoredSecrets {
 void read_secret_table(char** names, char** values, int* n) {
   run_as_role(BOOTSTRAP_SUPERUSERID, 0, [&] {
     if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "geoetl: SPI_connect failed");
-    if (SPI_execute("SELECT name, value FROM geoetl.secret "
-                    "WHERE name IN ('laads_token', 's3_access_key', 's3_secret_key')",
+    // every operator named with its schema: the caller's search_path may hold its own (as a
+    // superuser, they would run with a superuser's rights)
+    if (SPI_execute("SELECT name, value FROM geoetl.secret WHERE name OPERATOR(pg_catalog.=) "
+                    "ANY ('{laads_token,s3_access_key,s3_secret_key}'::pg_catalog.text[])",
                     true, 3) != SPI_OK_SELECT)
       elog(ERROR, "geoetl: cannot read geoetl.secret");
     *n = static_cast<int>(SPI_processed);
