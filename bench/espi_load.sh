@@ -72,4 +72,5 @@ awk -v t0="$t0" -v t1="$t1" -v t2="$t2" -v t3="$t3" -v n="$rows" 'BEGIN {
   printf "COPY ... FROM csv                  %8.1f s  %6.0f k rows/s\n", c, n / c / 1000
   printf "ratio geoetl / COPY: %.2f (goal: at most 1.5)\n", g / c
 }'
-echo "backend peak memory (VmHWM) loading one file: $((peak_small / 1024)) MiB for 1 usage point, $((peak_big / 1024)) MiB for $per_file"
+echo "backend peak resident memory (VmHWM) loading one file: $((peak_small / 1024)) MiB for 1 usage point," \
+  "$((peak_big / 1024)) MiB for $per_file (it counts the pages of shared_buffers = $(psql -X -At -c 'SHOW shared_buffers') the backend touched)"

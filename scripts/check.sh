@@ -105,7 +105,7 @@ build/geoetl_blackmarble "$GEOETL_FIXTURES/nightlights" VNP46A2 2 h21v08,h22v08 
 python3 test/fixtures/laads_layout.py "$GEOETL_FIXTURES/nightlights" "$GEOETL_FIXTURES/laads" 5200 h22v08 \
   || { record fixtures 0 1; finish; }
 chmod -R a+rwX "$GEOETL_FIXTURES/laads"  # the SQL tests add broken files to it
-mkdir -p "$GEOETL_FIXTURES/store" && chmod 1777 "$GEOETL_FIXTURES/store"  # geoetl.store for the SQL tests
+mkdir -p "$GEOETL_FIXTURES/store/espi/raw" && chmod 1777 "$GEOETL_FIXTURES/store" "$GEOETL_FIXTURES/store/espi" "$GEOETL_FIXTURES/store/espi/raw"  # geoetl.store for the SQL tests
 mkdir -p "$GEOETL_FIXTURES/readonly-store" && chmod 0555 "$GEOETL_FIXTURES/readonly-store"  # as a full disk
 extra_regress=
 SHARED=$(cd "$ROOT/.." && pwd)/shared

@@ -91,6 +91,36 @@ SELECT k, (SELECT row(n.project_id, n.usage_point, n.run) FROM geoetl._espi_raw_
 SELECT set_config('geoetl.store', :'fixtures' || '/store', false) IS NOT NULL AS store;
 SELECT pg_temp.e('SELECT geoetl.parse_espi(''espi/raw/nothing_1_0.xml'')');
 
+-- loading a raw file: its readings; a read-only transaction refuses it; a broken file loads nothing
+\i sql/include/write_file.psql
+SELECT $f$<?xml version="1.0"?>
+<feed xmlns="http://www.w3.org/2005/Atom"><id>f</id>
+<entry><id>up</id><link rel="self" href="/RetailCustomer/1/UsagePoint/9"/><link rel="related" href="/RetailCustomer/1/UsagePoint/9/MeterReading"/>
+ <content><UsagePoint xmlns="http://naesb.org/espi"><ServiceCategory><kind>0</kind></ServiceCategory></UsagePoint></content></entry>
+<entry><id>ltp</id><link rel="self" href="/LocalTimeParameters/1"/><link rel="up" href="/RetailCustomer/1/UsagePoint/9"/>
+ <content><LocalTimeParameters xmlns="http://naesb.org/espi"><dstEndRule>B40E2000</dstEndRule><dstOffset>3600</dstOffset><dstStartRule>360E2000</dstStartRule><tzOffset>-18000</tzOffset></LocalTimeParameters></content></entry>
+<entry><id>mr</id><link rel="self" href="/RetailCustomer/1/UsagePoint/9/MeterReading/1"/><link rel="up" href="/RetailCustomer/1/UsagePoint/9/MeterReading"/>
+ <link rel="related" href="/ReadingType/4"/><content><MeterReading xmlns="http://naesb.org/espi"/></content></entry>
+<entry><id>rt</id><link rel="self" href="/ReadingType/4"/><content><ReadingType xmlns="http://naesb.org/espi"><flowDirection>1</flowDirection><powerOfTenMultiplier>-3</powerOfTenMultiplier><uom>72</uom></ReadingType></content></entry>
+<entry><id>ib</id><link rel="self" href="/RetailCustomer/1/UsagePoint/9/MeterReading/1/IntervalBlock/1"/><link rel="up" href="/RetailCustomer/1/UsagePoint/9/MeterReading/1/IntervalBlock"/><updated>2012-10-24T00:00:00Z</updated>
+ <content><IntervalBlock xmlns="http://naesb.org/espi"><interval><duration>7200</duration><start>1331449200</start></interval>
+  <IntervalReading><timePeriod><duration>3600</duration><start>1331449200</start></timePeriod><value>1500</value></IntervalReading>
+  <IntervalReading><cost>7000</cost><timePeriod><duration>3600</duration><start>1331452800</start></timePeriod><value>2500</value></IntervalReading>
+ </IntervalBlock></content></entry>
+</feed>
+$f$ AS feed \gset
+SELECT pg_temp.write_file(:'fixtures' || '/store/espi/raw/load_9_0.xml', :'feed');
+SELECT pg_temp.write_file(:'fixtures' || '/store/espi/raw/load_9_1.xml', replace(:'feed', '<start>1331452800</start>', '<start>1331452800.5</start>'));
+BEGIN READ ONLY;
+SELECT pg_temp.e('SELECT geoetl._espi_load(''espi/raw/load_9_0.xml'', NULL, ''load'', 0, now())');
+ROLLBACK;
+SELECT geoetl._espi_load('espi/raw/load_9_0.xml', NULL, 'load', 0, now()) - 'sha256' AS loaded;
+SELECT usage_point, reading_type, flow, unit, start_at, duration, local_start, value, cost, quality, run, updated
+  FROM geoetl.energy_reading WHERE project_id = 'load' ORDER BY start_at;
+SELECT regexp_replace(pg_temp.e('SELECT geoetl._espi_load(''espi/raw/load_9_1.xml'', NULL, ''load'', 1, now())'), '"/[^"]*/store/', '"<store>/') AS broken;
+SELECT count(*) AS still_two FROM geoetl.energy_reading WHERE project_id = 'load';
+DELETE FROM geoetl.energy_reading WHERE project_id = 'load';
+
 -- removing a feed removes its credentials; its runs would stay
 SELECT geoetl.remove_espi_feed(:third) AS removed, geoetl.remove_espi_feed(:third) AS again;
 SELECT name FROM geoetl.secret WHERE name LIKE 'espi%' ORDER BY name;

@@ -5,6 +5,7 @@ extern "C" {
 #include "access/xact.h"
 #include "catalog/pg_class.h"
 #include "miscadmin.h"
+#include "tcop/utility.h"
 #include "nodes/makefuncs.h"
 #include "parser/parse_relation.h"
 #include "utils/acl.h"
@@ -28,6 +29,8 @@ bool bulk_insertable(Oid relid) {
 }
 
 BulkInsert::BulkInsert(Oid relid, const char* const* columns, int ncolumns) : ncolumns_(ncolumns) {
+  PreventCommandIfReadOnly("geoetl's bulk insert");  // as COPY FROM and INSERT are refused
+  PreventCommandIfParallelMode("geoetl's bulk insert");
   const AclResult acl = pg_class_aclcheck(relid, GetUserId(), ACL_INSERT);
   if (acl != ACLCHECK_OK) aclcheck_error(acl, OBJECT_TABLE, get_rel_name(relid));
   rel_ = table_open(relid, RowExclusiveLock);

@@ -141,7 +141,9 @@ Datum geoetl_espi_fetch(PG_FUNCTION_ARGS) {
       });
     } catch (const geoetl::Error& e) {
       // a 401 or 403 (not a URL the allow-list refused)
-      if (e.detail().find("answered 40") == std::string::npos || feed.token.empty()) throw;
+      if ((e.detail() != "the server answered 401" && e.detail() != "the server answered 403") ||
+          feed.token.empty())
+        throw;
       throw geoetl::Error(
           e.kind(),
           "the ESPI API refused feed " + std::to_string(feed_id) + "'s access token (or its scope)",

@@ -31,7 +31,6 @@ extern "C" {
 #include <system_error>
 #include <string>
 #include <unordered_map>
-#include <unordered_set>
 #include <vector>
 
 #include "args.h"
@@ -109,6 +108,11 @@ SPIPlanPtr prepare(const char* query, int nargs, const Oid* types) {
   return p;
 }
 
+// The short ids of a file's usage points and reading types, by self href.
+struct FileIds {
+  std::unordered_map<std::string, std::string> usage_points, reading_types;
+};
+
 struct LoadArgs {
   std::string key, project_id;
   bool has_feed = false;
@@ -121,8 +125,7 @@ struct LoadArgs {
 class Batch {
  public:
   // bulk: where batches that meet no stored reading go (nullptr: they go by SQL too)
-  Batch(const LoadArgs& a, const Plans& plans,
-        const std::unordered_map<std::string, std::string>& ids, geoetl::pg::BulkInsert* bulk)
+  Batch(const LoadArgs& a, const Plans& plans, const FileIds& ids, geoetl::pg::BulkInsert* bulk)
       : args_(a), plans_(plans), ids_(ids), bulk_(bulk) {
     memory_ = geoetl::pg::pg_guard([] {
       return AllocSetContextCreate(CurrentMemoryContext, "geoetl espi batch",
@@ -159,7 +162,13 @@ class Batch {
   // Inserts what is held (under call_core).
   void flush() {
     if (start_.empty()) return;
-    geoetl::pg::pg_guard([&] { execute(); });
+    // the C++ strings made here, outside pg_guard (an ereport would skip their destructors)
+    const std::string& up = id_in(ids_.usage_points, usage_point_);
+    const std::string& rt = id_in(ids_.reading_types, reading_type_);
+    const std::string type = up + '\n' + rt;
+    auto newest = newest_.find(type);
+    if (newest == newest_.end()) newest = newest_.emplace(type, std::nullopt).first;
+    geoetl::pg::pg_guard([&] { execute(up, rt, &newest->second); });
     readings_ += static_cast<int64>(start_.size());
     for (auto* v : {&start_, &duration_, &local_, &updated_}) v->clear();
     for (auto* v : {&has_local_, &has_cost_, &has_quality_}) v->clear();
@@ -173,11 +182,8 @@ class Batch {
 
  private:
   // Under pg_guard.
-  void execute() {
-    const auto known = ids_.find(usage_point_);
-    const std::string& up = known != ids_.end() ? known->second : usage_point_;
-    const std::string rt = id_of(reading_type_, "ReadingType");
-    const bool after = plain(up, rt);
+  void execute(const std::string& up, const std::string& rt, std::optional<TimestampTz>* newest) {
+    const bool after = plain(up, rt, newest);
     MemoryContext old = MemoryContextSwitchTo(memory_);
     Datum a[kArgs];
     bool nulls[kArgs] = {};
@@ -276,39 +282,34 @@ class Batch {
   }
 
   // Whether the batch starts after the newest stored reading of its usage point and reading
-  // type (under pg_guard): the first batch of a usage point takes its lock, the first of a
-  // reading type looks; then what this load inserted is the newest.
-  bool plain(const std::string& up, const std::string& rt) {
-    Datum key[3] = {CStringGetTextDatum(("geoetl espi load " + args_.project_id).c_str()),
-                    CStringGetTextDatum(up.c_str()), CStringGetTextDatum(rt.c_str())};
-    if (locked_.insert(up).second && SPI_execute_plan(plans_.lock, key, nullptr, false, 0) < 0)
-      elog(ERROR, "geoetl: cannot lock usage point %s", up.c_str());
-    const std::string type = up + '\n' + rt;
-    auto newest = newest_.find(type);
-    if (newest == newest_.end()) {
-      key[0] = CStringGetTextDatum(args_.project_id.c_str());
-      if (SPI_execute_plan(plans_.newest, key, nullptr, true, 1) != SPI_OK_SELECT)
+  // type (under pg_guard): the first batch of a reading type looks (the load holds the lock of
+  // every usage point of its file); then what this load inserted is the newest.
+  bool plain(const std::string& up, const std::string& rt, std::optional<TimestampTz>* newest) {
+    if (!*newest) {  // a fresh snapshot (not read-only): what other loads committed meanwhile
+      Datum key[3] = {CStringGetTextDatum(args_.project_id.c_str()),
+                      CStringGetTextDatum(up.c_str()), CStringGetTextDatum(rt.c_str())};
+      if (SPI_execute_plan(plans_.newest, key, nullptr, false, 1) != SPI_OK_SELECT)
         elog(ERROR, "geoetl: cannot read geoetl.energy_reading");
       bool isnull;
       const Datum d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
-      newest = newest_.emplace(type, isnull ? INT64_MIN : DatumGetTimestampTz(d)).first;
+      *newest = isnull ? INT64_MIN : DatumGetTimestampTz(d);
     }
-    const bool after = pg_time(start_.front()) > newest->second;
-    newest->second = std::max(newest->second, pg_time(start_.back()));
+    const bool after = pg_time(start_.front()) > **newest;
+    *newest = std::max(**newest, pg_time(start_.back()));
     return after;
   }
 
-  // The short id in an href ("UsagePoint/5" -> "5"), else the whole href.
-  static std::string id_of(const std::string& href, const char* collection) {
-    const std::string id = geoetl::espi_resource_id(href, collection);
-    return id.empty() ? href : id;
+  static const std::string& id_in(const std::unordered_map<std::string, std::string>& ids,
+                                  const std::string& href) {
+    const auto known = ids.find(href);
+    return known != ids.end() ? known->second : href;
   }
 
   const LoadArgs& args_;
   const Plans& plans_;
-  std::unordered_set<std::string> locked_;                   // usage points
-  std::unordered_map<std::string, TimestampTz> newest_;      // usage point \n reading type -> start
-  const std::unordered_map<std::string, std::string>& ids_;  // usage point href -> id
+  // usage point, newline, reading type -> the newest start stored (known once looked up)
+  std::unordered_map<std::string, std::optional<TimestampTz>> newest_;
+  const FileIds& ids_;
   geoetl::pg::BulkInsert* bulk_;
   MemoryContext memory_;
   std::string usage_point_, reading_type_, unit_, currency_;
@@ -435,11 +436,27 @@ Datum geoetl_espi_load(PG_FUNCTION_ARGS) {
         const Oid table = get_relname_relid("energy_reading", get_namespace_oid("geoetl", false));
         if (geoetl::pg::bulk_insertable(table)) bulk.emplace(table, kColumns, kArgs);
       });
-      std::unordered_map<std::string, std::string> ids;
+      FileIds ids;
       Batch batch(a, plans, ids, bulk ? &*bulk : nullptr);
+      // once the file is known good: its ids, and the lock of each of its usage points (in one
+      // order, so that two loads never wait for each other), held to the end of the transaction
+      const auto checked = [&](const geoetl::EspiSummary& summary) {
+        ids.usage_points = geoetl::espi_usage_point_ids(summary);
+        ids.reading_types = geoetl::espi_reading_type_ids(summary);
+        std::vector<std::string> ups;
+        for (const auto& [href, id] : ids.usage_points) ups.push_back(id);
+        std::sort(ups.begin(), ups.end());
+        const std::string space = "geoetl espi load " + a.project_id;
+        geoetl::pg::pg_guard([&] {
+          for (const std::string& up : ups) {
+            Datum key[2] = {CStringGetTextDatum(space.c_str()), CStringGetTextDatum(up.c_str())};
+            if (SPI_execute_plan(plans.lock, key, nullptr, false, 0) < 0)
+              elog(ERROR, "geoetl: cannot lock usage point %s", up.c_str());
+          }
+        });
+      };
       const geoetl::EspiSummary s = geoetl::parse_espi_file(
-          path, [&](const geoetl::EspiReading& r) { batch.add(r); }, cancel,
-          [&](const geoetl::EspiSummary& checked) { ids = geoetl::espi_usage_point_ids(checked); });
+          path, [&](const geoetl::EspiReading& r) { batch.add(r); }, cancel, checked);
       batch.flush();
       geoetl::pg::pg_guard([&] {
         if (bulk) bulk->finish();
@@ -447,7 +464,7 @@ Datum geoetl_espi_load(PG_FUNCTION_ARGS) {
       });
       if (!fetched.empty()) unlink(fetched.c_str());
       return geoetl::pg::pg_guard(
-          [&] { return summary_json(s, ids, sha256, bytes, batch.loaded()); });
+          [&] { return summary_json(s, ids.usage_points, sha256, bytes, batch.loaded()); });
     } catch (...) {
       if (!fetched.empty()) unlink(fetched.c_str());
       throw;

@@ -206,12 +206,12 @@ COMMENT ON FUNCTION geoetl.parse_espi(text) IS
 -- Daily totals in each usage point's local time: a spring-forward day has 23 hours, a fall-back
 -- day 25.
 CREATE VIEW geoetl.energy_daily AS
-SELECT r.feed_id, r.project_id, r.usage_point, r.reading_type, r.flow, r.local_start::date AS local_date, r.unit,
+SELECT max(r.feed_id) AS feed_id, r.project_id, r.usage_point, r.reading_type, r.flow, r.local_start::date AS local_date, r.unit,
        sum(r.value) AS total, count(*) AS readings, extract(epoch FROM sum(r.duration))::float8 / 3600 AS hours,
        sum(r.cost) AS cost
   FROM geoetl.energy_reading r
  WHERE r.local_start IS NOT NULL
- GROUP BY r.feed_id, r.project_id, r.usage_point, r.reading_type, r.flow, r.local_start::date, r.unit;
+ GROUP BY r.project_id, r.usage_point, r.reading_type, r.flow, r.local_start::date, r.unit;
 COMMENT ON VIEW geoetl.energy_daily IS
   'Daily totals per usage point, reading type and flow direction, by local date (LocalTimeParameters): '
   'hours is 23 on a spring-forward day, 25 on a fall-back day';
@@ -227,7 +227,7 @@ SELECT g.feed_id, g.project_id, g.usage_point, g.reading_type, g.flow, g.prev_en
  WHERE g.start_at > g.prev_end;
 COMMENT ON VIEW geoetl.energy_gaps IS
   'Time with no reading between two readings of a usage point and reading type: [gap_start, gap_end)';
-COMMENT ON COLUMN geoetl.energy_daily.feed_id IS 'The feed (NULL: files no feed fetched)';
+COMMENT ON COLUMN geoetl.energy_daily.feed_id IS 'The feed of the day''s readings (the greatest, if several; NULL: files no feed fetched)';
 COMMENT ON COLUMN geoetl.energy_daily.project_id IS 'The project';
 COMMENT ON COLUMN geoetl.energy_daily.usage_point IS 'The usage point';
 COMMENT ON COLUMN geoetl.energy_daily.reading_type IS 'The reading type (one meter and direction)';

@@ -440,6 +440,12 @@ TEST_F(EspiFeeds, MalformedEntriesAreErrorsNamingTheEntry) {
       {one_meter(block(1000, 3600, reading("1000.5", "3600", "5"))), "urn:ib", "not whole seconds"},
       {one_meter(block(1000, 3600, reading("1000", "3600.0", "5"))), "urn:ib", "not whole seconds"},
       {one_meter(block(1000, 3600, reading("1000", "-3600", "5"))), "urn:ib", "negative"},
+      {one_meter(block(1000, 3600, reading("253402300800", "3600", "5"))), "urn:ib",
+       "starts at 253402300800 s, not between 1900 and 9999"},
+      {one_meter(block(1000, 3600, reading("-2208988801", "3600", "5"))), "urn:ib",
+       "not between 1900 and 9999"},
+      {one_meter(block(1000, 3600, reading("1000", "31622401", "5"))), "urn:ib",
+       "lasts 31622401 s, more than a year"},
       {one_meter(block(1000, 3600, reading("1000", "3600", "five"))), "urn:ib", "is not a number"},
       {one_meter(block(1000, 3600,
                        "<IntervalReading><timePeriod><start>1000</start></timePeriod>"

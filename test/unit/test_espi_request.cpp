@@ -46,3 +46,16 @@ TEST(EspiRequest, UsagePointIdsAreShortUnlessTheFileRepeatsThem) {
   EXPECT_EQ(ids.at("/Subscription/5/UsagePoint/7"), "7");
   EXPECT_EQ(ids.at("urn:up"), "urn:up");
 }
+
+TEST(EspiRequest, ReadingTypeIdsLikewise) {
+  EspiSummary s;
+  for (const char* href : {"/ReadingType/07", "/a/ReadingType/01", "/b/ReadingType/01"}) {
+    EspiReadingType t;
+    t.href = href;
+    s.reading_types.push_back(t);
+  }
+  const auto ids = espi_reading_type_ids(s);
+  EXPECT_EQ(ids.at("/ReadingType/07"), "07");
+  EXPECT_EQ(ids.at("/a/ReadingType/01"), "/a/ReadingType/01");
+  EXPECT_EQ(ids.at("/b/ReadingType/01"), "/b/ReadingType/01");
+}

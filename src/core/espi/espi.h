@@ -90,7 +90,8 @@ struct EspiSummary {
 //    file included), a DOCTYPE, not an Atom feed, no ESPI content, an entry holding two kinds of
 //    resource, two entries with one self href, an empty ReadingType (no uom), an IntervalReading
 //    without timePeriod, start, duration or value, a negative duration, a time that is not whole
-//    seconds (fractional epoch seconds), a number
+//    seconds (fractional epoch seconds), a start before 1900 or after 9999, a duration of more
+//    than a year (366 days), a number
 //    that does not parse, a bad DST rule, an IntervalBlock no MeterReading links to, a
 //    MeterReading with blocks but no ReadingType or UsagePoint;
 //  - cancelled, whenever `cancel` asks (checked every few thousand XML nodes).

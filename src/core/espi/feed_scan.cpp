@@ -264,6 +264,12 @@ void FeedScanner::end_reading() {
     fail(where() + " has a negative timePeriod duration (" + std::to_string(reading_.duration) +
          " s)");
   if (!has_value_) fail(where() + " has no value");
+  // 1900-01-01 .. 9999-12-31 and at most a leap year: what PostgreSQL and the tables hold
+  if (reading_.start < -2208988800 || reading_.start > 253402300799)
+    fail(where() + " starts at " + std::to_string(reading_.start) +
+         " s, not between 1900 and 9999");
+  if (reading_.duration > 31622400)
+    fail(where() + " lasts " + std::to_string(reading_.duration) + " s, more than a year");
   reading_.block = block_.index;
   reading_.index = static_cast<int>(++block_.readings);
   block_.covered += reading_.duration;

@@ -1,6 +1,7 @@
 #include "espi/request.h"
 
 #include <cstdio>
+#include <vector>
 
 #include "espi/local_time.h"
 
@@ -38,16 +39,29 @@ std::string espi_resource_id(const std::string& href, const std::string& collect
   return href.substr(begin, end == std::string::npos ? std::string::npos : end - begin);
 }
 
-std::unordered_map<std::string, std::string> espi_usage_point_ids(const EspiSummary& summary) {
+namespace {
+
+template <typename T>
+std::unordered_map<std::string, std::string> short_ids(const std::vector<T>& items,
+                                                       const std::string& collection) {
   std::unordered_map<std::string, int> uses;
-  for (const EspiUsagePoint& u : summary.usage_points)
-    uses[espi_resource_id(u.href, "UsagePoint")]++;
+  for (const T& item : items) uses[espi_resource_id(item.href, collection)]++;
   std::unordered_map<std::string, std::string> ids;
-  for (const EspiUsagePoint& u : summary.usage_points) {
-    const std::string id = espi_resource_id(u.href, "UsagePoint");
-    ids[u.href] = id.empty() || uses[id] > 1 ? u.href : id;
+  for (const T& item : items) {
+    const std::string id = espi_resource_id(item.href, collection);
+    ids[item.href] = id.empty() || uses[id] > 1 ? item.href : id;
   }
   return ids;
+}
+
+}  // namespace
+
+std::unordered_map<std::string, std::string> espi_usage_point_ids(const EspiSummary& summary) {
+  return short_ids(summary.usage_points, "UsagePoint");
+}
+
+std::unordered_map<std::string, std::string> espi_reading_type_ids(const EspiSummary& summary) {
+  return short_ids(summary.reading_types, "ReadingType");
 }
 
 }  // namespace geoetl

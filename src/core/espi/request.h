@@ -27,5 +27,7 @@ std::string espi_resource_id(const std::string& href, const std::string& collect
 // (the five-usage-point sample names them /User/9b6c7063/UsagePoint/01,
 // /User/9b6c7064/UsagePoint/01, ...).
 std::unordered_map<std::string, std::string> espi_usage_point_ids(const EspiSummary& summary);
+// The same for its reading types (".../ReadingType/07" -> "07").
+std::unordered_map<std::string, std::string> espi_reading_type_ids(const EspiSummary& summary);
 
 }  // namespace geoetl
