@@ -43,10 +43,11 @@ TRUNCATE geoetl.energy_reading;
 CHECKPOINT;
 SQL
 now() { date +%s.%N; }
-# the backend's peak memory (VmHWM) after loading a file: the first timed file, and one of a
-# single usage point
+# the backend's private peak memory after loading a file (VmHWM less the shared buffers it mapped,
+# RssShmem): the first timed file, and one of a single usage point
 load() { psql -X -q -At -v ON_ERROR_STOP=1 -c "SELECT geoetl._espi_load('espi/raw/$1', NULL, '$2', 0, now()) IS NOT NULL" \
-              -c "SELECT (regexp_match(pg_read_file('/proc/self/status'), 'VmHWM:\\s+(\\d+)'))[1]" | tail -1; }
+              -c "SELECT (regexp_match(s, 'VmHWM:\\s+(\\d+)'))[1]::int - (regexp_match(s, 'RssShmem:\\s+(\\d+)'))[1]::int
+                  FROM pg_read_file('/proc/self/status') s" | tail -1; }
 t0=$(now)
 peak_big=$(load bench0_up_0.xml bench0)
 for ((i = 1; i < FILES; i++)); do load "bench${i}_up_0.xml" "bench${i}" >/dev/null; done
@@ -72,5 +73,4 @@ awk -v t0="$t0" -v t1="$t1" -v t2="$t2" -v t3="$t3" -v n="$rows" 'BEGIN {
   printf "COPY ... FROM csv                  %8.1f s  %6.0f k rows/s\n", c, n / c / 1000
   printf "ratio geoetl / COPY: %.2f (goal: at most 1.5)\n", g / c
 }'
-echo "backend peak resident memory (VmHWM) loading one file: $((peak_small / 1024)) MiB for 1 usage point," \
-  "$((peak_big / 1024)) MiB for $per_file (it counts the pages of shared_buffers = $(psql -X -At -c 'SHOW shared_buffers') the backend touched)"
+echo "backend private peak memory (VmHWM - RssShmem) loading one file: $((peak_small / 1024)) MiB for 1 usage point, $((peak_big / 1024)) MiB for $per_file"
