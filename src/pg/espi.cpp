@@ -1,4 +1,4 @@
-// Green Button (ESPI) feeds from SQL (src/sql/91_espi_fetch.sql):
+// Green Button (ESPI) feeds from SQL (src/sql/86_espi_fetch.sql):
 //  - geoetl._espi_fetch: one request of a feed into the store's raw archive, its URL and
 //    credentials read here (never passed in, never returned), kept only when the answer holds a
 //    reading that ends after `after`; the stored object follows the transaction.

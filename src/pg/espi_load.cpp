@@ -1,9 +1,10 @@
 // geoetl._espi_load(key, feed_id, project_id, run, updated): one raw ESPI file of the store into
-// geoetl.energy_reading, as the caller (its privileges apply), in batches of one prepared
-// INSERT ... ON CONFLICT each: a reading already there is replaced only by a newer one (its
-// IntervalBlock entry's atom:updated, else `updated`). The parser checks the whole file before
-// it delivers a reading, and the caller's transaction holds every batch: a bad file loads
-// nothing. Returns what the file held, as JSON (see 91_espi_parse.sql).
+// geoetl.energy_reading, as the caller (its privileges apply), in batches of one MeterReading's
+// readings: a batch that meets no stored reading goes in as COPY would put it (bulk_insert.h),
+// another by INSERT ... ON CONFLICT, so that a reading already there is replaced only by a newer
+// one (its IntervalBlock entry's atom:updated, else `updated`). The parser checks the whole file
+// before it delivers a reading, and the caller's transaction holds every batch: a bad file loads
+// nothing. Returns what the file held, as JSON (see 87_espi_parse.sql).
 extern "C" {
 #include "postgres.h"
 #include "catalog/pg_type.h"

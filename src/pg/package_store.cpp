@@ -1,4 +1,4 @@
-// The glue of publishing a data package version (src/sql/89_package_jobs.sql): staged clips
+// The glue of publishing a data package version (src/sql/89_package_publish.sql): staged clips
 // copied to their published keys, objects removed and the descriptor written, each change
 // following the transaction (store_txn.h), so that a failed finalising job leaves the previous
 // version as it was. Only the extension's owner may call them.
