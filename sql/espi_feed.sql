@@ -91,6 +91,10 @@ SELECT k, (SELECT row(n.project_id, n.usage_point, n.run) FROM geoetl._espi_raw_
 SELECT set_config('geoetl.store', :'fixtures' || '/store', false) IS NOT NULL AS store;
 SELECT pg_temp.e('SELECT geoetl.parse_espi(''espi/raw/nothing_1_0.xml'')');
 
+-- a feed's fetch writes its own raw files only
+SELECT pg_temp.e(format('SELECT * FROM geoetl._espi_fetch(1, now() - interval ''1 day'', now(), %L, NULL)', k))
+  FROM (VALUES ('espi/raw/acme-01_99_0.xml'), ('espi/raw/acme-01_12_x.xml'), ('espi/raw/acme-01_12_.xml'),
+               ('packages/x/datapackage.json'), ('espi/raw/acme-01_12_0.xml.tmp')) t(k);
 -- loading a raw file: its readings; a read-only transaction refuses it; a broken file loads nothing
 \i sql/include/write_file.psql
 SELECT $f$<?xml version="1.0"?>

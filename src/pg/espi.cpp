@@ -37,6 +37,7 @@ namespace {
 // Where a feed is fetched from, and with what.
 struct EspiFeedAccess {
   std::string url, server_ca, token, client_cert, client_key;
+  std::string raw_prefix;  // its raw files' keys: espi/raw/<project-id>_<usage-point-id>_
 };
 
 // Runs under pg_guard, inside SPI: `v` copied out of SPI's memory.
@@ -50,7 +51,7 @@ EspiFeedAccess espi_feed_access(int64 feed_id) {
   using geoetl::Error;
   using geoetl::ErrorKind;
   EspiFeedAccess a;
-  char* values[5] = {nullptr, nullptr, nullptr, nullptr, nullptr};
+  char* values[7] = {nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr};
   geoetl::pg::pg_guard([&] {
     // geoetl.secret is for superusers only: read as the bootstrap superuser, like the others
     geoetl::pg::run_as_role(BOOTSTRAP_SUPERUSERID, 0, [&] {
@@ -63,7 +64,8 @@ EspiFeedAccess espi_feed_access(int64 feed_id) {
                        CStringGetTextDatum(("espi_client_cert:" + id).c_str()),
                        CStringGetTextDatum(("espi_client_key:" + id).c_str())};
       if (SPI_execute_with_args(
-              "SELECT f.url, f.server_ca, t.value, c.value, k.value FROM geoetl.espi_feed f "
+              "SELECT f.url, f.server_ca, t.value, c.value, k.value, f.project_id, f.usage_point "
+              "FROM geoetl.espi_feed f "
               "LEFT JOIN geoetl.secret t ON t.name OPERATOR(pg_catalog.=) $2 "
               "LEFT JOIN geoetl.secret c ON c.name OPERATOR(pg_catalog.=) $3 "
               "LEFT JOIN geoetl.secret k ON k.name OPERATOR(pg_catalog.=) $4 "
@@ -71,7 +73,7 @@ EspiFeedAccess espi_feed_access(int64 feed_id) {
               4, types, args, nullptr, true, 1) != SPI_OK_SELECT)
         elog(ERROR, "geoetl: cannot read geoetl.espi_feed");
       if (SPI_processed == 1)
-        for (int c = 0; c < 5; c++) {
+        for (int c = 0; c < 7; c++) {
           const char* v = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, c + 1);
           if (v != nullptr) values[c] = copy_out(v);
         }
@@ -85,6 +87,7 @@ EspiFeedAccess espi_feed_access(int64 feed_id) {
   if (values[2] != nullptr) a.token = values[2];
   if (values[3] != nullptr) a.client_cert = values[3];
   if (values[4] != nullptr) a.client_key = values[4];
+  a.raw_prefix = std::string("espi/raw/") + values[5] + "_" + values[6] + "_";
   return a;
 }
 
@@ -114,6 +117,15 @@ Datum geoetl_espi_fetch(PG_FUNCTION_ARGS) {
   geoetl::pg::call_core([&] {
     geoetl::pg::require_admin("fetching ESPI feeds");
     const EspiFeedAccess feed = espi_feed_access(feed_id);
+    // what a feed fetches goes to its own raw files only
+    if (key.compare(0, feed.raw_prefix.size(), feed.raw_prefix) != 0 ||
+        key.size() < feed.raw_prefix.size() + 5 ||
+        key.find_first_not_of("0123456789", feed.raw_prefix.size()) != key.size() - 4 ||
+        key.compare(key.size() - 4, 4, ".xml") != 0)
+      throw geoetl::Error(
+          geoetl::ErrorKind::invalid_argument,
+          "\"" + key + "\" is not a raw file of ESPI feed " + std::to_string(feed_id), {},
+          "Its raw files are " + feed.raw_prefix + "<run>.xml.");
     url = geoetl::espi_request_url(feed.url, from, to);
     geoetl::HttpOptions o = geoetl::pg::fetch_options(url);
     o.max_body_bytes = static_cast<uint64_t>(geoetl::pg::download_max_mb()) << 20;
