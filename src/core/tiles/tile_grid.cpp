@@ -1,0 +1,73 @@
+#include "tiles/tile_grid.h"
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+
+#include "base/error.h"
+
+namespace geoetl {
+namespace {
+
+constexpr double kPi = 3.14159265358979323846;
+constexpr double kMaxLatitude = 85.0511287798066;  // where Web Mercator's square world ends
+
+void check(const TileXyz& t) {
+  if (t.z < 0 || t.z > 30)
+    throw Error(ErrorKind::invalid_argument,
+                "tile zoom " + std::to_string(t.z) + " is not between 0 and 30");
+  const uint64_t n = uint64_t{1} << t.z;
+  if (t.x >= n || t.y >= n)
+    throw Error(ErrorKind::invalid_argument,
+                "tile " + std::to_string(t.z) + "/" + std::to_string(t.x) + "/" +
+                    std::to_string(t.y) + " does not exist",
+                {}, "At zoom z, x and y go from 0 to 2^z - 1.");
+}
+
+double latitude_of_mercator_y(double y) {
+  return std::atan(std::sinh(y / kWebMercatorHalf * kPi)) * 180.0 / kPi;
+}
+
+}  // namespace
+
+Bounds tile_bounds_3857(const TileXyz& t) {
+  check(t);
+  const double size = 2 * kWebMercatorHalf / static_cast<double>(uint64_t{1} << t.z);
+  Bounds b;
+  b.min_x = -kWebMercatorHalf + t.x * size;
+  b.max_x = b.min_x + size;
+  b.max_y = kWebMercatorHalf - t.y * size;
+  b.min_y = b.max_y - size;
+  return b;
+}
+
+Bounds tile_bounds_4326(const TileXyz& t) {
+  const Bounds m = tile_bounds_3857(t);
+  Bounds b;
+  b.min_x = m.min_x / kWebMercatorHalf * 180.0;
+  b.max_x = m.max_x / kWebMercatorHalf * 180.0;
+  b.min_y = latitude_of_mercator_y(m.min_y);
+  b.max_y = latitude_of_mercator_y(m.max_y);
+  return b;
+}
+
+std::vector<TileXyz> tiles_over(const Bounds& box, int z) {
+  check(TileXyz{z, 0, 0});
+  const double n = static_cast<double>(uint64_t{1} << z);
+  const auto column = [&](double lon) {
+    return std::clamp(std::floor((lon + 180.0) / 360.0 * n), 0.0, n - 1);
+  };
+  const auto row = [&](double lat) {
+    const double phi = std::clamp(lat, -kMaxLatitude, kMaxLatitude) * kPi / 180.0;
+    const double y = (1.0 - std::log(std::tan(phi) + 1.0 / std::cos(phi)) / kPi) / 2.0 * n;
+    return std::clamp(std::floor(y), 0.0, n - 1);
+  };
+  std::vector<TileXyz> tiles;
+  if (box.max_x < box.min_x || box.max_y < box.min_y) return tiles;
+  for (double x = column(box.min_x); x <= column(box.max_x); x++)
+    for (double y = row(box.max_y); y <= row(box.min_y); y++)
+      tiles.push_back({z, static_cast<uint32_t>(x), static_cast<uint32_t>(y)});
+  return tiles;
+}
+
+}  // namespace geoetl
