@@ -1,0 +1,122 @@
+// Night-light tiles rendered from composites (tiles/render.h): warped onto the tile's Web
+// Mercator grid, coloured, encoded as PNG; nothing for a tile without light.
+#include <gtest/gtest.h>
+
+#include <cpl_vsi.h>
+#include <gdal.h>
+
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "base/error.h"
+#include "tiff_writer.h"
+#include "tiles/ramp.h"
+#include "tiles/render.h"
+
+using namespace geoetl;
+
+namespace {
+
+// A composite in EPSG:4326 over 35-37 E, 0-2 N at 1/120 degree (240 x 240 cells): `value` west
+// of 36 E, dark (0) east of it, no data in its northern row.
+std::string composite(const TempDir& dir, float value) {
+  TiffSpec s;
+  s.width = s.height = 240;
+  const double gt[6] = {35, 1.0 / 120, 0, 2, 0, -1.0 / 120};
+  std::copy(gt, gt + 6, s.gt);
+  s.srs = "EPSG:4326";
+  s.has_nodata = true;
+  s.nodata = -999;
+  for (int r = 0; r < 240; r++)
+    for (int c = 0; c < 240; c++) s.values.push_back(r == 0 ? -999 : c < 120 ? value : 0);
+  return write_tiff(dir.file("composite.tif"), s);
+}
+
+// The PNG's RGBA pixels, read back with GDAL.
+std::vector<uint8_t> decode(const std::string& png) {
+  const std::string name = "/vsimem/test_tile.png";
+  VSIFCloseL(VSIFileFromMemBuffer(
+      name.c_str(), reinterpret_cast<GByte*>(const_cast<char*>(png.data())), png.size(), FALSE));
+  GDALDatasetH ds = GDALOpen(name.c_str(), GA_ReadOnly);
+  std::vector<uint8_t> rgba(256 * 256 * 4);
+  EXPECT_NE(ds, nullptr);
+  if (ds != nullptr) {
+    EXPECT_EQ(GDALGetRasterCount(ds), 4);
+    EXPECT_EQ(GDALDatasetRasterIO(ds, GF_Read, 0, 0, 256, 256, rgba.data(), 256, 256, GDT_Byte, 4,
+                                  nullptr, 4, 4 * 256, 1),
+              CE_None);
+    GDALClose(ds);
+  }
+  VSIUnlink(name.c_str());
+  return rgba;
+}
+
+}  // namespace
+
+class TileRender : public testing::Test {
+ protected:
+  void SetUp() override { GDALAllRegister(); }
+  TempDir dir_;
+};
+
+TEST_F(TileRender, RadianceIsTheMeanOfWhatAPixelCoversBelowTheNativeZoom) {
+  const std::string c = composite(dir_, 9);
+  // tile 8/153/127 covers 35.156-36.5625 E, 0-1.406 N: lit west of 36 E, dark east of it
+  const std::vector<float> r = tile_radiance({c}, {8, 153, 127}, CancelToken());
+  ASSERT_EQ(r.size(), 256u * 256);
+  const auto at = [&](double lon, double lat) {  // the tile pixel of a point
+    const double x = (lon - 35.15625) / (36.5625 - 35.15625) * 256;
+    const double my = std::log(std::tan((90 + lat) * M_PI / 360)) * 6378137.0;
+    const double y = (156543.03392804042 - my) / 156543.03392804042 * 256;
+    return r[static_cast<size_t>(y) * 256 + static_cast<size_t>(x)];
+  };
+  EXPECT_FLOAT_EQ(at(35.5, 0.7), 9);
+  EXPECT_FLOAT_EQ(at(36.3, 0.7), 0);
+  const float edge = at(36.0, 0.7);  // a pixel across 36 E: between the two
+  EXPECT_GE(edge, 0);
+  EXPECT_LE(edge, 9);
+}
+
+TEST_F(TileRender, APngOfTheLitPixels) {
+  const std::string c = composite(dir_, 9);
+  const std::string png = render_night_light_tile({c}, {8, 153, 127}, CancelToken());
+  ASSERT_GT(png.size(), 8u);
+  EXPECT_EQ(png.compare(0, 8, "\x89PNG\r\n\x1a\n"), 0);
+  const std::vector<uint8_t> rgba = decode(png);
+  const Rgba lit = night_light_colour(9);
+  // west: lit in the ramp's colour; east: dark, so transparent
+  const size_t west = (128 * 256 + 40) * 4, east = (128 * 256 + 230) * 4;
+  EXPECT_EQ(rgba[west], lit.r);
+  EXPECT_EQ(rgba[west + 1], lit.g);
+  EXPECT_EQ(rgba[west + 2], lit.b);
+  EXPECT_EQ(rgba[west + 3], lit.a);
+  EXPECT_EQ(rgba[east + 3], 0);
+}
+
+TEST_F(TileRender, NoTileWhereThereIsNoLight) {
+  const std::string dark = composite(dir_, 0);
+  EXPECT_EQ(render_night_light_tile({dark}, {8, 153, 127}, CancelToken()), "");
+  const std::string lit = composite(dir_, 9);
+  EXPECT_EQ(render_night_light_tile({lit}, {8, 10, 10}, CancelToken()), "");  // far away
+}
+
+TEST_F(TileRender, NearestAboveTheNativeZoom) {
+  const std::string c = composite(dir_, 9);
+  // zoom 12 tile inside the lit half: every pixel is the composite's value, none mixed
+  const std::vector<float> r = tile_radiance({c}, {12, 2451, 2040}, CancelToken());
+  for (float v : r) ASSERT_TRUE(v == 9 || std::isnan(v)) << v;
+}
+
+TEST_F(TileRender, BadInput) {
+  EXPECT_THROW(tile_radiance({}, {8, 153, 127}, CancelToken()), Error);
+  try {
+    tile_radiance({dir_.file("missing.tif")}, {8, 153, 127}, CancelToken());
+    ADD_FAILURE() << "no error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::not_found);
+  }
+  const std::string c = composite(dir_, 9);
+  EXPECT_THROW(tile_radiance({c}, {8, 256, 0}, CancelToken()), Error);
+  EXPECT_THROW(tile_radiance({c}, {8, 153, 127}, CancelToken([] { return true; })), Error);
+}
