@@ -5,9 +5,7 @@
 #include <ogr_srs_api.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <cmath>
-#include <cstdio>
 #include <cstring>
 #include <limits>
 #include <array>
@@ -16,6 +14,7 @@
 #include "base/error.h"
 #include "gdal/dataset.h"
 #include "gdal/gdal_env.h"
+#include "transfer/atomic_file.h"
 
 namespace geoetl {
 namespace {
@@ -80,8 +79,7 @@ void write_composite_cog(const TileComposite& c, const std::string& path,
     throw Error(ErrorKind::io_error, "cannot write the composite to \"" + path + "\"",
                 errors.last());
   }
-  if (std::rename(part.c_str(), path.c_str()) != 0) {
-    const int err = errno;
+  if (const int err = move_file(part, path); err != 0) {
     VSIUnlink(part.c_str());
     throw Error(ErrorKind::io_error, "cannot write the composite to \"" + path + "\"",
                 std::strerror(err));
