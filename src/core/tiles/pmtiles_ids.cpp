@@ -8,8 +8,6 @@
 namespace geoetl {
 namespace {
 
-constexpr int kMaxZoom = 30;
-
 // The number of tiles of zooms 0..z-1: (4^z - 1) / 3.
 uint64_t tiles_below(int z) {
   return ((uint64_t{1} << (2 * z)) - 1) / 3;
@@ -29,15 +27,8 @@ void rotate(uint64_t s, uint64_t& x, uint64_t& y, uint64_t rx, uint64_t ry) {
 }  // namespace
 
 uint64_t pmtiles_tile_id(const TileXyz& t) {
-  if (t.z < 0 || t.z > kMaxZoom)
-    throw Error(ErrorKind::invalid_argument,
-                "tile zoom " + std::to_string(t.z) + " is not between 0 and 30");
+  check_tile(t);
   const uint64_t n = uint64_t{1} << t.z;
-  if (t.x >= n || t.y >= n)
-    throw Error(ErrorKind::invalid_argument,
-                "tile " + std::to_string(t.z) + "/" + std::to_string(t.x) + "/" +
-                    std::to_string(t.y) + " does not exist",
-                {}, "At zoom z, x and y go from 0 to 2^z - 1.");
   uint64_t x = t.x, y = t.y, d = 0;
   for (uint64_t s = n / 2; s > 0; s /= 2) {
     const uint64_t rx = (x & s) ? 1 : 0;
@@ -50,8 +41,8 @@ uint64_t pmtiles_tile_id(const TileXyz& t) {
 
 TileXyz pmtiles_tile_xyz(uint64_t id) {
   int z = 0;
-  while (z <= kMaxZoom && id >= tiles_below(z + 1)) z++;
-  if (z > kMaxZoom)
+  while (z <= kMaxTileZoom && id >= tiles_below(z + 1)) z++;
+  if (z > kMaxTileZoom)
     throw Error(ErrorKind::invalid_argument,
                 "tile id " + std::to_string(id) + " is beyond zoom 30");
   const uint64_t n = uint64_t{1} << z;

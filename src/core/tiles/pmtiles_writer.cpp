@@ -19,7 +19,6 @@ namespace geoetl {
 namespace {
 
 constexpr size_t kBufferSize = size_t{1} << 20;  // bytes gathered before a write
-constexpr int kMaxZoom = 30;
 
 std::string tile_name(const TileXyz& t) {
   return std::to_string(t.z) + "/" + std::to_string(t.x) + "/" + std::to_string(t.y);
@@ -34,9 +33,9 @@ void check_range(double v, double low, double high, const char* what) {
 
 // Checks what the header will say before anything is written.
 void check_info(const PmtilesInfo& info, int min_zoom_added, int max_zoom_added) {
-  check_range(info.min_zoom, 0, kMaxZoom, "min_zoom");
-  check_range(info.max_zoom, info.min_zoom, kMaxZoom, "max_zoom");
-  check_range(info.center_zoom, 0, kMaxZoom, "center_zoom");
+  check_range(info.min_zoom, 0, kMaxTileZoom, "min_zoom");
+  check_range(info.max_zoom, info.min_zoom, kMaxTileZoom, "max_zoom");
+  check_range(info.center_zoom, 0, kMaxTileZoom, "center_zoom");
   check_range(info.min_lon, -180, 180, "min_lon");
   check_range(info.max_lon, info.min_lon, 180, "max_lon");
   check_range(info.min_lat, -90, 90, "min_lat");

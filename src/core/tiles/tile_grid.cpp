@@ -12,8 +12,14 @@ namespace {
 constexpr double kPi = 3.14159265358979323846;
 constexpr double kMaxLatitude = 85.0511287798066;  // where Web Mercator's square world ends
 
-void check(const TileXyz& t) {
-  if (t.z < 0 || t.z > 30)
+double latitude_of_mercator_y(double y) {
+  return std::atan(std::sinh(y / kWebMercatorHalf * kPi)) * 180.0 / kPi;
+}
+
+}  // namespace
+
+void check_tile(const TileXyz& t) {
+  if (t.z < 0 || t.z > kMaxTileZoom)
     throw Error(ErrorKind::invalid_argument,
                 "tile zoom " + std::to_string(t.z) + " is not between 0 and 30");
   const uint64_t n = uint64_t{1} << t.z;
@@ -24,14 +30,8 @@ void check(const TileXyz& t) {
                 {}, "At zoom z, x and y go from 0 to 2^z - 1.");
 }
 
-double latitude_of_mercator_y(double y) {
-  return std::atan(std::sinh(y / kWebMercatorHalf * kPi)) * 180.0 / kPi;
-}
-
-}  // namespace
-
 Bounds tile_bounds_3857(const TileXyz& t) {
-  check(t);
+  check_tile(t);
   const double size = 2 * kWebMercatorHalf / static_cast<double>(uint64_t{1} << t.z);
   Bounds b;
   b.min_x = -kWebMercatorHalf + t.x * size;
@@ -52,7 +52,7 @@ Bounds tile_bounds_4326(const TileXyz& t) {
 }
 
 std::vector<TileXyz> tiles_over(const Bounds& box, int z) {
-  check(TileXyz{z, 0, 0});
+  check_tile(TileXyz{z, 0, 0});
   const double n = static_cast<double>(uint64_t{1} << z);
   const auto column = [&](double lon) {
     return std::clamp(std::floor((lon + 180.0) / 360.0 * n), 0.0, n - 1);

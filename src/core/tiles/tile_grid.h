@@ -17,6 +17,11 @@ struct Bounds {
   double min_x = 0, min_y = 0, max_x = 0, max_y = 0;
 };
 
+constexpr int kMaxTileZoom = 30;
+
+// Throws Error(invalid_argument) for z outside 0..kMaxTileZoom or x, y outside 0..2^z-1.
+void check_tile(const TileXyz& t);
+
 // Half the width of the Web Mercator world (EPSG:3857), metres.
 constexpr double kWebMercatorHalf = 20037508.342789244;
 
