@@ -124,6 +124,11 @@ SELECT usage_point, reading_type, flow, unit, start_at, duration, local_start, v
 SELECT regexp_replace(pg_temp.e('SELECT geoetl._espi_load(''espi/raw/load_9_1.xml'', NULL, ''load'', 1, now())'), '"/[^"]*/store/', '"<store>/') AS broken;
 SELECT count(*) AS still_two FROM geoetl.energy_reading WHERE project_id = 'load';
 DELETE FROM geoetl.energy_reading WHERE project_id = 'load';
+-- a file in espi/raw/ whose name is not <project>_<usage point>_<run>.xml is named, not parsed
+SELECT pg_temp.write_file(:'fixtures' || '/store/espi/raw/no-run-number.xml', :'feed');
+SELECT pg_temp.e('SELECT geoetl.parse_espi(''espi/raw/no-run-number.xml'')');
+SELECT pg_temp.e('SELECT geoetl._job_espi_parse(''{"key": "espi/raw/no-run-number.xml"}'')');
+SELECT pg_temp.e('SELECT geoetl._job_espi_parse(''{"key": "espi/raw/gone_9_0.xml"}'')');
 
 -- removing a feed removes its credentials; its runs would stay
 SELECT geoetl.remove_espi_feed(:third) AS removed, geoetl.remove_espi_feed(:third) AS again;

@@ -130,7 +130,8 @@ BEGIN
   END IF;
   SELECT s.key, s.size, s.uri INTO object FROM geoetl.store_list('espi/raw/') s WHERE s.key = raw_key;
   IF NOT FOUND THEN
-    RAISE EXCEPTION '% is not in the store', raw_key USING ERRCODE = 'no_data_found';
+    RAISE EXCEPTION 'no raw ESPI file %', quote_literal(raw_key) USING ERRCODE = 'no_data_found',
+      HINT = 'It was removed from the store after its job was enqueued (geoetl.store_list(''espi/raw/'') lists what is there).';
   END IF;
   -- one parse of a file at a time
   PERFORM pg_advisory_xact_lock(hashtext('geoetl espi parse'), hashtext(raw_key));
