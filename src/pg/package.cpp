@@ -21,7 +21,7 @@ extern "C" {
 #include "fetch.h"
 #include "geometry_arg.h"
 #include "package.h"
-#include "package/publish.h"
+#include "transfer/store_publish.h"
 #include "package/raster_clip.h"
 #include "package/source_probe.h"
 #include "package/vector_clip.h"

@@ -3,7 +3,7 @@
 
 #include <vector>
 
-#include "package/publish.h"
+#include "transfer/store_publish.h"
 #include "package/vector_clip.h"
 
 namespace geoetl::pg {

@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "blackmarble/composite.h"
+#include "blackmarble/composite_file.h"
 #include "base/error.h"
 #include "polygons.h"
 #include "tiff_writer.h"
@@ -291,4 +292,38 @@ TEST(Composite, AFourTileAreaEqualsTheSameCellsAsOneRaster) {
       EXPECT_NEAR(a.quantiles[q], b.quantiles[q], 1e-9 * std::fabs(b.quantiles[q]));
     EXPECT_NEAR(a.valid_area_km2, b.valid_area_km2, 1e-6 * b.valid_area_km2);
   }
+}
+
+TEST(Composite, AMonthsTileCompositeIsTheWholeTile) {
+  TempDir dir;
+  auto files = granules(dir, "VNP46A2 2 h21v08,h22v08 2024-03-01 3 60 4");
+  const std::vector<std::string> h21 = of_tile(files, "h21v08");
+  CompositeReport report;
+  const TileComposite c = month_tile_composite(h21, NightRules(), {}, CancelToken(), &report);
+  EXPECT_EQ(c.h, 21);
+  EXPECT_EQ(c.v, 8);
+  EXPECT_EQ(c.tile_size, 60);
+  EXPECT_EQ(c.window.row0, 0);
+  EXPECT_EQ(c.window.cols, 60);
+  EXPECT_EQ(c.window.rows, 60);
+  CompositeReport again;
+  const TileComposite same = build_composite(h21, parse_granule_name(h21[0]), 60, {0, 0, 60, 60},
+                                             NightRules(), {}, CancelToken(), &again);
+  EXPECT_EQ(c.value, same.value);
+  EXPECT_EQ(c.valid, same.valid);
+  EXPECT_EQ(report.files_used, 3);
+  // granules of two tiles, none, or none that opens
+  EXPECT_THROW(month_tile_composite(files, NightRules(), {}, CancelToken(), &report), Error);
+  EXPECT_THROW(month_tile_composite({}, NightRules(), {}, CancelToken(), &report), Error);
+  const std::string junk = dir.file("VNP46A2.A2024070.h23v08.002.2024072000000.h5");
+  std::ofstream(junk) << "<html></html>";
+  CompositeReport bad;
+  try {
+    month_tile_composite({junk}, NightRules(), {}, CancelToken(), &bad);
+    ADD_FAILURE() << "no error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::data_corrupted);
+  }
+  ASSERT_EQ(bad.files_invalid.size(), 1u);
+  EXPECT_NE(bad.files_invalid[0].find("A2024070"), std::string::npos);
 }

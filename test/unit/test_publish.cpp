@@ -9,7 +9,7 @@
 #include <string>
 
 #include "base/error.h"
-#include "package/publish.h"
+#include "transfer/store_publish.h"
 #include "package/raster_clip.h"
 #include "test_store.h"
 #include "tiff_writer.h"

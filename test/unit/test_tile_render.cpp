@@ -18,19 +18,21 @@ using namespace geoetl;
 
 namespace {
 
-// A composite in EPSG:4326 over 35-37 E, 0-2 N at 1/120 degree (240 x 240 cells): `value` west
-// of 36 E, dark (0) east of it, no data in its northern row.
-std::string composite(const TempDir& dir, float value) {
+// A composite in EPSG:4326 over 35-37 E (or west_edge to 2 degrees east of it), 0-2 N at 1/120
+// degree (240 x 240 cells): `value` in its western half, dark (0) in the eastern, no data in its
+// northern row.
+std::string composite(const TempDir& dir, float value, double west_edge = 35,
+                      const std::string& name = "composite.tif") {
   TiffSpec s;
   s.width = s.height = 240;
-  const double gt[6] = {35, 1.0 / 120, 0, 2, 0, -1.0 / 120};
+  const double gt[6] = {west_edge, 1.0 / 120, 0, 2, 0, -1.0 / 120};
   std::copy(gt, gt + 6, s.gt);
   s.srs = "EPSG:4326";
   s.has_nodata = true;
   s.nodata = -999;
   for (int r = 0; r < 240; r++)
     for (int c = 0; c < 240; c++) s.values.push_back(r == 0 ? -999 : c < 120 ? value : 0);
-  return write_tiff(dir.file("composite.tif"), s);
+  return write_tiff(dir.file(name), s);
 }
 
 // The PNG's RGBA pixels, read back with GDAL.
@@ -99,6 +101,27 @@ TEST_F(TileRender, NoTileWhereThereIsNoLight) {
   EXPECT_EQ(render_night_light_tile({dark}, {8, 153, 127}, CancelToken()), "");
   const std::string lit = composite(dir_, 9);
   EXPECT_EQ(render_night_light_tile({lit}, {8, 10, 10}, CancelToken()), "");  // far away
+}
+
+TEST_F(TileRender, CompositesThatDoNotReachATileChangeNothingInIt) {
+  const std::string near = composite(dir_, 9);
+  const std::string beside = composite(dir_, 3, 37, "beside.tif");  // 37-39 E
+  const std::string far = composite(dir_, 5, 100, "far.tif");
+  const TileRenderer one({near}), three({near, beside, far});
+  // inside the first (8/153/127 spans 35.16-36.56 E, 9/306/254 35.16-35.86 E) and across its
+  // western edge (8/152/127: 33.75-35.16 E); 8/154/127 (36.56-37.97 E) spans the first two
+  for (const TileXyz t : {TileXyz{8, 153, 127}, TileXyz{9, 306, 254}, TileXyz{8, 152, 127}}) {
+    const std::string a = one.png(t, CancelToken()), b = three.png(t, CancelToken());
+    EXPECT_EQ(a, b) << t.z << "/" << t.x << "/" << t.y;
+    EXPECT_FALSE(a.empty()) << t.z << "/" << t.x << "/" << t.y;
+  }
+  EXPECT_NE(one.png({8, 154, 127}, CancelToken()), three.png({8, 154, 127}, CancelToken()));
+  EXPECT_EQ(three.png({8, 10, 10}, CancelToken()), "");
+  const Bounds b = three.lon_lat_bounds();
+  EXPECT_DOUBLE_EQ(b.min_x, 35);
+  EXPECT_DOUBLE_EQ(b.max_x, 102);
+  EXPECT_DOUBLE_EQ(b.min_y, 0);
+  EXPECT_DOUBLE_EQ(b.max_y, 2);
 }
 
 TEST_F(TileRender, NearestAboveTheNativeZoom) {

@@ -245,6 +245,18 @@ std::vector<Window> read_parts(const Window& window, int64_t max_cells, int64_t 
   return parts;
 }
 
+int granule_tile_size(const std::vector<std::string>& paths, const std::string& layer,
+                      const RasterOpenOptions& options) {
+  for (const std::string& p : paths) {
+    try {
+      return static_cast<int>(open_layer(p, parse_granule_name(p), layer, options).grid().width);
+    } catch (const Error& e) {
+      if (e.kind() == ErrorKind::cancelled) throw;
+    }
+  }
+  return 0;
+}
+
 TileComposite build_composite(const std::vector<std::string>& paths, const Granule& tile,
                               int tile_size, const Window& window, const NightRules& given,
                               const RasterOpenOptions& options, const CancelToken& cancel,

@@ -57,6 +57,11 @@ struct CompositeReport {
 std::vector<Window> read_parts(const Window& window, int64_t max_cells, int64_t block_rows,
                                int64_t block_cols);
 
+// The pixels per side of a tile's granules (`paths`, all of one tile) in `layer`: from the first
+// one that opens; 0 when none does.
+int granule_tile_size(const std::vector<std::string>& paths, const std::string& layer,
+                      const RasterOpenOptions& options);
+
 // The composite of the granules of one tile (the month's nights, or its monthly file) over
 // `window`. Files that cannot be read are reported, not fatal.
 TileComposite build_composite(const std::vector<std::string>& paths, const Granule& tile,

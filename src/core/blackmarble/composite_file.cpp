@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "base/error.h"
+#include "blackmarble/granule_scan.h"
 #include "gdal/dataset.h"
 #include "gdal/gdal_env.h"
 #include "transfer/atomic_file.h"
@@ -24,6 +25,28 @@ int stop_when_cancelled(double, const char*, void* token) {
 }
 
 }  // namespace
+
+TileComposite month_tile_composite(const std::vector<std::string>& paths, const NightRules& rules,
+                                   const RasterOpenOptions& options, const CancelToken& cancel,
+                                   CompositeReport* report) {
+  if (paths.empty()) throw Error(ErrorKind::invalid_argument, "a composite needs granules");
+  const Granule first = parse_granule_name(paths.front());
+  for (const std::string& p : paths) {
+    const Granule g = parse_granule_name(p);
+    if (g.h != first.h || g.v != first.v || g.product != first.product)
+      throw Error(ErrorKind::invalid_argument, "the granules of a composite are of one tile",
+                  "\"" + paths.front() + "\" and \"" + p + "\" are not");
+  }
+  const std::string layer = rules.layer.empty() ? default_layer(first.product) : rules.layer;
+  const int n = granule_tile_size(paths, layer, options);
+  if (n == 0) {
+    build_composite(paths, first, 1, {}, rules, options, cancel, report);  // reports every file
+    throw Error(ErrorKind::data_corrupted,
+                "none of the " + std::to_string(paths.size()) + " granules could be read",
+                report->files_invalid.empty() ? "" : report->files_invalid.front());
+  }
+  return build_composite(paths, first, n, {0, 0, n, n}, rules, options, cancel, report);
+}
 
 void write_composite_cog(const TileComposite& c, const std::string& path,
                          const CancelToken& cancel) {

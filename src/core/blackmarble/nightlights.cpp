@@ -9,23 +9,6 @@
 
 namespace geoetl {
 
-namespace {
-
-// The pixels per side of a tile's granules: from the first one that opens.
-int tile_size_of(const std::vector<std::string>& paths, const std::string& layer,
-                 const RasterOpenOptions& options) {
-  for (const std::string& p : paths) {
-    try {
-      return static_cast<int>(open_layer(p, parse_granule_name(p), layer, options).grid().width);
-    } catch (const Error& e) {
-      if (e.kind() == ErrorKind::cancelled) throw;
-    }
-  }
-  return 0;
-}
-
-}  // namespace
-
 NightlightMonth nightlight_month(const MultiPolygon& area, const std::vector<std::string>& uris,
                                  const NightRules& rules, double threshold, Coverage coverage,
                                  const RasterOpenOptions& options, const CancelToken& cancel) {
@@ -48,7 +31,7 @@ NightlightMonth nightlight_month(const MultiPolygon& area, const std::vector<std
   for (const auto& [tile, paths] : by_tile) {
     const Granule first = parse_granule_name(paths.front());
     const std::string layer = rules.layer.empty() ? default_layer(first.product) : rules.layer;
-    const int n = tile_size_of(paths, layer, options);
+    const int n = granule_tile_size(paths, layer, options);
     if (n == 0) {  // no file of this tile opens: build_composite reports each one
       build_composite(paths, first, 1, {}, rules, options, cancel, &report);
       continue;

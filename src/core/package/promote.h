@@ -6,7 +6,7 @@
 #include <string>
 
 #include "base/cancel.h"
-#include "package/publish.h"
+#include "transfer/store_publish.h"
 #include "transfer/store.h"
 
 namespace geoetl {

@@ -5,7 +5,11 @@
 #include <gdal.h>
 #include <gdal_utils.h>
 
+#include <ogr_srs_api.h>
+
+#include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "base/error.h"
 #include "gdal/dataset.h"
@@ -25,25 +29,49 @@ std::string fmt(double v) {
 
 }  // namespace
 
-std::vector<float> tile_radiance(const std::vector<std::string>& composites, const TileXyz& tile,
-                                 const CancelToken& cancel) {
+TileRenderer::TileRenderer(const std::vector<std::string>& composites) {
   if (composites.empty())
     throw Error(ErrorKind::invalid_argument, "a tile needs at least one composite");
-  const Bounds b = tile_bounds_3857(tile);
-  const NoSidecarFiles no_sidecars;
   GdalErrors errors;
-  std::vector<GdalDataset> sources;
-  std::vector<GDALDatasetH> handles;
+  all_ = {180, 90, -180, -90};
   for (const std::string& path : composites) {
     const char* const drivers[] = {"GTiff", "COG", nullptr};
-    sources.emplace_back(
+    sources_.emplace_back(
         GDALOpenEx(path.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY, drivers, nullptr, nullptr));
-    if (!sources.back())
+    if (!sources_.back())
       throw Error(
           VSIStatL(path.c_str(), nullptr) == 0 ? ErrorKind::data_corrupted : ErrorKind::not_found,
           "cannot open the composite \"" + path + "\"", errors.last());
-    handles.push_back(sources.back().get());
+    GDALDatasetH ds = sources_.back().get();
+    double gt[6];
+    OGRSpatialReferenceH srs = GDALGetSpatialRef(ds);
+    if (GDALGetGeoTransform(ds, gt) != CE_None || srs == nullptr || !OSRIsGeographic(srs) ||
+        gt[2] != 0 || gt[4] != 0 || gt[1] <= 0 || gt[5] >= 0)
+      throw Error(ErrorKind::data_corrupted,
+                  "the composite \"" + path + "\" is not a north-up raster in degrees");
+    const double w = GDALGetRasterXSize(ds), h = GDALGetRasterYSize(ds);
+    const Bounds b{gt[0] - gt[1], gt[3] + h * gt[5] + gt[5], gt[0] + (w + 1) * gt[1],
+                   gt[3] - gt[5]};
+    bounds_.push_back(b);
+    all_ = {std::min(all_.min_x, b.min_x + gt[1]), std::min(all_.min_y, b.min_y - gt[5]),
+            std::max(all_.max_x, b.max_x - gt[1]), std::max(all_.max_y, b.max_y + gt[5])};
   }
+}
+
+std::vector<float> TileRenderer::radiance(const TileXyz& tile, const CancelToken& cancel) const {
+  const Bounds b = tile_bounds_3857(tile);
+  const Bounds ll = tile_bounds_4326(tile);
+  std::vector<GDALDatasetH> handles;
+  for (size_t i = 0; i < sources_.size(); i++) {
+    const Bounds& s = bounds_[i];
+    if (s.min_x < ll.max_x && ll.min_x < s.max_x && s.min_y < ll.max_y && ll.min_y < s.max_y)
+      handles.push_back(sources_[i].get());
+  }
+  std::vector<float> pixels(static_cast<size_t>(kTileSize) * kTileSize,
+                            std::numeric_limits<float>::quiet_NaN());
+  cancel.check();
+  if (handles.empty()) return pixels;  // nothing reaches into it
+  GdalErrors errors;
   CPLStringList argv;
   for (const char* a : {"-of", "MEM", "-t_srs", "EPSG:3857", "-ot", "Float32", "-wo",
                         "INIT_DEST=NO_DATA", "-dstnodata", "nan"})
@@ -68,16 +96,14 @@ std::vector<float> tile_radiance(const std::vector<std::string>& composites, con
                 "cannot warp the composites onto tile " + std::to_string(tile.z) + "/" +
                     std::to_string(tile.x) + "/" + std::to_string(tile.y),
                 errors.last());
-  std::vector<float> pixels(static_cast<size_t>(kTileSize) * kTileSize);
   if (GDALRasterIO(GDALGetRasterBand(warped.get(), 1), GF_Read, 0, 0, kTileSize, kTileSize,
                    pixels.data(), kTileSize, kTileSize, GDT_Float32, 0, 0) != CE_None)
     throw Error(ErrorKind::io_error, "cannot read the warped tile", errors.last());
   return pixels;
 }
 
-std::string render_night_light_tile(const std::vector<std::string>& composites, const TileXyz& tile,
-                                    const CancelToken& cancel) {
-  const std::vector<float> radiance = tile_radiance(composites, tile, cancel);
+std::string TileRenderer::png(const TileXyz& tile, const CancelToken& cancel) const {
+  const std::vector<float> radiance = this->radiance(tile, cancel);
   std::vector<uint8_t> rgba(radiance.size() * 4);
   bool any = false;
   for (size_t i = 0; i < radiance.size(); i++) {
@@ -89,6 +115,18 @@ std::string render_night_light_tile(const std::vector<std::string>& composites, 
     any = any || c.a != 0;
   }
   return any ? encode_png(rgba) : std::string();
+}
+
+std::vector<float> tile_radiance(const std::vector<std::string>& composites, const TileXyz& tile,
+                                 const CancelToken& cancel) {
+  check_tile(tile);
+  return TileRenderer(composites).radiance(tile, cancel);
+}
+
+std::string render_night_light_tile(const std::vector<std::string>& composites, const TileXyz& tile,
+                                    const CancelToken& cancel) {
+  check_tile(tile);
+  return TileRenderer(composites).png(tile, cancel);
 }
 
 std::string encode_png(const std::vector<uint8_t>& rgba) {

@@ -9,6 +9,8 @@
 #include <vector>
 
 #include "base/cancel.h"
+#include "gdal/dataset.h"
+#include "gdal/gdal_env.h"
 #include "tiles/tile_grid.h"
 
 namespace geoetl {
@@ -16,13 +18,34 @@ namespace geoetl {
 constexpr int kTileSize = 256;
 constexpr int kNativeZoom = 8;  // 611 m pixels at the equator, the composites' 463 m or coarser
 
-// The tile's radiance, row by row from the north-west (NaN where no composite has a value).
-// Throws Error: not_found / data_corrupted for a composite GDAL cannot open, invalid_argument for
-// no composite or a tile that does not exist, cancelled.
+// The month's composites, opened once for many tiles (a render job, a backend serving tiles).
+class TileRenderer {
+ public:
+  // Opens every composite. Throws Error: invalid_argument (no composite), not_found (no such
+  // file), data_corrupted (GDAL cannot open it or it is not in EPSG:4326 degrees).
+  explicit TileRenderer(const std::vector<std::string>& composites);
+
+  // The tile's radiance, row by row from the north-west (NaN where no composite has a value).
+  // Only the composites that reach into the tile are warped (the others add nothing).
+  std::vector<float> radiance(const TileXyz& tile, const CancelToken& cancel) const;
+  // The tile as PNG bytes, "" when every pixel is transparent (no data, no light).
+  std::string png(const TileXyz& tile, const CancelToken& cancel) const;
+  // Longitude/latitude bounds of all the composites together.
+  const Bounds& lon_lat_bounds() const { return all_; }
+
+ private:
+  NoSidecarFiles no_sidecars_;  // alive across the opens and every later read
+  std::vector<GdalDataset> sources_;
+  std::vector<Bounds> bounds_;  // of each source, degrees, one source pixel wider on each side
+  Bounds all_;
+};
+
+// TileRenderer(composites).radiance(tile). Throws Error: what TileRenderer throws,
+// invalid_argument for a tile that does not exist, cancelled.
 std::vector<float> tile_radiance(const std::vector<std::string>& composites, const TileXyz& tile,
                                  const CancelToken& cancel);
 
-// The tile as PNG bytes, "" when every pixel is transparent (no data, no light).
+// TileRenderer(composites).png(tile).
 std::string render_night_light_tile(const std::vector<std::string>& composites, const TileXyz& tile,
                                     const CancelToken& cancel);
 

@@ -1,8 +1,8 @@
-// Publishing a data package's file into the store: written by a caller's writer (a clip) under
-// the store's staging folder, hashed, then adopted as `key` with an undo. The staged name carries
-// this process's id (store_sweep leaves it while the process runs) and ends in the key's
-// extension, as GDAL's drivers need. On any failure nothing stays staged and the object is as it
-// was.
+// Publishing a file geoetl makes (a package's clip, a month's composite, a PMTiles archive) into
+// the store: written by a caller's writer under the store's staging folder, hashed, then adopted
+// as `key` with an undo. The staged name carries this process's id (store_sweep leaves it while
+// the process runs) and ends in the key's extension, as GDAL's drivers need. On any failure
+// nothing stays staged and the object is as it was.
 #pragma once
 
 #include <cstdint>

@@ -1,4 +1,4 @@
-#include "package/publish.h"
+#include "transfer/store_publish.h"
 
 #include <unistd.h>
 
