@@ -19,20 +19,10 @@ extern "C" {
 #include "raster/crs.h"
 #include "base/error.h"
 #include "geometry_arg.h"
+#include "night_rules.h"
 #include "blackmarble/nightlights.h"
 #include "result_row.h"
 #include "settings.h"
-
-namespace {
-
-Datum text_array_datum(const std::vector<std::string>& v) {
-  std::vector<Datum> items;
-  for (const std::string& s : v) items.push_back(CStringGetTextDatum(s.c_str()));
-  return PointerGetDatum(construct_array(items.data(), static_cast<int>(items.size()), TEXTOID, -1,
-                                         false, TYPALIGN_INT));
-}
-
-}  // namespace
 
 extern "C" {
 
@@ -54,26 +44,12 @@ Datum geoetl_nightlight_stats(PG_FUNCTION_ARGS) {
   const Oid geom_type = get_fn_expr_argtype(fcinfo->flinfo, 0);
   const geoetl::pg::ArgArray<const char*> uris = args.text_array(1, "uris", NullElements::refuse);
   const double threshold = args.float8_or(2, std::nan(""));
-  const char* layer = args.text_or(3, "");
-  const geoetl::pg::ArgArray<int32> quality =
-      args.is_null(4) ? geoetl::pg::ArgArray<int32>{}
-                      : args.int4_array(4, "quality", NullElements::skip);
-  const bool cloud = args.boolean(5, "cloud"), snow = args.boolean(6, "snow");
-  const char* negative = args.text(7, "negative");
-  const int min_nights = args.int4(8, "min_valid_nights");
-  const bool median = args.boolean(9, "median");
+  const geoetl::pg::NightRuleArgs night(args, 3);
   const char* coverage = args.text(10, "coverage");
   const TupleDesc desc = geoetl::pg::composite_result_type(fcinfo, "_nightlight_stats");
 
   const Datum result = geoetl::pg::call_core([&] {
-    geoetl::NightRules rules;
-    rules.layer = layer;
-    rules.quality.assign(quality.begin(), quality.end());
-    rules.cloud = cloud;
-    rules.snow = snow;
-    rules.negative = geoetl::parse_negative(negative);
-    rules.min_valid_nights = min_nights;
-    rules.median = median;
+    const geoetl::NightRules rules = night.rules();
     int32_t srid = 0;
     const geoetl::MultiPolygon area =
         geoetl::pg::polygon_arg(geom, geom_type, geoetl::pg::ewkb_of(geom, geom_type), &srid);
@@ -102,8 +78,8 @@ Datum geoetl_nightlight_stats(PG_FUNCTION_ARGS) {
           {"lit_area_km2", r.lit_area_km2},
           {"night_weight", m.nights.count > 0 ? m.nights.sum : 0}};
       geoetl::pg::ResultRow row(desc);
-      row.set("files_used", TEXTARRAYOID, text_array_datum(m.files_used));
-      row.set("files_invalid", TEXTARRAYOID, text_array_datum(m.files_invalid));
+      row.set("files_used", TEXTARRAYOID, geoetl::pg::text_array_of(m.files_used));
+      row.set("files_invalid", TEXTARRAYOID, geoetl::pg::text_array_of(m.files_invalid));
       for (const auto& [name, value] : numbers) row.set_float8(name, value);
       return row.datum();
     });

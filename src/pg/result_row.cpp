@@ -6,6 +6,7 @@ extern "C" {
 #include "funcapi.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
+#include "utils/array.h"
 #include "utils/tuplestore.h"
 }
 
@@ -103,6 +104,13 @@ bytea* bytea_of(const std::string& bytes) {
   SET_VARSIZE(b, VARHDRSZ + bytes.size());
   memcpy(VARDATA(b), bytes.data(), bytes.size());
   return b;
+}
+
+Datum text_array_of(const std::vector<std::string>& strings) {
+  std::vector<Datum> items;
+  for (const std::string& s : strings) items.push_back(CStringGetTextDatum(s.c_str()));
+  return PointerGetDatum(construct_array(items.data(), static_cast<int>(items.size()), TEXTOID, -1,
+                                         false, TYPALIGN_INT));
 }
 
 }  // namespace geoetl::pg

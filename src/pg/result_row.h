@@ -15,6 +15,7 @@ struct ReturnSetInfo;
 }
 
 #include <string>
+#include <vector>
 
 namespace geoetl::pg {
 
@@ -48,5 +49,8 @@ class ResultRow {
 
 // `bytes` as a bytea value (palloc'd).
 bytea* bytea_of(const std::string& bytes);
+
+// The strings as a text[] value (palloc'd).
+Datum text_array_of(const std::vector<std::string>& strings);
 
 }  // namespace geoetl::pg

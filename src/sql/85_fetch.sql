@@ -214,13 +214,18 @@ BEGIN
                           WHERE g.product = _chain_nightlights.product AND g.date = d
                             AND geoetl._tile_name(g.tile_h, g.tile_v) = t));
     PERFORM geoetl.enqueue_nightlights(r.area_id, m, m, product);
+    -- the month's composites of the area's tiles, kept for the map (geoetl.save_composite)
+    PERFORM geoetl.enqueue('save_composite', jsonb_build_object('product', product, 'month', m, 'tile', t),
+                           dedupe_key => format('save_composite:%s:%s:%s', product, m, t))
+       FROM unnest(r.tiles) t WHERE EXISTS (SELECT 1 FROM geoetl._month_granules(product, m, ARRAY[t]));
     n := n + 1;
   END LOOP;
   RETURN n;
 END
 $$;
 COMMENT ON FUNCTION geoetl._chain_nightlights(text, date) IS
-  'After a fetch: enqueues the nightlight_month jobs of areas whose month is now fully fetched or known missing';
+  'After a fetch: enqueues the nightlight_month jobs of areas whose month is now fully fetched or known '
+  'missing, and the save_composite jobs of their tiles';
 
 INSERT INTO geoetl.job_kind (kind, handler, lease, max_attempts, backoff, description) VALUES
   ('fetch_blackmarble', 'geoetl._job_fetch_blackmarble(jsonb)', '30 minutes', 5, '30 seconds',

@@ -11,6 +11,11 @@ REVOKE ALL ON geoetl.secret FROM geoetl_reader;  -- superusers only; read by the
 GRANT EXECUTE ON FUNCTION geoetl.version() TO geoetl_reader;
 GRANT EXECUTE ON FUNCTION geoetl.espi_fetch_end(timestamptz, int) TO geoetl_reader;
 GRANT EXECUTE ON FUNCTION geoetl._package_failure(bigint) TO geoetl_reader;  -- in package_status
+-- what the viewer page and BI tools read (tile() renders from geoetl's own composites only)
+GRANT EXECUTE ON FUNCTION geoetl.tile(text, date, int, int, int),
+                          geoetl.areas_geojson(text),
+                          geoetl.nightlight_series(bigint, text),
+                          geoetl.viewer_manifest(text) TO geoetl_reader;
 GRANT EXECUTE ON FUNCTION geoetl._check_extent(float8, float8, float8, float8, text, text),
                           geoetl._check_coordinates(geometry, text) TO geoetl_reader;
 -- reads as the caller: the source table's own privileges and row security apply
@@ -72,6 +77,14 @@ GRANT EXECUTE ON FUNCTION
   geoetl.cancel_job(bigint),
   geoetl.retry_job(bigint),
   geoetl._job_nightlight_month(jsonb),
+  geoetl.save_composite(text, date, text, jsonb),
+  geoetl._save_composite_month(text, date, text, jsonb),
+  geoetl._job_save_composite(jsonb),
+  geoetl.render_tiles(text, date, bigint, int, int, text),
+  geoetl._check_map_month(text, date),
+  geoetl._render_tiles_of(text, date, bigint),
+  geoetl._render_month(jsonb),
+  geoetl._job_render_tiles(jsonb),
   geoetl.create_window_pipeline(text, regclass, name, text[], interval, name, text[], name, interval),
   geoetl.run_window_pipeline(text, timestamptz),
   geoetl.backfill_window_pipeline(text, timestamptz, timestamptz),

@@ -29,20 +29,30 @@ std::string fmt(double v) {
 
 }  // namespace
 
-TileRenderer::TileRenderer(const std::vector<std::string>& composites) {
+struct TileRenderer::Sources {
+  NoSidecarFiles no_sidecars;  // alive across the opens and every later read
+  std::vector<GdalDataset> datasets;
+  std::vector<Bounds> bounds;  // of each dataset, degrees, one pixel wider on each side
+};
+
+TileRenderer::~TileRenderer() = default;
+
+TileRenderer::TileRenderer(const std::vector<std::string>& composites)
+    : sources_(std::make_unique<Sources>()) {
+  std::vector<GdalDataset>& sources = sources_->datasets;
   if (composites.empty())
     throw Error(ErrorKind::invalid_argument, "a tile needs at least one composite");
   GdalErrors errors;
   all_ = {180, 90, -180, -90};
   for (const std::string& path : composites) {
     const char* const drivers[] = {"GTiff", "COG", nullptr};
-    sources_.emplace_back(
+    sources.emplace_back(
         GDALOpenEx(path.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY, drivers, nullptr, nullptr));
-    if (!sources_.back())
+    if (!sources.back())
       throw Error(
           VSIStatL(path.c_str(), nullptr) == 0 ? ErrorKind::data_corrupted : ErrorKind::not_found,
           "cannot open the composite \"" + path + "\"", errors.last());
-    GDALDatasetH ds = sources_.back().get();
+    GDALDatasetH ds = sources.back().get();
     double gt[6];
     OGRSpatialReferenceH srs = GDALGetSpatialRef(ds);
     if (GDALGetGeoTransform(ds, gt) != CE_None || srs == nullptr || !OSRIsGeographic(srs) ||
@@ -52,7 +62,7 @@ TileRenderer::TileRenderer(const std::vector<std::string>& composites) {
     const double w = GDALGetRasterXSize(ds), h = GDALGetRasterYSize(ds);
     const Bounds b{gt[0] - gt[1], gt[3] + h * gt[5] + gt[5], gt[0] + (w + 1) * gt[1],
                    gt[3] - gt[5]};
-    bounds_.push_back(b);
+    sources_->bounds.push_back(b);
     all_ = {std::min(all_.min_x, b.min_x + gt[1]), std::min(all_.min_y, b.min_y - gt[5]),
             std::max(all_.max_x, b.max_x - gt[1]), std::max(all_.max_y, b.max_y + gt[5])};
   }
@@ -62,10 +72,10 @@ std::vector<float> TileRenderer::radiance(const TileXyz& tile, const CancelToken
   const Bounds b = tile_bounds_3857(tile);
   const Bounds ll = tile_bounds_4326(tile);
   std::vector<GDALDatasetH> handles;
-  for (size_t i = 0; i < sources_.size(); i++) {
-    const Bounds& s = bounds_[i];
+  for (size_t i = 0; i < sources_->datasets.size(); i++) {
+    const Bounds& s = sources_->bounds[i];
     if (s.min_x < ll.max_x && ll.min_x < s.max_x && s.min_y < ll.max_y && ll.min_y < s.max_y)
-      handles.push_back(sources_[i].get());
+      handles.push_back(sources_->datasets[i].get());
   }
   std::vector<float> pixels(static_cast<size_t>(kTileSize) * kTileSize,
                             std::numeric_limits<float>::quiet_NaN());

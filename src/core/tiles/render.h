@@ -9,8 +9,8 @@
 #include <vector>
 
 #include "base/cancel.h"
-#include "gdal/dataset.h"
-#include "gdal/gdal_env.h"
+#include <memory>
+
 #include "tiles/tile_grid.h"
 
 namespace geoetl {
@@ -24,6 +24,9 @@ class TileRenderer {
   // Opens every composite. Throws Error: invalid_argument (no composite), not_found (no such
   // file), data_corrupted (GDAL cannot open it or it is not in EPSG:4326 degrees).
   explicit TileRenderer(const std::vector<std::string>& composites);
+  ~TileRenderer();
+  TileRenderer(const TileRenderer&) = delete;
+  TileRenderer& operator=(const TileRenderer&) = delete;
 
   // The tile's radiance, row by row from the north-west (NaN where no composite has a value).
   // Only the composites that reach into the tile are warped (the others add nothing).
@@ -34,9 +37,8 @@ class TileRenderer {
   const Bounds& lon_lat_bounds() const { return all_; }
 
  private:
-  NoSidecarFiles no_sidecars_;  // alive across the opens and every later read
-  std::vector<GdalDataset> sources_;
-  std::vector<Bounds> bounds_;  // of each source, degrees, one source pixel wider on each side
+  struct Sources;  // the open datasets (GDAL's types stay out of this header)
+  std::unique_ptr<Sources> sources_;
   Bounds all_;
 };
 
