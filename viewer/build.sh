@@ -27,7 +27,7 @@ fi
 mkdir -p "$OUT/lib/leaflet/images" "$OUT/lib/pmtiles"
 cp "$HERE/index.html" "$HERE/viewer.js" "$HERE/viewer.css" "$HERE/legend.png" "$OUT/"
 LEAFLET=$HERE/node_modules/leaflet/dist
-cp "$LEAFLET/leaflet.js" "$LEAFLET/leaflet.css" "$OUT/lib/leaflet/"
+cp "$LEAFLET/leaflet.js" "$LEAFLET/leaflet.js.map" "$LEAFLET/leaflet.css" "$OUT/lib/leaflet/"
 cp "$LEAFLET"/images/*.png "$OUT/lib/leaflet/images/"
 cp "$HERE/node_modules/pmtiles/dist/pmtiles.js" "$OUT/lib/pmtiles/"
 cp "$HERE/node_modules/leaflet/LICENSE" "$OUT/lib/leaflet/LICENSE"

@@ -174,6 +174,18 @@ try {
       ok(dist(a, b) >= 60, `point ${p} changed between ${from} and ${to}`, `rgb(${a}) then rgb(${b})`);
     }
 
+    // the slider itself: the keyboard moves it a month back, the map follows
+    if (months.length > 1) {
+      await page.evaluate(() => window.geoetlViewer.setMonth(window.geoetlViewer.months.length - 1));
+      await page.focus('#month');
+      await page.keyboard.press('ArrowLeft');
+      const want = months[months.length - 2];
+      const followed = await page.waitForFunction((m) => window.geoetlViewer.month === m
+        && document.getElementById('month-label').textContent === m, { timeout: 10000 }, want).then(() => true, () => false);
+      ok(followed, `the slider's arrow key goes back to ${want}`);
+      await page.evaluate((m) => window.geoetlViewer.setMonth(m), to);
+    }
+
     if (checks.click_area !== undefined) {
       const id = checks.click_area;
       const target = await page.evaluate((areaId) => {
