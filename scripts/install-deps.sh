@@ -18,6 +18,8 @@ PACKAGES=(
   util-linux procps iproute2 python3 nodejs
   # validating datapackage.json against the Data Package JSON Schema (test/e2e/package.sh)
   python3-jsonschema
+  # browser test of the viewer page (test/e2e/lib/viewer_check.mjs: puppeteer-core drives it)
+  chromium
 )
 
 # npm ships inside some nodejs builds and separately in Debian's
