@@ -127,7 +127,7 @@ BEGIN
   RETURN geoetl.enqueue('render_tiles',
     jsonb_build_object('product', product, 'month', m, 'area_id', area_id, 'min_zoom', min_zoom,
                        'max_zoom', max_zoom, 'format', format),
-    dedupe_key => format('render_tiles:%s:%s:%s:%s', product, m, format, coalesce(area_id, 0)));
+    dedupe_key => format('render_tiles:%s:%s:%s:%s', product, to_char(m, 'YYYY-MM'), format, coalesce(area_id, 0)));
 END
 $$;
 COMMENT ON FUNCTION geoetl.render_tiles(text, date, bigint, int, int, text) IS
@@ -137,7 +137,8 @@ COMMENT ON FUNCTION geoetl.render_tiles(text, date, bigint, int, int, text) IS
   'An unchanged month writes nothing';
 
 -- The job kind render_tiles: {"product", "month", "area_id", "min_zoom", "max_zoom", "format"}
---   -> {"composites_written", "tiles", "written", "unchanged", "empty", "removed", "bytes", "key"}
+--   -> {"composites_written", "skipped" (true: nothing changed since the last render, nothing
+--   written), "tiles", "written", "unchanged", "empty", "removed", "bytes", "key"}
 CREATE FUNCTION geoetl._render_month(args jsonb) RETURNS jsonb LANGUAGE plpgsql SECURITY DEFINER AS $$
 DECLARE
   unknown text := (SELECT string_agg(k, ', ') FROM jsonb_object_keys(args) k
@@ -194,7 +195,8 @@ BEGIN
               WHERE r.product = prod AND r.month = m AND r.format = fmt
                 AND r.area_id IS NOT DISTINCT FROM area AND r.inputs = fp)
      AND (fmt = 'xyz' OR EXISTS (SELECT 1 FROM geoetl.store_list(k) o WHERE o.key = k)) THEN
-    RETURN jsonb_build_object('composites_written', saved, 'tiles', 0, 'written', 0, 'unchanged', true, 'key', k);
+    RETURN jsonb_build_object('composites_written', saved, 'skipped', true, 'tiles', 0, 'written', 0,
+                              'unchanged', 0, 'empty', 0, 'removed', 0, 'bytes', 0, 'key', k);
   END IF;
   IF fmt = 'xyz' THEN
     FOR z IN min_zoom .. max_zoom LOOP
@@ -218,7 +220,7 @@ BEGIN
      SET min_zoom = EXCLUDED.min_zoom, max_zoom = EXCLUDED.max_zoom, bbox = EXCLUDED.bbox, key = EXCLUDED.key,
          inputs = EXCLUDED.inputs, tiles = EXCLUDED.tiles, written = EXCLUDED.written, empty = EXCLUDED.empty,
          bytes = EXCLUDED.bytes, rendered_at = now();
-  RETURN jsonb_build_object('composites_written', saved, 'tiles', total.tiles, 'written', total.written,
+  RETURN jsonb_build_object('composites_written', saved, 'skipped', false, 'tiles', total.tiles, 'written', total.written,
                             'unchanged', total.unchanged, 'empty', total.empty, 'removed', total.removed,
                             'bytes', total.bytes, 'key', k);
 END

@@ -216,7 +216,7 @@ BEGIN
     PERFORM geoetl.enqueue_nightlights(r.area_id, m, m, product);
     -- the month's composites of the area's tiles, kept for the map (geoetl.save_composite)
     PERFORM geoetl.enqueue('save_composite', jsonb_build_object('product', product, 'month', m, 'tile', t),
-                           dedupe_key => format('save_composite:%s:%s:%s', product, m, t))
+                           dedupe_key => format('save_composite:%s:%s:%s', product, to_char(m, 'YYYY-MM'), t))
        FROM unnest(r.tiles) t WHERE EXISTS (SELECT 1 FROM geoetl._month_granules(product, m, ARRAY[t]));
     n := n + 1;
   END LOOP;
