@@ -263,6 +263,46 @@ RESET ROLE;
 SELECT rolname, rolsuper AS escalated FROM pg_roles WHERE rolname = 'trust_adm';
 SELECT geoetl.remove_espi_feed(:trust_feed) AS trust_feed_removed;
 
+-- 9. The map's SECURITY DEFINER functions (save_composite's work, a render job's work, tile)
+-- under a writer's search_path that puts the writer's own =, || and < first: they must not run
+-- (and the calls work: no warning below).
+\getenv fixtures GEOETL_FIXTURES
+SELECT geoetl.register_rasters('VNP46A2', :'fixtures' || '/nightlights') >= 0 AS registered,
+       set_config('geoetl.store', :'fixtures' || '/trust_store', false) IS NOT NULL AS store_set;
+SET ROLE trust_wr;
+CREATE FUNCTION trust_space.evil_eq(text, text) RETURNS boolean LANGUAGE plpgsql AS $$
+BEGIN
+  EXECUTE 'ALTER ROLE trust_wr SUPERUSER';
+  RETURN $1 OPERATOR(pg_catalog.=) $2;
+END $$;
+CREATE FUNCTION trust_space.evil_cat(text, text) RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+  EXECUTE 'ALTER ROLE trust_wr SUPERUSER';
+  RETURN pg_catalog.textcat($1, $2);
+END $$;
+CREATE FUNCTION trust_space.evil_lt(float8, float8) RETURNS boolean LANGUAGE plpgsql AS $$
+BEGIN
+  EXECUTE 'ALTER ROLE trust_wr SUPERUSER';
+  RETURN $1 OPERATOR(pg_catalog.<) $2;
+END $$;
+CREATE OPERATOR trust_space.= (LEFTARG = text, RIGHTARG = text, FUNCTION = trust_space.evil_eq);
+CREATE OPERATOR trust_space.|| (LEFTARG = text, RIGHTARG = text, FUNCTION = trust_space.evil_cat);
+CREATE OPERATOR trust_space.< (LEFTARG = float8, RIGHTARG = float8, FUNCTION = trust_space.evil_lt);
+SET search_path = trust_space, pg_catalog, public;
+DO $$
+BEGIN
+  PERFORM geoetl.save_composite('VNP46A2', '2024-02-01', 'h21v08');
+  PERFORM geoetl._render_month('{"product": "VNP46A2", "month": "2024-02-01", "max_zoom": 1}');
+  PERFORM geoetl.tile('VNP46A2', '2024-02-01', 1, 1, 0);
+  PERFORM geoetl.areas_geojson(), geoetl.viewer_manifest();
+EXCEPTION WHEN OTHERS THEN
+  RAISE WARNING 'the map calls ended with %', SQLSTATE;
+END $$;
+RESET search_path;
+RESET ROLE;
+SELECT rolname, rolsuper AS escalated FROM pg_roles WHERE rolname = 'trust_wr';
+DELETE FROM geoetl.tile_render;
+
 TRUNCATE geoetl.job RESTART IDENTITY;
 DELETE FROM geoetl.job_kind WHERE kind LIKE 'trust_%';
 DROP FUNCTION public.trust_su_job(jsonb);
