@@ -6,9 +6,11 @@
 # by the worker pg_cron calls every minute, composited and kept in geoetl.nightlight_monthly.
 # No network. Safe to run again: it updates in place, and months whose granules did not change
 # are skipped. Then a wind farm's 1-minute readings (ten days, three turbines, generated) are rolled
-# into 10-minute windows by a window pipeline (scripts/demo/wind_farm.sql). Last, a data package
-# of one area (the demo raster and a table of the villages, clipped to it) is built by jobs and
-# published in the store with its datapackage.json (scripts/demo/package.sql).
+# into 10-minute windows by a window pipeline (scripts/demo/wind_farm.sql). The year's monthly
+# composites are kept in the store and rendered as map tiles (render_tiles jobs) for the viewer
+# page (scripts/viewer.sh). Last, a data package of one area (the demo raster and a table of the
+# villages, clipped to it) is built by jobs and published in the store with its datapackage.json
+# (scripts/demo/package.sql).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -153,6 +155,35 @@ SQL
 # Time-series windows: a wind farm's 1-minute readings into 10-minute windows (window pipeline).
 psql -X -q -v ON_ERROR_STOP=1 -f scripts/demo/wind_farm.sql
 
+# The map: each month's composites kept in the store and rendered as map tiles (zooms 0-8), one
+# render_tiles job per month, run here (pg_cron's worker may take some of them too).
+renders=$(psql -X -q -A -t -v ON_ERROR_STOP=1 -v year="$YEAR" <<'SQL'
+SELECT string_agg(geoetl.render_tiles('VNP46A2', make_date(:year, m, 1))::text, ',' ORDER BY m)
+  FROM generate_series(1, 12) m;
+SQL
+)
+start=$(date +%s)
+while [[ $(psql -X -q -A -t -c "SELECT count(*) FROM geoetl.job WHERE job_id = ANY ('{$renders}'::bigint[])
+                                  AND state NOT IN ('completed', 'failed', 'cancelled')") != 0 ]]; do
+  if (( $(date +%s) - start > 600 )); then
+    echo "demo: the map tiles were not rendered within 10 minutes" >&2
+    exit 1
+  fi
+  psql -X -q -c "CALL geoetl.run_jobs(max_seconds => 30)"
+  sleep 0.2
+done
+psql -X -q -A -t -v ON_ERROR_STOP=1 <<SQL
+SELECT format('map %s: %s composites saved, %s tiles written, %s left as they were, %s without light%s',
+              to_char((args->>'month')::date, 'YYYY-MM'), result->>'composites_written', result->>'written',
+              result->>'unchanged', result->>'empty',
+              CASE WHEN (result->>'skipped')::boolean THEN ' (nothing changed since the last render)' ELSE '' END)
+  FROM geoetl.job WHERE job_id = ANY ('{$renders}'::bigint[]) AND state = 'completed' ORDER BY args->>'month';
+SELECT format('failed: job %s (%s): %s', job_id, args, errors->-1->>'message')
+  FROM geoetl.job WHERE job_id = ANY ('{$renders}'::bigint[]) AND state <> 'completed';
+SQL
+[[ $(psql -X -q -A -t -c "SELECT count(*) FROM geoetl.job WHERE job_id = ANY ('{$renders}'::bigint[]) AND state <> 'completed'") == 0 ]] \
+  || { echo "demo: rendering the map failed" >&2; exit 1; }
+
 # A data package: the demo raster and the villages table clipped to one area, one job per
 # source and one that publishes, run here (pg_cron's worker may take some of them too).
 PACKAGE_AREA='Lake Kivu towns'
@@ -189,4 +220,6 @@ The demo cluster keeps running, and pg_cron keeps calling its job worker every m
   $(scripts/pgcluster.sh url)   # for QGIS, Metabase, Grafana, ...
   scripts/pgcluster.sh stop            # stop it (data stays in .pgdata/)
 The data package of $PACKAGE_AREA: $PACKAGE_DIR
+The night-light map of $YEAR (tiles in the store, areas and their trends from the database):
+  scripts/viewer.sh                    # serves the page on 127.0.0.1 and prints its URL
 MSG

@@ -90,7 +90,7 @@ CALL geoetl.run_jobs(max_jobs => 10);
 SELECT kind, args->>'format' AS format, args->>'area_id' IS NOT NULL AS area, state,
        result - 'bytes' - 'key' AS result, result->'bytes' > '0' AS bytes
   FROM geoetl.job ORDER BY job_id;
-SELECT product, month, format, area_id IS NOT NULL AS area, min_zoom, max_zoom, bbox, key, tiles, written, empty,
+SELECT product, month, format, area_id IS NOT NULL AS area, min_zoom, max_zoom, boxes, key, tiles, written, empty,
        bytes > 0 AS bytes FROM geoetl.tile_render ORDER BY format, area_id NULLS FIRST;
 -- the files: one per lit tile, none for the dark ones (the area's render, zooms 3-9, found its
 -- tiles up to zoom 8 in place and added zoom 9); each the same bytes as tile()
@@ -176,6 +176,10 @@ SELECT pg_temp.as_role('tiles_writer', $$SELECT geoetl.save_composite('VNP46A2',
 SELECT pg_temp.as_role('tiles_writer', $$SELECT geoetl._render_tile('{composites/VNP46A2/2024-02/VNP46A2.2024-02.h21v08.tif}', 0, 0, 0)$$) AS writer_render_tile,
        pg_temp.as_role('tiles_writer', $$SELECT geoetl._save_composite('{/etc/passwd}', 'x.tif', NULL, NULL, true, true, 'clamp', 1, false)$$) AS writer_c,
        pg_temp.as_role('tiles_writer', $$SELECT geoetl._render_xyz('{x}', 'tiles/x', '{0,0,1,1}', 0)$$) AS writer_xyz;
+-- the C functions' own checks (as the owner)
+SELECT pg_temp.e($$SELECT geoetl._render_xyz('{composites/VNP46A2/2024-02/VNP46A2.2024-02.h21v08.tif}', 'tiles/x', '{0,0,1}', 0)$$) AS three_numbers,
+       pg_temp.e($$SELECT geoetl._render_xyz('{composites/VNP46A2/2024-02/VNP46A2.2024-02.h21v08.tif}', '../x', '{0,0,1,1}', 0)$$) AS bad_prefix,
+       pg_temp.e($$SELECT geoetl._render_tile('{composites/nothing.tif}', 0, 0, 0)$$) AS missing_composite;
 SELECT pg_temp.as_role('tiles_writer', $$INSERT INTO geoetl.composite VALUES ('VNP46A2', '2024-03-01', 'h21v08', 'k', '/etc/passwd', '{}', '', 0, '', 1, 0, '{}', '{}')$$) AS writer_forges_composite,
        pg_temp.as_role('tiles_writer', $$UPDATE geoetl.composite SET key = '../../etc/passwd'$$) AS writer_moves_composite;
 -- a writer's job runs as the writer, and still writes the store

@@ -39,13 +39,17 @@ std::vector<std::string> gdal_paths(geoetl::Store& store, const std::vector<std:
   return paths;
 }
 
-// A longitude/latitude box from float8[] {west, south, east, north}.
-geoetl::Bounds box_arg(const geoetl::pg::SqlArgs& args, int n) {
-  const geoetl::pg::ArgArray<double> b = args.float8_array(n, "bbox", geoetl::pg::NullElements::refuse);
-  if (b.count != 4)
+// Longitude/latitude boxes from float8[] {west, south, east, north[, west, south, ...]}.
+std::vector<geoetl::Bounds> boxes_arg(const geoetl::pg::SqlArgs& args, int n) {
+  const geoetl::pg::ArgArray<double> b =
+      args.float8_array(n, "boxes", geoetl::pg::NullElements::refuse);
+  if (b.count == 0 || b.count % 4 != 0)
     ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-                    errmsg("bbox must be {west, south, east, north}")));
-  return {b.items[0], b.items[1], b.items[2], b.items[3]};
+                    errmsg("boxes must be {west, south, east, north[, west, south, east, north ...]}")));
+  std::vector<geoetl::Bounds> boxes;
+  for (int i = 0; i < b.count; i += 4)
+    boxes.push_back({b.items[i], b.items[i + 1], b.items[i + 2], b.items[i + 3]});
+  return boxes;
 }
 
 Datum counts_datum(FunctionCallInfo fcinfo, const geoetl::TileCounts& n) {
@@ -109,15 +113,15 @@ Datum geoetl_save_composite(PG_FUNCTION_ARGS) {
   PG_RETURN_DATUM(row.datum());
 }
 
-// _render_xyz(keys, prefix, bbox, z) -> (tiles, written, unchanged, empty, removed, bytes)
+// _render_xyz(keys, prefix, boxes, z) -> (tiles, written, unchanged, empty, removed, bytes)
 PG_FUNCTION_INFO_V1(geoetl_render_xyz);
 Datum geoetl_render_xyz(PG_FUNCTION_ARGS) {
   const geoetl::pg::SqlArgs args(fcinfo, "_render_xyz");
-  args.require({{0, "keys"}, {1, "prefix"}, {2, "bbox"}, {3, "z"}});
+  args.require({{0, "keys"}, {1, "prefix"}, {2, "boxes"}, {3, "z"}});
   const std::vector<std::string> keys =
       strings(args.text_array(0, "keys", geoetl::pg::NullElements::refuse));
   const std::string prefix = args.text(1, "prefix");
-  const geoetl::Bounds box = box_arg(args, 2);
+  const std::vector<geoetl::Bounds> boxes = boxes_arg(args, 2);
   const int z = args.int4(3, "z");
   const geoetl::TileCounts n = geoetl::pg::call_core([&] {
     const geoetl::CancelToken cancel = geoetl::pg::interrupt_token();
@@ -125,21 +129,22 @@ Datum geoetl_render_xyz(PG_FUNCTION_ARGS) {
     geoetl::check_store_key(prefix);
     geoetl::ensure_gdal(geoetl::pg::gdal_settings());
     const geoetl::TileRenderer renderer(gdal_paths(*store, keys));
-    return geoetl::render_xyz_zoom(renderer, *store, prefix, box, z, cancel);
+    return geoetl::render_xyz_zoom(renderer, *store, prefix, boxes, z, cancel);
   });
   PG_RETURN_DATUM(counts_datum(fcinfo, n));
 }
 
-// _render_pmtiles(keys, key, bbox, min_zoom, max_zoom, metadata) -> tile counts; the archive
+// _render_pmtiles(keys, key, boxes, min_zoom, max_zoom, metadata) -> tile counts; the archive
 // follows the transaction
 PG_FUNCTION_INFO_V1(geoetl_render_pmtiles);
 Datum geoetl_render_pmtiles(PG_FUNCTION_ARGS) {
   const geoetl::pg::SqlArgs args(fcinfo, "_render_pmtiles");
-  args.require({{0, "keys"}, {1, "key"}, {2, "bbox"}, {3, "min_zoom"}, {4, "max_zoom"}, {5, "metadata"}});
+  args.require(
+      {{0, "keys"}, {1, "key"}, {2, "boxes"}, {3, "min_zoom"}, {4, "max_zoom"}, {5, "metadata"}});
   const std::vector<std::string> keys =
       strings(args.text_array(0, "keys", geoetl::pg::NullElements::refuse));
   const std::string key = args.text(1, "key");
-  const geoetl::Bounds box = box_arg(args, 2);
+  const std::vector<geoetl::Bounds> boxes = boxes_arg(args, 2);
   const int min_zoom = args.int4(3, "min_zoom"), max_zoom = args.int4(4, "max_zoom");
   const std::string metadata = args.text(5, "metadata");
   geoetl::TileCounts n;
@@ -151,7 +156,7 @@ Datum geoetl_render_pmtiles(PG_FUNCTION_ARGS) {
       geoetl::PublishedFile file = geoetl::publish_file(
           store, key,
           [&](const std::string& path) {
-            n = geoetl::write_pmtiles(renderer, path, box, min_zoom, max_zoom, metadata, cancel);
+            n = geoetl::write_pmtiles(renderer, path, boxes, min_zoom, max_zoom, metadata, cancel);
             return n.written;
           },
           cancel);

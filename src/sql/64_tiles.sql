@@ -10,7 +10,7 @@ CREATE TABLE geoetl.tile_render (
   area_id     bigint REFERENCES geoetl.area ON DELETE CASCADE,
   min_zoom    int NOT NULL,
   max_zoom    int NOT NULL,
-  bbox        float8[] NOT NULL,
+  boxes       float8[] NOT NULL,
   key         text NOT NULL,
   inputs      text NOT NULL,
   tiles       bigint NOT NULL,
@@ -30,7 +30,7 @@ COMMENT ON COLUMN geoetl.tile_render.format IS 'xyz (one PNG file per tile) or p
 COMMENT ON COLUMN geoetl.tile_render.area_id IS 'The area rendered, or NULL for every tile of the month';
 COMMENT ON COLUMN geoetl.tile_render.min_zoom IS 'Lowest zoom rendered';
 COMMENT ON COLUMN geoetl.tile_render.max_zoom IS 'Highest zoom rendered';
-COMMENT ON COLUMN geoetl.tile_render.bbox IS '{west, south, east, north} in degrees: the box whose tiles were rendered';
+COMMENT ON COLUMN geoetl.tile_render.boxes IS '{west, south, east, north[, ...]} in degrees: the boxes whose tiles were rendered (each Black Marble tile''s, or the area''s)';
 COMMENT ON COLUMN geoetl.tile_render.key IS 'Store key of the tiles: tiles/<product>/<YYYY-MM> (xyz, then /{z}/{x}/{y}.png) or tiles/<product>/<YYYY-MM>.pmtiles';
 COMMENT ON COLUMN geoetl.tile_render.inputs IS 'Fingerprint of the composites and parameters behind the tiles';
 COMMENT ON COLUMN geoetl.tile_render.tiles IS 'Tiles rendered';
@@ -44,16 +44,17 @@ CREATE TYPE geoetl._tile_counts AS (
   tiles bigint, written bigint, unchanged bigint, empty bigint, removed bigint, bytes bigint);
 COMMENT ON TYPE geoetl._tile_counts IS 'Internal: what the tile renderers return';
 
-CREATE FUNCTION geoetl._render_xyz(keys text[], prefix text, bbox float8[], z int)
+-- boxes: {west, south, east, north[, west, south, east, north ...]} in degrees
+CREATE FUNCTION geoetl._render_xyz(keys text[], prefix text, boxes float8[], z int)
 RETURNS geoetl._tile_counts LANGUAGE C VOLATILE AS 'MODULE_PATHNAME', 'geoetl_render_xyz';
 COMMENT ON FUNCTION geoetl._render_xyz(text[], text, float8[], int) IS
-  'Internal: the tiles of zoom z over bbox rendered from the composites (store keys) into prefix/z/x/y.png';
+  'Internal: the tiles of zoom z over the boxes rendered from the composites (store keys) into prefix/z/x/y.png';
 
-CREATE FUNCTION geoetl._render_pmtiles(keys text[], key text, bbox float8[], min_zoom int, max_zoom int,
+CREATE FUNCTION geoetl._render_pmtiles(keys text[], key text, boxes float8[], min_zoom int, max_zoom int,
                                        metadata text)
 RETURNS geoetl._tile_counts LANGUAGE C VOLATILE AS 'MODULE_PATHNAME', 'geoetl_render_pmtiles';
 COMMENT ON FUNCTION geoetl._render_pmtiles(text[], text, float8[], int, int, text) IS
-  'Internal: the tiles of zooms min_zoom..max_zoom over bbox in one PMTiles archive (following the transaction)';
+  'Internal: the tiles of zooms min_zoom..max_zoom over the boxes in one PMTiles archive (following the transaction)';
 
 CREATE FUNCTION geoetl._render_tile(keys text[], z int, x int, y int) RETURNS bytea
 LANGUAGE C VOLATILE AS 'MODULE_PATHNAME', 'geoetl_render_tile';
@@ -179,16 +180,17 @@ BEGIN
   -- every composite of the month: a tile at the area's edge shows its neighbours too, as tile() does
   SELECT array_agg(x.key ORDER BY x.key) INTO keys FROM geoetl.composite x
    WHERE x.product = prod AND x.month = m;
-  IF area IS NULL THEN
-    SELECT ARRAY[min(b[1]), min(b[2]), max(b[3]), max(b[4])] INTO box
-      FROM unnest(tiles) u, geoetl._tile_box(u) b;
+  IF area IS NULL THEN  -- each Black Marble tile's box: tiles far apart leave the sea between them out
+    SELECT array_agg(b.v ORDER BY u.t, b.i) INTO box
+      FROM unnest(tiles) u(t), unnest(geoetl._tile_box(u.t)) WITH ORDINALITY b(v, i);
   ELSE
     SELECT ARRAY[ST_XMin(a.geom), ST_YMin(a.geom), ST_XMax(a.geom), ST_YMax(a.geom)] INTO box
       FROM geoetl.area a WHERE a.area_id = area;
   END IF;
   k := format('tiles/%s/%s', prod, to_char(m, 'YYYY-MM')) || CASE fmt WHEN 'pmtiles' THEN '.pmtiles' ELSE '' END;
   -- the colour ramp's version (src/core/tiles/ramp.h) is part of what the tiles depend on
-  fp := md5(concat_ws('|', 'ramp 1', min_zoom, max_zoom, box::text,
+  fp := md5(concat_ws('|', 'ramp 1', min_zoom, max_zoom,
+                      (SELECT string_agg(v::numeric::text, ',' ORDER BY i) FROM unnest(box) WITH ORDINALITY b(v, i)),
                       (SELECT string_agg(x.key || ':' || x.sha256, ',' ORDER BY x.key) FROM geoetl.composite x
                         WHERE x.product = prod AND x.month = m)));
   IF EXISTS (SELECT 1 FROM geoetl.tile_render r
@@ -213,11 +215,11 @@ BEGIN
                'attribution', 'NASA Black Marble (' || prod || ')', 'format', 'png', 'type', 'overlay',
                'generator', 'geoetl ' || (geoetl.version()->>'geoetl'))::text);
   END IF;
-  INSERT INTO geoetl.tile_render AS r (product, month, format, area_id, min_zoom, max_zoom, bbox, key, inputs,
+  INSERT INTO geoetl.tile_render AS r (product, month, format, area_id, min_zoom, max_zoom, boxes, key, inputs,
                                        tiles, written, empty, bytes)
   VALUES (prod, m, fmt, area, min_zoom, max_zoom, box, k, fp, total.tiles, total.written, total.empty, total.bytes)
   ON CONFLICT (product, month, format, coalesce(area_id, 0)) DO UPDATE
-     SET min_zoom = EXCLUDED.min_zoom, max_zoom = EXCLUDED.max_zoom, bbox = EXCLUDED.bbox, key = EXCLUDED.key,
+     SET min_zoom = EXCLUDED.min_zoom, max_zoom = EXCLUDED.max_zoom, boxes = EXCLUDED.boxes, key = EXCLUDED.key,
          inputs = EXCLUDED.inputs, tiles = EXCLUDED.tiles, written = EXCLUDED.written, empty = EXCLUDED.empty,
          bytes = EXCLUDED.bytes, rendered_at = now();
   RETURN jsonb_build_object('composites_written', saved, 'skipped', false, 'tiles', total.tiles, 'written', total.written,
@@ -327,8 +329,10 @@ COMMENT ON FUNCTION geoetl.nightlight_series(bigint, text) IS
 CREATE FUNCTION geoetl.viewer_manifest(product text DEFAULT 'VNP46A2') RETURNS jsonb LANGUAGE sql STABLE AS $$
   SELECT jsonb_build_object(
     'product', viewer_manifest.product,
-    'bounds', (SELECT to_jsonb(ARRAY[min(r.bbox[1]), min(r.bbox[2]), max(r.bbox[3]), max(r.bbox[4])])
-                 FROM geoetl.tile_render r WHERE r.product = viewer_manifest.product),
+    'bounds', (SELECT to_jsonb(ARRAY[min(b.v) FILTER (WHERE b.i % 4 = 1), min(b.v) FILTER (WHERE b.i % 4 = 2),
+                                     max(b.v) FILTER (WHERE b.i % 4 = 3), max(b.v) FILTER (WHERE b.i % 4 = 0)])
+                 FROM geoetl.tile_render r, unnest(r.boxes) WITH ORDINALITY b(v, i)
+                WHERE r.product = viewer_manifest.product),
     'months', coalesce((
       SELECT jsonb_agg(jsonb_build_object(
                'month', to_char(r.month, 'YYYY-MM'), 'format', r.format,
@@ -336,8 +340,9 @@ CREATE FUNCTION geoetl.viewer_manifest(product text DEFAULT 'VNP46A2') RETURNS j
                'min_zoom', r.min_zoom, 'max_zoom', r.max_zoom) ORDER BY r.month)
         FROM (SELECT DISTINCT ON (x.month) x.* FROM geoetl.tile_render x
                WHERE x.product = viewer_manifest.product
-               ORDER BY x.month, x.format DESC, x.area_id NULLS FIRST, x.max_zoom DESC) r), '[]'))
+               ORDER BY x.month, x.format = 'pmtiles' DESC, x.area_id NULLS FIRST, x.max_zoom DESC) r), '[]'))
 $$;
 COMMENT ON FUNCTION geoetl.viewer_manifest(text) IS
   'What the viewer page (viewer/, scripts/viewer.sh) reads: the months with rendered tiles of the '
-  'product, each with its format and tile URL under store/, and the box they cover';
+  'product, each with its format (a month rendered both ways: its PMTiles archive) and tile URL '
+  'under store/, and the box they cover';

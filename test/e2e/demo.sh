@@ -14,6 +14,7 @@ LOG=$GEOETL_PGDIR.log
 . "$ROOT/test/e2e/lib/tap.sh"
 q() { "$PGC" psql -XAtc "$1"; }
 is() { [[ $(q "$1") == "$2" ]] || { echo "  got: $(q "$1"), want: $2" >&2; return 1; }; }
+is_json() { python3 -c "import json, sys; d = json.load(open(sys.argv[1])); sys.exit(0 if ($2) else 1)" "$1"; }
 demo() { "$ROOT/scripts/demo.sh" >"$LOG" 2>&1 || { tail -20 "$LOG" >&2; return 1; }; }
 trap '"$PGC" destroy >/dev/null 2>&1; rm -f "$LOG"' EXIT
 
@@ -79,6 +80,43 @@ check "the second run writes no wind farm row" grep -q '^run_window_pipeline wro
 check "... and the repeated correction changes nothing" grep -q '^a late correction on 2025-01-03 12:34 (turbine 3): 1 late window, rewritten rows: 0' "$LOG"
 check "... and the package is published again unchanged (1.0.0, nothing written)" is "$latest_package" \
   "lake-kivu-towns|1.0.0|published|f|2"
+
+# the map: the year's tiles, and the viewer page on them in a real browser
+check "twelve months of map tiles rendered from 48 composites" is \
+  "SELECT (SELECT count(*) FROM geoetl.tile_render WHERE format = 'xyz' AND area_id IS NULL), (SELECT count(*) FROM geoetl.composite)" "12|48"
+check "the second run renders nothing (every month skipped)" test \
+  "$(grep -c '^map 2024-[01][0-9]: 0 composites saved, 0 tiles written, .*(nothing changed since the last render)$' "$LOG")" = 12
+check "December also as a PMTiles archive" is \
+  "SELECT (geoetl._render_month('{\"month\": \"2024-12-01\", \"format\": \"pmtiles\"}')->>'written')::int > 0" t
+STORE=$(readlink -f "$GEOETL_PGDIR")/data/geoetl_store
+SHOTS=$ROOT/build/viewer-demo-test
+rm -rf "$SHOTS" && mkdir -p "$SHOTS"
+check "scripts/viewer.sh exports the page's data" bash -c "'$ROOT/scripts/viewer.sh' --no-serve > '$SHOTS/viewer.log' 2>&1"
+check "... twelve months, December from its PMTiles archive" is_json "$ROOT/build/viewer/data/viewer.json" \
+  "len(d['months']) == 12 and d['months'][11]['format'] == 'pmtiles' and d['months'][0]['format'] == 'xyz'"
+# the brightest pixel of December's composite of h21v08 within the view (a town), and the
+# village that got electricity in February (Kakuma's)
+python3 - "$STORE/composites/VNP46A2/2024-12/VNP46A2.2024-12.h21v08.tif" >"$SHOTS/checks.json" <<'PY'
+import json, sys
+import numpy as np
+from osgeo import gdal
+ds = gdal.Open(sys.argv[1])
+a = ds.GetRasterBand(1).ReadAsArray()
+x0, dx, _, y0, _, dy = ds.GetGeoTransform()
+lon = x0 + (np.arange(a.shape[1]) + 0.5) * dx
+lat = y0 + (np.arange(a.shape[0]) + 0.5) * dy
+inside = np.outer((lat > 1.5) & (lat < 8.5), (lon > 30.5) & (lon < 39.5))
+r, c = np.unravel_index(np.nanargmax(np.where(inside, a, -1)), a.shape)
+json.dump({'lit': [[round(float(lon[c]), 4), round(float(lat[r]), 4)], [34.86, 3.73]],
+           'dark': [[40.4, 5.0], [29.6, 5.0]], 'changed': [[34.86, 3.73]],
+           'from_month': '2024-01', 'to_month': '2024-12', 'also_months': ['2024-06'],
+           'click_area': 1, 'zoom': 7, 'center': [35.0, 5.0]}, sys.stdout)
+PY
+node "$ROOT/viewer/serve.mjs" --root "$ROOT/build/viewer" --store "$STORE" --port 0 >"$SHOTS/serve.out" 2>&1 &
+SERVER=$!
+for _ in $(seq 100); do URL=$(sed -n 's/^viewer: //p' "$SHOTS/serve.out"); [[ -n $URL ]] && break; sleep 0.1; done
+check_tap "viewer page on the demo's data: " node "$ROOT/test/e2e/lib/viewer_check.mjs" "$URL" "$SHOTS" "$SHOTS/checks.json"
+kill "$SERVER" 2>/dev/null; wait "$SERVER" 2>/dev/null
 
 # a download cut short: one day of tile h21v08 (Kakuma, and the north of the Busia corridor)
 DATA=$(readlink -f "$GEOETL_PGDIR")/demo/blackmarble

@@ -1,8 +1,13 @@
 // The night-light colour ramp (tiles/ramp.h): log scale, fixed ends, transparent where dark.
 #include <gtest/gtest.h>
 
+#include <gdal.h>
+
 #include <cmath>
+#include <cstdlib>
 #include <limits>
+#include <string>
+#include <vector>
 
 #include "tiles/ramp.h"
 
@@ -46,5 +51,31 @@ TEST(Ramp, DarkToWarmToWhite) {
     EXPECT_NEAR(c.r, s.colour.r, 1) << s.t;
     EXPECT_NEAR(c.g, s.colour.g, 1) << s.t;
     EXPECT_NEAR(c.b, s.colour.b, 1) << s.t;
+  }
+}
+
+// The legend the README and the viewer page show (viewer/legend.png, written by
+// viewer/make_legend.mjs) is this ramp: column x has the colour of t = x / 255.
+TEST(Ramp, TheLegendImageIsThisRamp) {
+  const char* source = std::getenv("GEOETL_SOURCE_DIR");
+  if (source == nullptr) GTEST_SKIP() << "GEOETL_SOURCE_DIR is not set";
+  GDALAllRegister();
+  const std::string path = std::string(source) + "/viewer/legend.png";
+  GDALDatasetH ds = GDALOpen(path.c_str(), GA_ReadOnly);
+  ASSERT_NE(ds, nullptr) << path;
+  const int w = GDALGetRasterXSize(ds);
+  ASSERT_EQ(w, 256);
+  ASSERT_GE(GDALGetRasterCount(ds), 3);
+  std::vector<uint8_t> rgb(3 * 256);
+  ASSERT_EQ(GDALDatasetRasterIO(ds, GF_Read, 0, 0, 256, 1, rgb.data(), 256, 1, GDT_Byte, 3,
+                                nullptr, 3, 3 * 256, 1),
+            CE_None);
+  GDALClose(ds);
+  for (int x = 0; x < 256; x++) {
+    const double t = x / 255.0, v = std::pow(101.0, t) - 1;
+    const Rgba c = x == 0 ? night_light_colour(1e-12) : night_light_colour(v);
+    EXPECT_NEAR(rgb[3 * x], c.r, 1) << x;
+    EXPECT_NEAR(rgb[3 * x + 1], c.g, 1) << x;
+    EXPECT_NEAR(rgb[3 * x + 2], c.b, 1) << x;
   }
 }

@@ -55,7 +55,7 @@ TEST_F(RenderMonth, XyzTilesAreWrittenOnceAndRemovedWhenDark) {
   const TileRenderer lit({composite(dir_, 9, "lit.tif")});
   TileCounts total;
   for (int z = 5; z <= 8; z++) {
-    const TileCounts n = render_xyz_zoom(lit, *store_, "tiles/X/2024-01", area_, z, CancelToken());
+    const TileCounts n = render_xyz_zoom(lit, *store_, "tiles/X/2024-01", {area_}, z, CancelToken());
     EXPECT_EQ(n.tiles, static_cast<int64_t>(tiles_over(area_, z).size()));
     EXPECT_EQ(n.unchanged + n.removed, 0);
     total.written += n.written;
@@ -71,7 +71,7 @@ TEST_F(RenderMonth, XyzTilesAreWrittenOnceAndRemovedWhenDark) {
   EXPECT_EQ(std::string(std::istreambuf_iterator<char>(in), {}), png);
   // again: nothing written
   for (int z = 5; z <= 8; z++) {
-    const TileCounts n = render_xyz_zoom(lit, *store_, "tiles/X/2024-01", area_, z, CancelToken());
+    const TileCounts n = render_xyz_zoom(lit, *store_, "tiles/X/2024-01", {area_}, z, CancelToken());
     EXPECT_EQ(n.written, 0);
     EXPECT_EQ(n.bytes, 0u);
     EXPECT_EQ(n.unchanged, n.tiles - n.empty);
@@ -80,7 +80,7 @@ TEST_F(RenderMonth, XyzTilesAreWrittenOnceAndRemovedWhenDark) {
   const TileRenderer dark({composite(dir_, 0, "dark.tif")});
   int64_t removed = 0;
   for (int z = 5; z <= 8; z++)
-    removed += render_xyz_zoom(dark, *store_, "tiles/X/2024-01", area_, z, CancelToken()).removed;
+    removed += render_xyz_zoom(dark, *store_, "tiles/X/2024-01", {area_}, z, CancelToken()).removed;
   EXPECT_EQ(removed, total.written);
   EXPECT_TRUE(keys(*store_, "tiles/").empty());
   EXPECT_TRUE(std::filesystem::is_empty(store_->staging_dir()));
@@ -90,7 +90,7 @@ TEST_F(RenderMonth, ACancelledZoomLeavesOnlyWholeFiles) {
   const TileRenderer lit({composite(dir_, 9, "lit.tif")});
   // cancelled once the first file is in place
   const CancelToken stop([&] { return !keys(*store_, "tiles/").empty(); });
-  EXPECT_THROW(render_xyz_zoom(lit, *store_, "tiles/X/2024-01", area_, 8, stop), Error);
+  EXPECT_THROW(render_xyz_zoom(lit, *store_, "tiles/X/2024-01", {area_}, 8, stop), Error);
   EXPECT_EQ(keys(*store_, "tiles/").size(), 1u);  // of 4 lit tiles
   for (const std::string& k : keys(*store_, "tiles/")) {
     const auto p = k.rfind('/'), q = k.rfind('/', p - 1);
@@ -105,7 +105,7 @@ TEST_F(RenderMonth, ACancelledZoomLeavesOnlyWholeFiles) {
 TEST_F(RenderMonth, APmtilesArchiveHoldsEveryTileEmptyOnesOnce) {
   const TileRenderer lit({composite(dir_, 9, "lit.tif")});
   const std::string path = dir_.file("month.pmtiles");
-  const TileCounts n = write_pmtiles(lit, path, area_, 4, 8, "{\"name\":\"x\"}", CancelToken());
+  const TileCounts n = write_pmtiles(lit, path, {area_}, 4, 8, "{\"name\":\"x\"}", CancelToken());
   EXPECT_EQ(n.bytes, std::filesystem::file_size(path));
   const PmtilesReader r(path);
   EXPECT_EQ(r.header().min_zoom, 4);
@@ -122,7 +122,7 @@ TEST_F(RenderMonth, APmtilesArchiveHoldsEveryTileEmptyOnesOnce) {
     }
   EXPECT_EQ(r.header().tile_contents, distinct.size());
   EXPECT_FALSE(r.tile({8, 10, 10}).has_value());
-  EXPECT_THROW(write_pmtiles(lit, dir_.file("bad.pmtiles"), area_, 5, 4, "{}", CancelToken()),
+  EXPECT_THROW(write_pmtiles(lit, dir_.file("bad.pmtiles"), {area_}, 5, 4, "{}", CancelToken()),
                Error);
   EXPECT_FALSE(std::filesystem::exists(dir_.file("bad.pmtiles")));
 }

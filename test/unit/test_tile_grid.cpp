@@ -2,6 +2,10 @@
 // --xyz (GDAL 3.6, GlobalMercator) gives for the same tiles.
 #include <gtest/gtest.h>
 
+#include <set>
+#include <utility>
+#include <vector>
+
 #include "base/error.h"
 #include "tiles/tile_grid.h"
 
@@ -56,4 +60,24 @@ TEST(TileGrid, TilesThatDoNotExist) {
   EXPECT_THROW(tile_bounds_3857({1, 2, 0}), Error);
   EXPECT_THROW(tile_bounds_3857({-1, 0, 0}), Error);
   EXPECT_THROW(tile_bounds_3857({31, 0, 0}), Error);
+}
+
+TEST(TileGrid, TilesOverSeveralBoxesEachOnce) {
+  // two boxes sharing a column of zoom-3 tiles, and one far away
+  const std::vector<TileXyz> a = tiles_over(Bounds{0, 0, 50, 10}, 3);
+  const std::vector<TileXyz> b = tiles_over(Bounds{40, -10, 90, 0}, 3);
+  const std::vector<TileXyz> c = tiles_over(Bounds{-170, 60, -160, 70}, 3);
+  const std::vector<TileXyz> all = tiles_over(std::vector<Bounds>{{0, 0, 50, 10}, {40, -10, 90, 0},
+                                                                  {-170, 60, -160, 70}}, 3);
+  std::set<std::pair<uint32_t, uint32_t>> want;
+  for (const auto* v : {&a, &b, &c})
+    for (const TileXyz& t : *v) want.insert({t.x, t.y});
+  ASSERT_EQ(all.size(), want.size());
+  EXPECT_LT(all.size(), a.size() + b.size() + c.size());  // the shared tiles once
+  auto it = want.begin();
+  for (const TileXyz& t : all) {  // x then y order, as the set's
+    EXPECT_EQ(t.z, 3);
+    EXPECT_EQ(std::make_pair(t.x, t.y), *it++);
+  }
+  EXPECT_TRUE(tiles_over(std::vector<Bounds>{}, 3).empty());
 }

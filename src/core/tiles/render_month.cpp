@@ -80,13 +80,13 @@ const std::string& empty_tile_png() {
 }
 
 TileCounts render_xyz_zoom(const TileRenderer& renderer, Store& store, const std::string& prefix,
-                           const Bounds& area, int z, const CancelToken& cancel) {
+                           const std::vector<Bounds>& areas, int z, const CancelToken& cancel) {
   TileCounts n;
   std::error_code ec;
   std::filesystem::create_directories(store.staging_dir(), ec);
   if (ec)
     throw Error(ErrorKind::io_error, "cannot create \"" + store.staging_dir() + "\"", ec.message());
-  for (const TileXyz& t : tiles_over(area, z)) {
+  for (const TileXyz& t : tiles_over(areas, z)) {
     const std::string key = prefix + "/" + std::to_string(t.z) + "/" + std::to_string(t.x) + "/" +
                             std::to_string(t.y) + ".png";
     const std::string png = renderer.png(t, cancel);
@@ -105,15 +105,16 @@ TileCounts render_xyz_zoom(const TileRenderer& renderer, Store& store, const std
   return n;
 }
 
-TileCounts write_pmtiles(const TileRenderer& renderer, const std::string& path, const Bounds& area,
-                         int min_zoom, int max_zoom, const std::string& metadata_json,
-                         const CancelToken& cancel) {
+TileCounts write_pmtiles(const TileRenderer& renderer, const std::string& path,
+                         const std::vector<Bounds>& areas, int min_zoom, int max_zoom,
+                         const std::string& metadata_json, const CancelToken& cancel) {
+  if (areas.empty()) throw Error(ErrorKind::invalid_argument, "an archive needs a box to cover");
   if (min_zoom < 0 || max_zoom > kMaxTileZoom || min_zoom > max_zoom)
     throw Error(ErrorKind::invalid_argument, "zooms must satisfy 0 <= min_zoom <= max_zoom <= 30");
   TileCounts n;
   PmtilesWriter writer(path, cancel);
   for (int z = min_zoom; z <= max_zoom; z++)
-    for (const TileXyz& t : tiles_over(area, z)) {
+    for (const TileXyz& t : tiles_over(areas, z)) {
       const std::string png = renderer.png(t, cancel);
       n.tiles++;
       if (png.empty()) {
@@ -124,6 +125,10 @@ TileCounts write_pmtiles(const TileRenderer& renderer, const std::string& path, 
         writer.add(t, png);
       }
     }
+  Bounds area = areas.front();
+  for (const Bounds& b : areas)
+    area = {std::min(area.min_x, b.min_x), std::min(area.min_y, b.min_y),
+            std::max(area.max_x, b.max_x), std::max(area.max_y, b.max_y)};
   PmtilesInfo info;
   info.min_zoom = min_zoom;
   info.max_zoom = max_zoom;

@@ -1,6 +1,7 @@
 #include "tiles/tile_grid.h"
 
 #include <algorithm>
+#include <utility>
 #include <cmath>
 #include <string>
 
@@ -67,6 +68,19 @@ std::vector<TileXyz> tiles_over(const Bounds& box, int z) {
   for (double x = column(box.min_x); x <= column(box.max_x); x++)
     for (double y = row(box.max_y); y <= row(box.min_y); y++)
       tiles.push_back({z, static_cast<uint32_t>(x), static_cast<uint32_t>(y)});
+  return tiles;
+}
+
+std::vector<TileXyz> tiles_over(const std::vector<Bounds>& boxes, int z) {
+  std::vector<TileXyz> tiles;
+  for (const Bounds& b : boxes) {
+    const std::vector<TileXyz> more = tiles_over(b, z);
+    tiles.insert(tiles.end(), more.begin(), more.end());
+  }
+  const auto key = [](const TileXyz& t) { return std::make_pair(t.x, t.y); };
+  std::sort(tiles.begin(), tiles.end(),
+            [&](const TileXyz& a, const TileXyz& b) { return key(a) < key(b); });
+  tiles.erase(std::unique(tiles.begin(), tiles.end()), tiles.end());
   return tiles;
 }
 

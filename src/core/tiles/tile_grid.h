@@ -34,5 +34,7 @@ Bounds tile_bounds_4326(const TileXyz& t);
 // The tiles of zoom z that intersect a longitude/latitude box (latitudes clamped to Web
 // Mercator's +-85.0511), in x then y order.
 std::vector<TileXyz> tiles_over(const Bounds& lon_lat, int z);
+// The tiles of zoom z that intersect any of the boxes, each once, in x then y order.
+std::vector<TileXyz> tiles_over(const std::vector<Bounds>& lon_lat_boxes, int z);
 
 }  // namespace geoetl

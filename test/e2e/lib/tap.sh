@@ -8,6 +8,22 @@ check() {  # description, command...
   if "$@" >/dev/null 2>&1; then echo "ok $n - $what"; else echo "not ok $n - $what"; failed=$((failed + 1)); fi
 }
 not() { ! "$@"; }
+check_tap() {  # prefix, command... : the command's own TAP lines, renumbered into this stream
+  local prefix=$1 out line rc=0; shift
+  out=$("$@" 2>&1) || rc=1
+  while IFS= read -r line; do
+    if [[ $line =~ ^(not\ )?ok\ [0-9]+\ (-\ )?(.*)$ ]]; then
+      n=$((n + 1))
+      echo "${BASH_REMATCH[1]}ok $n - $prefix${BASH_REMATCH[3]}"
+      [[ -z ${BASH_REMATCH[1]} ]] || failed=$((failed + 1))
+    elif [[ -n $line && ! $line =~ ^1\.\.[0-9]+$ ]]; then
+      echo "# $line"
+    fi
+  done <<<"$out"
+  if [[ $rc -ne 0 ]]; then  # failed without a failing test line (it could not run)
+    n=$((n + 1)); echo "not ok $n - $prefix${1##*/} ran to the end"; failed=$((failed + 1))
+  fi
+}
 finish() {
   echo "1..$n"
   exit $((failed > 0))
