@@ -19,7 +19,7 @@ PACKAGES=(
   # validating datapackage.json against the Data Package JSON Schema (test/e2e/package.sh)
   python3-jsonschema
   # browser test of the viewer page (test/e2e/lib/viewer_check.mjs: puppeteer-core drives it)
-  chromium
+  chromium python3-gdal python3-numpy
 )
 
 # npm ships inside some nodejs builds and separately in Debian's

@@ -44,8 +44,9 @@ std::vector<geoetl::Bounds> boxes_arg(const geoetl::pg::SqlArgs& args, int n) {
   const geoetl::pg::ArgArray<double> b =
       args.float8_array(n, "boxes", geoetl::pg::NullElements::refuse);
   if (b.count == 0 || b.count % 4 != 0)
-    ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-                    errmsg("boxes must be {west, south, east, north[, west, south, east, north ...]}")));
+    ereport(ERROR,
+            (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+             errmsg("boxes must be {west, south, east, north[, west, south, east, north ...]}")));
   std::vector<geoetl::Bounds> boxes;
   for (int i = 0; i < b.count; i += 4)
     boxes.push_back({b.items[i], b.items[i + 1], b.items[i + 2], b.items[i + 3]});
@@ -56,8 +57,8 @@ Datum counts_datum(FunctionCallInfo fcinfo, const geoetl::TileCounts& n) {
   const TupleDesc desc = geoetl::pg::composite_result_type(fcinfo, "tile counts");
   geoetl::pg::ResultRow row(desc);
   const std::pair<const char*, int64_t> values[] = {
-      {"tiles", n.tiles},     {"written", n.written}, {"unchanged", n.unchanged},
-      {"empty", n.empty},     {"removed", n.removed}, {"bytes", static_cast<int64_t>(n.bytes)}};
+      {"tiles", n.tiles}, {"written", n.written}, {"unchanged", n.unchanged},
+      {"empty", n.empty}, {"removed", n.removed}, {"bytes", static_cast<int64_t>(n.bytes)}};
   for (const auto& [name, v] : values) row.set(name, INT8OID, Int64GetDatum(v));
   return row.datum();
 }

@@ -4,8 +4,9 @@
 # run computes nothing), then again after a granule was damaged (only the months and areas that
 # read it are recomputed, and the damaged file is reported); and the wind farm's window pipeline
 # (ten days of 1-minute readings into 10-minute windows, a late correction); and a data package of
-# one area from the demo raster and its villages table, published once and then left as it was.
-# Prints TAP.
+# one area from the demo raster and its villages table, published once and then left as it was;
+# and the year's map tiles (rendered once, left alone the second time), looked at in the viewer
+# page in Debian's Chromium (screenshots in build/viewer-demo-test/). Prints TAP.
 set -uo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 export GEOETL_PGDIR=${TMPDIR:-/tmp}/geoetl-demo-test-$$
@@ -96,7 +97,7 @@ check "... twelve months, December from its PMTiles archive" is_json "$ROOT/buil
   "len(d['months']) == 12 and d['months'][11]['format'] == 'pmtiles' and d['months'][0]['format'] == 'xyz'"
 # the brightest pixel of December's composite of h21v08 within the view (a town), and the
 # village that got electricity in February (Kakuma's)
-python3 - "$STORE/composites/VNP46A2/2024-12/VNP46A2.2024-12.h21v08.tif" >"$SHOTS/checks.json" <<'PY'
+/usr/bin/python3 - "$STORE/composites/VNP46A2/2024-12/VNP46A2.2024-12.h21v08.tif" >"$SHOTS/checks.json" <<'PY'
 import json, sys
 import numpy as np
 from osgeo import gdal
@@ -107,7 +108,7 @@ lon = x0 + (np.arange(a.shape[1]) + 0.5) * dx
 lat = y0 + (np.arange(a.shape[0]) + 0.5) * dy
 inside = np.outer((lat > 1.5) & (lat < 8.5), (lon > 30.5) & (lon < 39.5))
 r, c = np.unravel_index(np.nanargmax(np.where(inside, a, -1)), a.shape)
-json.dump({'lit': [[round(float(lon[c]), 4), round(float(lat[r]), 4)], [34.86, 3.73]],
+json.dump({'lit': [[round(float(lon[c]), 4), round(float(lat[r]), 4)]],
            'dark': [[40.4, 5.0], [29.6, 5.0]], 'changed': [[34.86, 3.73]],
            'from_month': '2024-01', 'to_month': '2024-12', 'also_months': ['2024-06'],
            'click_area': 1, 'zoom': 7, 'center': [35.0, 5.0]}, sys.stdout)

@@ -67,8 +67,8 @@ TEST(Ramp, TheLegendImageIsThisRamp) {
   ASSERT_EQ(w, 256);
   ASSERT_GE(GDALGetRasterCount(ds), 3);
   std::vector<uint8_t> rgb(3 * 256);
-  ASSERT_EQ(GDALDatasetRasterIO(ds, GF_Read, 0, 0, 256, 1, rgb.data(), 256, 1, GDT_Byte, 3,
-                                nullptr, 3, 3 * 256, 1),
+  ASSERT_EQ(GDALDatasetRasterIO(ds, GF_Read, 0, 0, 256, 1, rgb.data(), 256, 1, GDT_Byte, 3, nullptr,
+                                3, 3 * 256, 1),
             CE_None);
   GDALClose(ds);
   for (int x = 0; x < 256; x++) {

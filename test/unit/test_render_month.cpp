@@ -55,7 +55,8 @@ TEST_F(RenderMonth, XyzTilesAreWrittenOnceAndRemovedWhenDark) {
   const TileRenderer lit({composite(dir_, 9, "lit.tif")});
   TileCounts total;
   for (int z = 5; z <= 8; z++) {
-    const TileCounts n = render_xyz_zoom(lit, *store_, "tiles/X/2024-01", {area_}, z, CancelToken());
+    const TileCounts n =
+        render_xyz_zoom(lit, *store_, "tiles/X/2024-01", {area_}, z, CancelToken());
     EXPECT_EQ(n.tiles, static_cast<int64_t>(tiles_over(area_, z).size()));
     EXPECT_EQ(n.unchanged + n.removed, 0);
     total.written += n.written;
@@ -71,7 +72,8 @@ TEST_F(RenderMonth, XyzTilesAreWrittenOnceAndRemovedWhenDark) {
   EXPECT_EQ(std::string(std::istreambuf_iterator<char>(in), {}), png);
   // again: nothing written
   for (int z = 5; z <= 8; z++) {
-    const TileCounts n = render_xyz_zoom(lit, *store_, "tiles/X/2024-01", {area_}, z, CancelToken());
+    const TileCounts n =
+        render_xyz_zoom(lit, *store_, "tiles/X/2024-01", {area_}, z, CancelToken());
     EXPECT_EQ(n.written, 0);
     EXPECT_EQ(n.bytes, 0u);
     EXPECT_EQ(n.unchanged, n.tiles - n.empty);

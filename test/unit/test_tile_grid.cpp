@@ -67,8 +67,8 @@ TEST(TileGrid, TilesOverSeveralBoxesEachOnce) {
   const std::vector<TileXyz> a = tiles_over(Bounds{0, 0, 50, 10}, 3);
   const std::vector<TileXyz> b = tiles_over(Bounds{40, -10, 90, 0}, 3);
   const std::vector<TileXyz> c = tiles_over(Bounds{-170, 60, -160, 70}, 3);
-  const std::vector<TileXyz> all = tiles_over(std::vector<Bounds>{{0, 0, 50, 10}, {40, -10, 90, 0},
-                                                                  {-170, 60, -160, 70}}, 3);
+  const std::vector<TileXyz> all =
+      tiles_over(std::vector<Bounds>{{0, 0, 50, 10}, {40, -10, 90, 0}, {-170, 60, -160, 70}}, 3);
   std::set<std::pair<uint32_t, uint32_t>> want;
   for (const auto* v : {&a, &b, &c})
     for (const TileXyz& t : *v) want.insert({t.x, t.y});
