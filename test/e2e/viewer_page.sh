@@ -3,7 +3,7 @@
 # fixture (viewer/fixture/fixture.sh: XYZ months and a .pmtiles month, two areas, their series),
 # serves it with viewer/serve.mjs on 127.0.0.1 and runs the browser check
 # (test/e2e/lib/viewer_check.mjs, Debian's chromium), then the same page with no data/ (it must
-# say so). Screenshots in build/viewer-page-test/shots/. TAP on stdout; exits non-zero on failure.
+# say so), then the server's own tests (node --test viewer/test/). Screenshots in build/viewer-page-test/shots/. TAP on stdout; exits non-zero on failure.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$ROOT"
@@ -57,5 +57,16 @@ rm -rf "$WORK/page/data"
 echo '{"expect_message": true}' >"$WORK/no-data.json"
 serve "$WORK/page"
 check_page "$WORK/shots-no-data" "$WORK/no-data.json"
+stop_server
+
+# the server alone: ranges, 416, path traversal, symlinks leaving the root (viewer/test/)
+n=$((n + 1))
+if node --test viewer/test/ >"$WORK/server-tests.log" 2>&1; then
+  echo "ok $n - the viewer's server passes its tests (node --test viewer/test/)"
+else
+  echo "not ok $n - the viewer's server passes its tests (node --test viewer/test/)"
+  sed 's/^/# /' "$WORK/server-tests.log"
+  status=1
+fi
 echo "1..$n"
 exit $status
