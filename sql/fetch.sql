@@ -28,7 +28,8 @@ SELECT geoetl.fetch_blackmarble('VNP46A2', :area, '2024-02-01', '2024-02-29') AS
 SELECT geoetl.fetch_blackmarble('VNP46A2', :area, '2024-02-01', '2024-02-29') AS same_jobs_again;
 SELECT count(*) AS pending_fetches FROM geoetl.job WHERE kind = 'fetch_blackmarble' AND state = 'pending';
 CALL geoetl.run_jobs(max_jobs => 100);
-SELECT kind, state, count(*) FROM geoetl.job WHERE kind IN ('fetch_blackmarble', 'nightlight_month') GROUP BY 1, 2 ORDER BY 1, 2;
+SELECT kind, state, count(*) FROM geoetl.job WHERE kind IN ('fetch_blackmarble', 'nightlight_month', 'save_composite')
+ GROUP BY 1, 2 ORDER BY 1, 2;
 SELECT state, count(*), count(DISTINCT sha256) AS hashes, sum(bytes) > 0 AS has_bytes
   FROM geoetl.granule_fetch GROUP BY state ORDER BY state;
 SELECT date, tile_h, tile_v, detail FROM geoetl.granule_fetch WHERE state = 'missing';
@@ -40,6 +41,10 @@ SELECT count(*) AS registered FROM geoetl.raster r JOIN geoetl.granule_fetch g O
 SELECT to_char(month, 'YYYY-MM') AS month, days_with_data, tiles_used, sum_of_lights > 0 AS lights
   FROM geoetl.nightlight_monthly WHERE area_id = :area;
 SELECT state, result->>'rows_changed' AS rows_changed FROM geoetl.job WHERE kind = 'nightlight_month';
+-- ... and the month's composites of its tiles, for the map
+SELECT c.tile, cardinality(c.files_used) AS nights, j.result->'written' AS written
+  FROM geoetl.job j JOIN geoetl.composite c ON c.uri = j.result->>'uri'
+ WHERE j.kind = 'save_composite' ORDER BY c.tile;
 
 -- again: nothing is downloaded twice (keyed on product, day and tile)
 SELECT geoetl.fetch_blackmarble('VNP46A2', :area, '2024-02-01', '2024-02-03') AS jobs;

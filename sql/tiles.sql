@@ -9,6 +9,9 @@
 \set store :fixtures '/tiles_store'
 SELECT set_config('geoetl.store', :'store', false) IS NOT NULL AS store_set;
 SELECT set_config('geoetl_test.fixtures', :'fixtures', false) IS NOT NULL AS ready;
+-- a store of its own, empty at the start
+SELECT format('COPY (SELECT 1) TO PROGRAM %L', 'rm -rf ' || :'store') AS empty_store \gset
+:empty_store;
 CREATE FUNCTION pg_temp.e(stmt text) RETURNS text LANGUAGE sql AS $$
   SELECT replace(pg_temp.err(stmt), current_setting('geoetl_test.fixtures'), '<fixtures>') $$;
 \i sql/include/as_role.psql
@@ -185,6 +188,22 @@ SELECT pg_temp.as_role('tiles_writer', $$INSERT INTO geoetl.composite VALUES ('V
 -- a writer's job runs as the writer, and still writes the store
 CALL geoetl.run_jobs(max_jobs => 10);
 SELECT state, enqueued_by, result->'tiles' AS tiles FROM geoetl.job WHERE args->>'max_zoom' = '2';
+
+-- A cancelled render (statement_timeout) leaves the archive as it was, and nothing staged
+SELECT encode(sha256(pg_temp.object('tiles/VNP46A2/2024-02.pmtiles')), 'hex') AS archive_sha \gset
+DELETE FROM geoetl.tile_render WHERE format = 'pmtiles';
+SET statement_timeout = '300ms';
+SELECT pg_temp.e($$SELECT geoetl._render_month('{"month": "2024-02-01", "format": "pmtiles", "max_zoom": 13}')$$) AS cancelled;
+RESET statement_timeout;
+SELECT encode(sha256(pg_temp.object('tiles/VNP46A2/2024-02.pmtiles')), 'hex') = :'archive_sha' AS archive_unchanged,
+       (SELECT count(*) FROM geoetl.tile_render WHERE format = 'pmtiles') AS pmtiles_rows;
+-- A damaged composite: tile() says which file; save_composite writes it again (its size changed)
+SELECT format('COPY (SELECT 1) TO PROGRAM %L', 'truncate -s 500 ' || :'store' || '/' || key) AS cut
+  FROM geoetl.composite WHERE product = 'VNP46A2' AND tile = 'h21v08' \gset
+:cut;
+SELECT pg_temp.e($$SELECT geoetl.tile('VNP46A2', '2024-02-01', 8, 153, 127)$$) AS damaged;
+SELECT geoetl._save_composite_month('VNP46A2', '2024-02-01', 'h21v08', '{}') - 'uri' AS mended;
+SELECT length(geoetl.tile('VNP46A2', '2024-02-01', 8, 153, 127)) > 0 AS tile_again;
 
 -- Nothing staged left behind
 SELECT count(*) AS staged FROM pg_ls_dir(:'store' || '/.staging') f;

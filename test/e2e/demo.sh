@@ -90,6 +90,8 @@ check "the second run renders nothing (every month skipped)" test \
 check "December also as a PMTiles archive" is \
   "SELECT (geoetl._render_month('{\"month\": \"2024-12-01\", \"format\": \"pmtiles\"}')->>'written')::int > 0" t
 STORE=$(readlink -f "$GEOETL_PGDIR")/data/geoetl_store
+check_tap "December's archive read back by the pmtiles package: " \
+  node "$ROOT/test/e2e/lib/pmtiles_readback.mjs" "$STORE/tiles/VNP46A2/2024-12.pmtiles" "$STORE/tiles/VNP46A2/2024-12"
 SHOTS=$ROOT/build/viewer-demo-test
 rm -rf "$SHOTS" && mkdir -p "$SHOTS"
 check "scripts/viewer.sh exports the page's data" bash -c "'$ROOT/scripts/viewer.sh' --no-serve > '$SHOTS/viewer.log' 2>&1"

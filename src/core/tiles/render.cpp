@@ -23,6 +23,9 @@ int stop_when_cancelled(double, const char*, void* token) {
   return static_cast<const CancelToken*>(token)->requested() ? FALSE : TRUE;
 }
 
+const char* const kSaveAgain =
+    "Write it again with geoetl.save_composite (render_tiles does for the tiles it renders).";
+
 std::string fmt(double v) {
   return CPLSPrintf("%.17g", v);
 }
@@ -51,14 +54,15 @@ TileRenderer::TileRenderer(const std::vector<std::string>& composites)
     if (!sources.back())
       throw Error(
           VSIStatL(path.c_str(), nullptr) == 0 ? ErrorKind::data_corrupted : ErrorKind::not_found,
-          "cannot open the composite \"" + path + "\"", errors.last());
+          "cannot open the composite \"" + path + "\"", errors.last(), kSaveAgain);
     GDALDatasetH ds = sources.back().get();
     double gt[6];
     OGRSpatialReferenceH srs = GDALGetSpatialRef(ds);
     if (GDALGetGeoTransform(ds, gt) != CE_None || srs == nullptr || !OSRIsGeographic(srs) ||
         gt[2] != 0 || gt[4] != 0 || gt[1] <= 0 || gt[5] >= 0)
       throw Error(ErrorKind::data_corrupted,
-                  "the composite \"" + path + "\" is not a north-up raster in degrees");
+                  "the composite \"" + path + "\" is damaged or not a composite",
+                  "It has no north-up georeferencing in degrees. " + errors.last(), kSaveAgain);
     const double w = GDALGetRasterXSize(ds), h = GDALGetRasterYSize(ds);
     const Bounds b{gt[0] - gt[1], gt[3] + h * gt[5] + gt[5], gt[0] + (w + 1) * gt[1],
                    gt[3] - gt[5]};

@@ -16,6 +16,8 @@ check_tap() {  # prefix, command... : the command's own TAP lines, renumbered in
       n=$((n + 1))
       echo "${BASH_REMATCH[1]}ok $n - $prefix${BASH_REMATCH[3]}"
       [[ -z ${BASH_REMATCH[1]} ]] || failed=$((failed + 1))
+    elif [[ $line == \#* ]]; then
+      echo "$line"
     elif [[ -n $line && ! $line =~ ^1\.\.[0-9]+$ ]]; then
       echo "# $line"
     fi
