@@ -140,7 +140,8 @@ SELECT pg_temp.e($$SELECT geoetl.render_tiles('VNP46A2', '2024-02-01', min_zoom 
 SELECT pg_temp.e($$SELECT geoetl.render_tiles('VNP46A2', '2024-02-01', area_id => -5)$$) AS no_area,
        pg_temp.e($$SELECT geoetl.render_tiles('VNP46A2', '2024-05-01')$$) AS no_granules,
        pg_temp.e($$SELECT geoetl.render_tiles('VNP46A1', '2024-02-01')$$) AS bad_product;
-SELECT pg_temp.e($$SELECT geoetl._render_month('{"month": "2024-02-01", "zoom": 3}')$$) AS unknown_argument,
+SELECT pg_temp.e($$SELECT geoetl._render_month('{"month": "2024-04-01"}')$$) AS job_without_granules,
+       pg_temp.e($$SELECT geoetl._render_month('{"month": "2024-02-01", "zoom": 3}')$$) AS unknown_argument,
        pg_temp.e($$SELECT geoetl._render_month('{"month": "2024-02-01", "max_zoom": 40}')$$) AS bad_job;
 SELECT pg_temp.e($$SELECT geoetl.tile('VNP46A2', '2024-02-01', 31, 0, 0)$$) AS zoom_31,
        pg_temp.e($$SELECT geoetl.tile('VNP46A2', '2024-02-01', 2, 4, 0)$$) AS x_outside,

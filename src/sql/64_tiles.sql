@@ -180,6 +180,10 @@ BEGIN
   -- every composite of the month: a tile at the area's edge shows its neighbours too, as tile() does
   SELECT array_agg(x.key ORDER BY x.key) INTO keys FROM geoetl.composite x
    WHERE x.product = prod AND x.month = m;
+  IF keys IS NULL THEN  -- the granules went away after the job was enqueued
+    RAISE EXCEPTION 'no composites of % in %', prod, to_char(m, 'YYYY-MM') USING ERRCODE = 'no_data_found',
+      HINT = 'Register or fetch the month''s granules, then render again.';
+  END IF;
   IF area IS NULL THEN  -- each Black Marble tile's box: tiles far apart leave the sea between them out
     SELECT array_agg(b.v ORDER BY u.t, b.i) INTO box
       FROM unnest(tiles) u(t), unnest(geoetl._tile_box(u.t)) WITH ORDINALITY b(v, i);
