@@ -11,6 +11,8 @@
 #include <cmath>
 #include <limits>
 
+#include <zlib.h>
+
 #include "base/error.h"
 #include "gdal/dataset.h"
 #include "gdal/gdal_env.h"
@@ -23,8 +25,9 @@ int stop_when_cancelled(double, const char*, void* token) {
   return static_cast<const CancelToken*>(token)->requested() ? FALSE : TRUE;
 }
 
-const char* const kSaveAgain =
-    "Write it again with geoetl.save_composite (render_tiles does for the tiles it renders).";
+// zlib's level for the PNGs: measured on 339 tiles of noisy radiance, 1 compresses in an eighth
+// of the time of level 6 (GDAL's PNG driver's) for 15% more bytes (bench/tiles_vs_gdal2tiles.sh)
+constexpr int kPngZlibLevel = 1;
 
 std::string fmt(double v) {
   return CPLSPrintf("%.17g", v);
@@ -144,32 +147,38 @@ std::string render_night_light_tile(const std::vector<std::string>& composites, 
 }
 
 std::string encode_png(const std::vector<uint8_t>& rgba) {
-  if (rgba.size() != static_cast<size_t>(kTileSize) * kTileSize * 4)
+  constexpr size_t kRow = static_cast<size_t>(kTileSize) * 4;
+  if (rgba.size() != kRow * kTileSize)
     throw Error(ErrorKind::invalid_argument, "a tile has 256 x 256 RGBA pixels");
-  GdalErrors errors;
-  GDALDriverH mem = GDALGetDriverByName("MEM");
-  GDALDriverH png = GDALGetDriverByName("PNG");
-  if (mem == nullptr || png == nullptr)
-    throw Error(ErrorKind::internal, "GDAL has no MEM or PNG driver");
-  GdalDataset image(GDALCreate(mem, "", kTileSize, kTileSize, 4, GDT_Byte, nullptr));
-  if (!image) throw Error(ErrorKind::internal, "cannot create a tile in memory", errors.last());
-  // band b's bytes are every fourth byte from b - 1 (pixel spacing 4, line spacing 4 x 256)
-  if (GDALDatasetRasterIO(image.get(), GF_Write, 0, 0, kTileSize, kTileSize,
-                          const_cast<uint8_t*>(rgba.data()), kTileSize, kTileSize, GDT_Byte, 4,
-                          nullptr, 4, 4 * kTileSize, 1) != CE_None)
-    throw Error(ErrorKind::internal, "cannot fill a tile in memory", errors.last());
-  for (int band = 1; band <= 4; band++)
-    GDALSetRasterColorInterpretation(GDALGetRasterBand(image.get(), band),
-                                     static_cast<GDALColorInterp>(GCI_RedBand + band - 1));
-  const std::string name = CPLSPrintf("/vsimem/geoetl_tile_%p.png", image.get());
-  GdalDataset written(
-      GDALCreateCopy(png, name.c_str(), image.get(), FALSE, nullptr, nullptr, nullptr));
-  written.reset();
-  vsi_l_offset size = 0;
-  GByte* bytes = VSIGetMemFileBuffer(name.c_str(), &size, FALSE);
-  std::string out = bytes != nullptr ? std::string(reinterpret_cast<char*>(bytes), size) : "";
-  VSIUnlink(name.c_str());
-  if (out.empty()) throw Error(ErrorKind::internal, "cannot encode a tile as PNG", errors.last());
+  // the scanlines, each behind its filter type byte: 0 (none) compresses the ramp's colours best
+  std::vector<Bytef> raw((kRow + 1) * kTileSize);
+  for (size_t y = 0; y < static_cast<size_t>(kTileSize); y++) {
+    raw[y * (kRow + 1)] = 0;
+    std::copy_n(rgba.data() + y * kRow, kRow, raw.data() + y * (kRow + 1) + 1);
+  }
+  uLongf packed_size = compressBound(static_cast<uLong>(raw.size()));
+  std::vector<Bytef> packed(packed_size);
+  if (compress2(packed.data(), &packed_size, raw.data(), static_cast<uLong>(raw.size()),
+                kPngZlibLevel) != Z_OK)
+    throw Error(ErrorKind::internal, "cannot compress a tile");
+  std::string out("\x89PNG\r\n\x1a\n", 8);
+  const auto chunk = [&out](const char* type, const Bytef* data, size_t size) {
+    for (int shift = 24; shift >= 0; shift -= 8)
+      out.push_back(static_cast<char>((size >> shift) & 0xff));
+    const size_t start = out.size();
+    out.append(type, 4);
+    out.append(reinterpret_cast<const char*>(data), size);
+    const uLong crc =
+        crc32(crc32(0, nullptr, 0), reinterpret_cast<const Bytef*>(out.data() + start),
+              static_cast<uInt>(out.size() - start));
+    for (int shift = 24; shift >= 0; shift -= 8)
+      out.push_back(static_cast<char>((crc >> shift) & 0xff));
+  };
+  // 256 x 256, 8 bits a sample, colour type 6 (RGBA), deflate, adaptive filtering, no interlace
+  const Bytef header[13] = {0, 0, 1, 0, 0, 0, 1, 0, 8, 6, 0, 0, 0};
+  chunk("IHDR", header, sizeof header);
+  chunk("IDAT", packed.data(), packed_size);
+  chunk("IEND", nullptr, 0);
   return out;
 }
 
