@@ -3,13 +3,16 @@
 #include <cpl_string.h>
 #include <cpl_vsi.h>
 #include <gdal.h>
-#include <gdal_utils.h>
+#include <gdal_alg.h>
+#include <gdalwarper.h>
 
 #include <ogr_srs_api.h>
 
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <map>
+#include <memory>
 
 #include <zlib.h>
 
@@ -29,92 +32,200 @@ int stop_when_cancelled(double, const char*, void* token) {
 // of the time of level 6 (GDAL's PNG driver's) for 15% more bytes (bench/tiles_vs_gdal2tiles.sh)
 constexpr int kPngZlibLevel = 1;
 
-std::string fmt(double v) {
-  return CPLSPrintf("%.17g", v);
-}
+// One resolution of a composite (the file itself or one of its overviews) with its transformer
+// to EPSG:3857, made once: each tile only sets the transformer's destination geotransform.
+struct Level {
+  GdalDataset ds;  // the overview's own dataset (GTiff's OVERVIEW_LEVEL); null for the file
+  GDALDatasetH handle = nullptr;
+  void* transformer = nullptr;  // GDALCreateGenImgProjTransformer2, destination EPSG:3857
+  void* approx = nullptr;       // gdalwarp's approximation of it (an eighth of a pixel)
+  Level() = default;
+  Level(const Level&) = delete;
+  Level& operator=(const Level&) = delete;
+  ~Level() {
+    if (approx != nullptr) GDALDestroyApproxTransformer(approx);
+    if (transformer != nullptr) GDALDestroyGenImgProjTransformer(transformer);
+  }
+};
+
+struct Source {
+  std::string path;
+  GdalDataset ds;
+  Bounds bounds;                                 // degrees, one pixel wider on each side
+  double pixel = 0;                              // pixel width, degrees
+  std::vector<double> ratios;                    // each overview's: composite pixels per pixel
+  std::map<int, std::unique_ptr<Level>> levels;  // -1: the file, k: overview k (made on use)
+  bool has_nodata = false;
+  double nodata = 0;
+};
 
 }  // namespace
 
 struct TileRenderer::Sources {
   NoSidecarFiles no_sidecars;  // alive across the opens and every later read
-  std::vector<GdalDataset> datasets;
-  std::vector<Bounds> bounds;  // of each dataset, degrees, one pixel wider on each side
+  std::vector<Source> sources;
+  GdalDataset tile;  // 256 x 256 Float32 in memory: every tile is warped into it
 };
 
 TileRenderer::~TileRenderer() = default;
 
 TileRenderer::TileRenderer(const std::vector<std::string>& composites)
     : sources_(std::make_unique<Sources>()) {
-  std::vector<GdalDataset>& sources = sources_->datasets;
   if (composites.empty())
     throw Error(ErrorKind::invalid_argument, "a tile needs at least one composite");
   GdalErrors errors;
   all_ = {180, 90, -180, -90};
   for (const std::string& path : composites) {
     const char* const drivers[] = {"GTiff", "COG", nullptr};
-    sources.emplace_back(
+    Source& source = sources_->sources.emplace_back();
+    source.path = path;
+    source.ds.reset(
         GDALOpenEx(path.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY, drivers, nullptr, nullptr));
-    if (!sources.back())
+    if (!source.ds)
       throw Error(
           VSIStatL(path.c_str(), nullptr) == 0 ? ErrorKind::data_corrupted : ErrorKind::not_found,
-          "cannot open the composite \"" + path + "\"", errors.last(), kSaveAgain);
-    GDALDatasetH ds = sources.back().get();
+          "cannot open the composite \"" + path + "\"", errors.last());
+    GDALDatasetH ds = source.ds.get();
     double gt[6];
     OGRSpatialReferenceH srs = GDALGetSpatialRef(ds);
     if (GDALGetGeoTransform(ds, gt) != CE_None || srs == nullptr || !OSRIsGeographic(srs) ||
-        gt[2] != 0 || gt[4] != 0 || gt[1] <= 0 || gt[5] >= 0)
+        gt[2] != 0 || gt[4] != 0 || gt[1] <= 0 || gt[5] >= 0 || GDALGetRasterCount(ds) < 1)
       throw Error(ErrorKind::data_corrupted,
                   "the composite \"" + path + "\" is damaged or not a composite",
                   "It has no north-up georeferencing in degrees. " + errors.last(), kSaveAgain);
     const double w = GDALGetRasterXSize(ds), h = GDALGetRasterYSize(ds);
     const Bounds b{gt[0] - gt[1], gt[3] + h * gt[5] + gt[5], gt[0] + (w + 1) * gt[1],
                    gt[3] - gt[5]};
-    sources_->bounds.push_back(b);
+    source.bounds = b;
+    source.pixel = gt[1];
+    GDALRasterBandH band = GDALGetRasterBand(ds, 1);
+    for (int k = 0; k < GDALGetOverviewCount(band); k++)
+      source.ratios.push_back(w / GDALGetRasterBandXSize(GDALGetOverview(band, k)));
+    int has_nodata = FALSE;
+    source.nodata = GDALGetRasterNoDataValue(band, &has_nodata);
+    source.has_nodata = has_nodata != FALSE;
     all_ = {std::min(all_.min_x, b.min_x + gt[1]), std::min(all_.min_y, b.min_y - gt[5]),
             std::max(all_.max_x, b.max_x - gt[1]), std::max(all_.max_y, b.max_y + gt[5])};
   }
+  GDALDriverH mem = GDALGetDriverByName("MEM");
+  if (mem != nullptr)
+    sources_->tile.reset(GDALCreate(mem, "", kTileSize, kTileSize, 1, GDT_Float32, nullptr));
+  if (!sources_->tile)
+    throw Error(ErrorKind::internal, "cannot create a tile in memory", errors.last());
 }
+
+namespace {
+
+// The overview gdalwarp's -ovr AUTO picks for destination pixels `target` times as wide as the
+// composite's: the finest whose next coarser one is coarser than the target (-1: the file).
+int pick_level(const std::vector<double>& ratios, double target) {
+  if (!(target > 1) || ratios.empty()) return -1;
+  int k = -1;
+  for (; k < static_cast<int>(ratios.size()) - 1; k++) {
+    const double ratio = k < 0 ? 1.0 : ratios[k], next = ratios[k + 1];
+    if (ratio < target && next > target) break;
+    if (std::fabs(ratio - target) < 1e-1) break;
+  }
+  return k;
+}
+
+Level& level_of(Source& source, int k) {
+  std::unique_ptr<Level>& level = source.levels[k];
+  if (level) return *level;
+  GdalErrors errors;
+  auto made = std::make_unique<Level>();
+  made->handle = source.ds.get();
+  if (k >= 0) {
+    const char* const drivers[] = {"GTiff", "COG", nullptr};
+    const std::string option = "OVERVIEW_LEVEL=" + std::to_string(k);
+    const char* const options[] = {option.c_str(), nullptr};
+    made->ds.reset(GDALOpenEx(source.path.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY, drivers,
+                              options, nullptr));
+    if (!made->ds)
+      throw Error(ErrorKind::data_corrupted,
+                  "cannot open overview " + std::to_string(k) + " of \"" + source.path + "\"",
+                  errors.last());
+    made->handle = made->ds.get();
+  }
+  const char* const options[] = {"DST_SRS=EPSG:3857", nullptr};
+  made->transformer =
+      GDALCreateGenImgProjTransformer2(made->handle, nullptr, const_cast<char**>(options));
+  if (made->transformer == nullptr)
+    throw Error(ErrorKind::data_corrupted, "cannot transform \"" + source.path + "\" to EPSG:3857",
+                errors.last());
+  made->approx = GDALCreateApproxTransformer(GDALGenImgProjTransform, made->transformer, 0.125);
+  if (made->approx == nullptr)
+    throw Error(ErrorKind::internal, "cannot approximate a transformer", errors.last());
+  level = std::move(made);
+  return *level;
+}
+
+// One composite warped onto the tile held by `tile`, over what is there (source nodata leaves
+// the tile's pixels alone), as gdalwarp warps each of its inputs.
+void warp_onto(Level& level, const Source& source, GDALDatasetH tile, const double gt[6],
+               GDALResampleAlg resampling, const CancelToken& cancel) {
+  GDALSetGenImgProjTransformerDstGeoTransform(level.transformer, gt);
+  GDALWarpOptions* wo = GDALCreateWarpOptions();
+  wo->hSrcDS = level.handle;
+  wo->hDstDS = tile;
+  wo->nBandCount = 1;
+  wo->panSrcBands = static_cast<int*>(CPLMalloc(sizeof(int)));
+  wo->panSrcBands[0] = 1;
+  wo->panDstBands = static_cast<int*>(CPLMalloc(sizeof(int)));
+  wo->panDstBands[0] = 1;
+  wo->eResampleAlg = resampling;
+  wo->eWorkingDataType = GDT_Float32;
+  if (source.has_nodata) {
+    wo->padfSrcNoDataReal = static_cast<double*>(CPLMalloc(sizeof(double)));
+    wo->padfSrcNoDataReal[0] = source.nodata;
+  }
+  wo->padfDstNoDataReal = static_cast<double*>(CPLMalloc(sizeof(double)));
+  wo->padfDstNoDataReal[0] = std::numeric_limits<double>::quiet_NaN();
+  wo->pfnTransformer = GDALApproxTransform;
+  wo->pTransformerArg = level.approx;
+  wo->pfnProgress = stop_when_cancelled;
+  wo->pProgressArg = const_cast<CancelToken*>(&cancel);
+  GdalErrors errors;
+  GDALWarpOperationH op = GDALCreateWarpOperation(wo);
+  const CPLErr err =
+      op != nullptr ? GDALChunkAndWarpImage(op, 0, 0, kTileSize, kTileSize) : CE_Failure;
+  if (op != nullptr) GDALDestroyWarpOperation(op);
+  GDALDestroyWarpOptions(wo);
+  cancel.check();
+  if (err != CE_None)
+    throw Error(ErrorKind::data_corrupted, "cannot warp \"" + source.path + "\" onto a tile",
+                errors.last());
+}
+
+}  // namespace
 
 std::vector<float> TileRenderer::radiance(const TileXyz& tile, const CancelToken& cancel) const {
   const Bounds b = tile_bounds_3857(tile);
   const Bounds ll = tile_bounds_4326(tile);
-  std::vector<GDALDatasetH> handles;
-  for (size_t i = 0; i < sources_->datasets.size(); i++) {
-    const Bounds& s = sources_->bounds[i];
-    if (s.min_x < ll.max_x && ll.min_x < s.max_x && s.min_y < ll.max_y && ll.min_y < s.max_y)
-      handles.push_back(sources_->datasets[i].get());
-  }
+  std::vector<Source*> reaching;
+  for (Source& s : sources_->sources)
+    if (s.bounds.min_x < ll.max_x && ll.min_x < s.bounds.max_x && s.bounds.min_y < ll.max_y &&
+        ll.min_y < s.bounds.max_y)
+      reaching.push_back(&s);
   std::vector<float> pixels(static_cast<size_t>(kTileSize) * kTileSize,
                             std::numeric_limits<float>::quiet_NaN());
   cancel.check();
-  if (handles.empty()) return pixels;  // nothing reaches into it
+  if (reaching.empty()) return pixels;  // nothing reaches into it
   GdalErrors errors;
-  CPLStringList argv;
-  for (const char* a : {"-of", "MEM", "-t_srs", "EPSG:3857", "-ot", "Float32", "-wo",
-                        "INIT_DEST=NO_DATA", "-dstnodata", "nan"})
-    argv.AddString(a);
-  argv.AddString("-te");
-  for (double v : {b.min_x, b.min_y, b.max_x, b.max_y}) argv.AddString(fmt(v).c_str());
-  argv.AddString("-ts");
-  argv.AddString(std::to_string(kTileSize).c_str());
-  argv.AddString(std::to_string(kTileSize).c_str());
-  argv.AddString("-r");
-  argv.AddString(tile.z <= kNativeZoom ? "average" : "near");
-  GDALWarpAppOptions* options = GDALWarpAppOptionsNew(argv.List(), nullptr);
-  if (options == nullptr) throw Error(ErrorKind::internal, "bad warp options", errors.last());
-  GDALWarpAppOptionsSetProgress(options, stop_when_cancelled, const_cast<CancelToken*>(&cancel));
-  int usage_error = FALSE;
-  GdalDataset warped(GDALWarp("", nullptr, static_cast<int>(handles.size()), handles.data(),
-                              options, &usage_error));
-  GDALWarpAppOptionsFree(options);
-  cancel.check();
-  if (!warped)
-    throw Error(ErrorKind::data_corrupted,
-                "cannot warp the composites onto tile " + std::to_string(tile.z) + "/" +
-                    std::to_string(tile.x) + "/" + std::to_string(tile.y),
-                errors.last());
-  if (GDALRasterIO(GDALGetRasterBand(warped.get(), 1), GF_Read, 0, 0, kTileSize, kTileSize,
-                   pixels.data(), kTileSize, kTileSize, GDT_Float32, 0, 0) != CE_None)
+  GDALDatasetH out = sources_->tile.get();
+  GDALRasterBandH band = GDALGetRasterBand(out, 1);
+  const double gt[6] = {b.min_x, (b.max_x - b.min_x) / kTileSize, 0, b.max_y,
+                        0,       -(b.max_y - b.min_y) / kTileSize};
+  GDALSetGeoTransform(out, const_cast<double*>(gt));
+  if (GDALFillRaster(band, std::numeric_limits<double>::quiet_NaN(), 0) != CE_None)
+    throw Error(ErrorKind::internal, "cannot clear a tile in memory", errors.last());
+  const GDALResampleAlg resampling = tile.z <= kNativeZoom ? GRA_Average : GRA_NearestNeighbour;
+  const double tile_pixel = 360.0 / std::ldexp(1.0, tile.z) / kTileSize;  // degrees of longitude
+  for (Source* s : reaching)
+    warp_onto(level_of(*s, pick_level(s->ratios, tile_pixel / s->pixel)), *s, out, gt, resampling,
+              cancel);
+  if (GDALRasterIO(band, GF_Read, 0, 0, kTileSize, kTileSize, pixels.data(), kTileSize, kTileSize,
+                   GDT_Float32, 0, 0) != CE_None)
     throw Error(ErrorKind::io_error, "cannot read the warped tile", errors.last());
   return pixels;
 }
