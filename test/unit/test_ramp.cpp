@@ -4,8 +4,11 @@
 #include <gdal.h>
 
 #include <cmath>
+#include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <limits>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -77,5 +80,37 @@ TEST(Ramp, TheLegendImageIsThisRamp) {
     EXPECT_NEAR(rgb[3 * x], c.r, 1) << x;
     EXPECT_NEAR(rgb[3 * x + 1], c.g, 1) << x;
     EXPECT_NEAR(rgb[3 * x + 2], c.b, 1) << x;
+  }
+}
+
+TEST(Ramp, ManyColoursAtOnceAreEachValuesColour) {
+  // floats from every range the table covers (2^-20 to 2^8), at and beside the edges of its
+  // buckets (4096 neighbouring floats each), beyond it, and the transparent ones
+  std::vector<float> v = {0.0f,
+                          -0.0f,
+                          -1.0f,
+                          std::numeric_limits<float>::quiet_NaN(),
+                          std::numeric_limits<float>::infinity(),
+                          1e-30f,
+                          1e-7f,
+                          1e6f,
+                          100.0f};
+  std::mt19937 random(17);
+  std::uniform_int_distribution<uint32_t> bits(0x35000000u, 0x43900000u);  // ~5e-7 .. 288
+  for (int i = 0; i < 400000; i++) {
+    const uint32_t b = bits(random);
+    for (const uint32_t x : {b, b & ~0xfffu, b | 0xfffu, (b | 0xfffu) + 1}) {
+      float f;
+      std::memcpy(&f, &x, sizeof f);
+      v.push_back(f);
+    }
+  }
+  for (double t = 0; t <= 1; t += 1e-5) v.push_back(static_cast<float>(std::pow(101.0, t) - 1));
+  std::vector<uint8_t> rgba(v.size() * 4);
+  night_light_colours(v.data(), v.size(), rgba.data());
+  for (size_t i = 0; i < v.size(); i++) {
+    const Rgba c = night_light_colour(v[i]);
+    ASSERT_EQ((Rgba{rgba[4 * i], rgba[4 * i + 1], rgba[4 * i + 2], rgba[4 * i + 3]}), c)
+        << "v = " << v[i];
   }
 }

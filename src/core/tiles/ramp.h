@@ -4,6 +4,7 @@
 // (NaN) and no light (v <= 0) are transparent; faint light fades in (alpha grows up to t = 0.1).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 
@@ -27,5 +28,9 @@ double night_light_position(double v);
 
 // v's colour (transparent for NaN and v <= 0).
 Rgba night_light_colour(double v);
+
+// night_light_colour of each of n values into rgba (4 bytes each), exactly, through a table of
+// the colours of small ranges of floats over which it is constant (built once per process).
+void night_light_colours(const float* v, size_t n, uint8_t* rgba);
 
 }  // namespace geoetl
