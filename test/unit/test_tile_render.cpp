@@ -143,3 +143,30 @@ TEST_F(TileRender, BadInput) {
   EXPECT_THROW(tile_radiance({c}, {8, 256, 0}, CancelToken()), Error);
   EXPECT_THROW(tile_radiance({c}, {8, 153, 127}, CancelToken([] { return true; })), Error);
 }
+
+TEST_F(TileRender, ManyTilesOnTwoThreadsAreEachTilesPng) {
+  const std::string near = composite(dir_, 9);
+  const std::string beside = composite(dir_, 3, 37, "beside.tif");
+  const TileRenderer renderer({near, beside});
+  std::vector<TileXyz> tiles;
+  for (int z = 5; z <= 10; z++)
+    for (const TileXyz& t : tiles_over(renderer.lon_lat_bounds(), z)) tiles.push_back(t);
+  tiles.push_back({8, 10, 10});  // far away: ""
+  ASSERT_GT(tiles.size(), 20u);
+  const std::vector<std::string> pngs = renderer.pngs(tiles, CancelToken());
+  ASSERT_EQ(pngs.size(), tiles.size());
+  const TileRenderer alone({near, beside});
+  for (size_t i = 0; i < tiles.size(); i++)
+    EXPECT_EQ(pngs[i], alone.png(tiles[i], CancelToken()))
+        << tiles[i].z << "/" << tiles[i].x << "/" << tiles[i].y;
+  EXPECT_EQ(pngs.back(), "");
+  EXPECT_TRUE(renderer.pngs({}, CancelToken()).empty());
+  // cancelled on the calling thread: both threads stop, the error is "cancelled"
+  int asked = 0;
+  try {
+    renderer.pngs(tiles, CancelToken([&asked] { return ++asked > 5; }));
+    ADD_FAILURE() << "not cancelled";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::cancelled);
+  }
+}

@@ -8,7 +8,13 @@
 
 #include <ogr_srs_api.h>
 
+#include <pthread.h>
+
 #include <algorithm>
+#include <atomic>
+#include <csignal>
+#include <exception>
+#include <thread>
 #include <cmath>
 #include <limits>
 #include <map>
@@ -65,12 +71,13 @@ struct TileRenderer::Sources {
   NoSidecarFiles no_sidecars;  // alive across the opens and every later read
   std::vector<Source> sources;
   GdalDataset tile;  // 256 x 256 Float32 in memory: every tile is warped into it
+  std::unique_ptr<TileRenderer> helper;  // pngs()'s second thread's
 };
 
 TileRenderer::~TileRenderer() = default;
 
 TileRenderer::TileRenderer(const std::vector<std::string>& composites)
-    : sources_(std::make_unique<Sources>()) {
+    : composites_(composites), sources_(std::make_unique<Sources>()) {
   if (composites.empty())
     throw Error(ErrorKind::invalid_argument, "a tile needs at least one composite");
   GdalErrors errors;
@@ -233,16 +240,67 @@ std::vector<float> TileRenderer::radiance(const TileXyz& tile, const CancelToken
 std::string TileRenderer::png(const TileXyz& tile, const CancelToken& cancel) const {
   const std::vector<float> radiance = this->radiance(tile, cancel);
   std::vector<uint8_t> rgba(radiance.size() * 4);
+  night_light_colours(radiance.data(), radiance.size(), rgba.data());
   bool any = false;
-  for (size_t i = 0; i < radiance.size(); i++) {
-    const Rgba c = night_light_colour(radiance[i]);
-    rgba[4 * i] = c.r;
-    rgba[4 * i + 1] = c.g;
-    rgba[4 * i + 2] = c.b;
-    rgba[4 * i + 3] = c.a;
-    any = any || c.a != 0;
-  }
+  for (size_t i = 3; i < rgba.size() && !any; i += 4) any = rgba[i] != 0;
   return any ? encode_png(rgba) : std::string();
+}
+
+std::vector<std::string> TileRenderer::pngs(const std::vector<TileXyz>& tiles,
+                                            const CancelToken& cancel) const {
+  std::vector<std::string> out(tiles.size());
+  if (tiles.size() < 2 || kRenderThreads < 2) {
+    for (size_t i = 0; i < tiles.size(); i++) out[i] = png(tiles[i], cancel);
+    return out;
+  }
+  if (!sources_->helper) sources_->helper = std::make_unique<TileRenderer>(composites_);
+  std::atomic<size_t> next{0};
+  std::atomic<bool> stop{false};
+  const auto work = [&](const TileRenderer& renderer, const CancelToken& token) {
+    for (size_t i = next++; i < tiles.size() && !stop; i = next++)
+      out[i] = renderer.png(tiles[i], token);
+  };
+  // the helper never calls `cancel` (it may not be thread-safe): it stops when this thread asks
+  const CancelToken helper_cancel([&stop] { return stop.load(); });
+  const CancelToken main_cancel([&] {
+    if (!stop && cancel.requested()) stop = true;
+    return stop.load();
+  });
+  std::exception_ptr failed;
+  const TileRenderer& helper = *sources_->helper;
+  const auto helper_work = [&] {
+    try {
+      const NoSidecarFiles no_sidecars;  // GDAL's per-thread setting, on this thread too
+      work(helper, helper_cancel);
+    } catch (...) {
+      failed = std::current_exception();
+      stop = true;
+    }
+  };
+  // PostgreSQL's signal handlers must run on its own thread: a new thread starts with all blocked
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old);
+  std::thread thread;
+  try {
+    thread = std::thread(helper_work);
+  } catch (...) {
+    pthread_sigmask(SIG_SETMASK, &old, nullptr);
+    throw;
+  }
+  pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  try {
+    work(*this, main_cancel);
+  } catch (...) {
+    stop = true;
+    thread.join();
+    if (failed && !cancel.requested()) std::rethrow_exception(failed);
+    throw;
+  }
+  thread.join();
+  cancel.check();
+  if (failed) std::rethrow_exception(failed);
+  return out;
 }
 
 std::vector<float> tile_radiance(const std::vector<std::string>& composites, const TileXyz& tile,

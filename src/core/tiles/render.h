@@ -16,7 +16,9 @@
 namespace geoetl {
 
 constexpr int kTileSize = 256;
-constexpr int kNativeZoom = 8;  // 611 m pixels at the equator, the composites' 463 m or coarser
+constexpr int kNativeZoom = 8;
+constexpr int kRenderThreads =
+    2;  // TileRenderer::pngs  // 611 m pixels at the equator, the composites' 463 m or coarser
 
 // The month's composites, opened once for many tiles (a render job, a backend serving tiles).
 class TileRenderer {
@@ -33,11 +35,17 @@ class TileRenderer {
   std::vector<float> radiance(const TileXyz& tile, const CancelToken& cancel) const;
   // The tile as PNG bytes, "" when every pixel is transparent (no data, no light).
   std::string png(const TileXyz& tile, const CancelToken& cancel) const;
+  // png(t) of every tile, in order, rendered on kRenderThreads threads: this renderer's and a
+  // second renderer's over the same composites (opened on first use, then kept), started with
+  // every signal blocked; `cancel` is only asked on the calling thread. A TileRenderer is used
+  // by one thread at a time.
+  std::vector<std::string> pngs(const std::vector<TileXyz>& tiles, const CancelToken& cancel) const;
   // Longitude/latitude bounds of all the composites together.
   const Bounds& lon_lat_bounds() const { return all_; }
 
  private:
   struct Sources;  // the open datasets (GDAL's types stay out of this header)
+  std::vector<std::string> composites_;
   std::unique_ptr<Sources> sources_;
   Bounds all_;
 };

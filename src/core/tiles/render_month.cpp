@@ -71,6 +71,15 @@ void put_bytes(Store& store, const std::string& key, const std::string& bytes,
   }
 }
 
+// Tiles rendered together (on the renderer's threads), then written in order.
+constexpr size_t kBatch = 64;
+
+std::vector<TileXyz> batch(const std::vector<TileXyz>& tiles, size_t first) {
+  return std::vector<TileXyz>(
+      tiles.begin() + static_cast<std::ptrdiff_t>(first),
+      tiles.begin() + static_cast<std::ptrdiff_t>(std::min(tiles.size(), first + kBatch)));
+}
+
 }  // namespace
 
 const std::string& empty_tile_png() {
@@ -86,10 +95,15 @@ TileCounts render_xyz_zoom(const TileRenderer& renderer, Store& store, const std
   std::filesystem::create_directories(store.staging_dir(), ec);
   if (ec)
     throw Error(ErrorKind::io_error, "cannot create \"" + store.staging_dir() + "\"", ec.message());
-  for (const TileXyz& t : tiles_over(areas, z)) {
+  const std::vector<TileXyz> tiles = tiles_over(areas, z);
+  std::vector<std::string> pngs;
+  for (size_t i = 0; i < tiles.size(); i++) {
+    if (i % kBatch == 0) pngs = renderer.pngs(batch(tiles, i), cancel);
+    const TileXyz& t = tiles[i];
     const std::string key = prefix + "/" + std::to_string(t.z) + "/" + std::to_string(t.x) + "/" +
                             std::to_string(t.y) + ".png";
-    const std::string png = renderer.png(t, cancel);
+    cancel.check();
+    const std::string& png = pngs[i % kBatch];
     n.tiles++;
     if (png.empty()) {
       n.empty++;
@@ -113,9 +127,13 @@ TileCounts write_pmtiles(const TileRenderer& renderer, const std::string& path,
     throw Error(ErrorKind::invalid_argument, "zooms must satisfy 0 <= min_zoom <= max_zoom <= 30");
   TileCounts n;
   PmtilesWriter writer(path, cancel);
-  for (int z = min_zoom; z <= max_zoom; z++)
-    for (const TileXyz& t : tiles_over(areas, z)) {
-      const std::string png = renderer.png(t, cancel);
+  for (int z = min_zoom; z <= max_zoom; z++) {
+    const std::vector<TileXyz> tiles = tiles_over(areas, z);
+    std::vector<std::string> pngs;
+    for (size_t i = 0; i < tiles.size(); i++) {
+      if (i % kBatch == 0) pngs = renderer.pngs(batch(tiles, i), cancel);
+      const TileXyz& t = tiles[i];
+      const std::string& png = pngs[i % kBatch];
       n.tiles++;
       if (png.empty()) {
         n.empty++;
@@ -125,6 +143,7 @@ TileCounts write_pmtiles(const TileRenderer& renderer, const std::string& path,
         writer.add(t, png);
       }
     }
+  }
   Bounds area = areas.front();
   for (const Bounds& b : areas)
     area = {std::min(area.min_x, b.min_x), std::min(area.min_y, b.min_y),
