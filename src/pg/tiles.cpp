@@ -184,7 +184,7 @@ Datum geoetl_render_tile(PG_FUNCTION_ARGS) {
     const geoetl::CancelToken cancel = geoetl::pg::interrupt_token();
     const std::unique_ptr<geoetl::Store> store = geoetl::pg::current_store();
     geoetl::ensure_gdal(geoetl::pg::gdal_settings());
-    return geoetl::TileRenderer(gdal_paths(*store, keys)).png(t, cancel);
+    return geoetl::cached_tile_renderer(gdal_paths(*store, keys)).png(t, cancel);
   });
   if (png.empty()) PG_RETURN_NULL();
   PG_RETURN_BYTEA_P(geoetl::pg::bytea_of(png));

@@ -6,10 +6,12 @@
 #include <gdal.h>
 
 #include <cmath>
+#include <filesystem>
 #include <string>
 #include <vector>
 
 #include "base/error.h"
+#include "gdal/gdal_env.h"
 #include "tiff_writer.h"
 #include "tiles/ramp.h"
 #include "tiles/render.h"
@@ -169,4 +171,27 @@ TEST_F(TileRender, ManyTilesOnTwoThreadsAreEachTilesPng) {
   } catch (const Error& e) {
     EXPECT_EQ(e.kind(), ErrorKind::cancelled);
   }
+}
+
+TEST_F(TileRender, ACachedRendererIsKeptUntilAFileChanges) {
+  const std::string path = composite(dir_, 9);
+  const TileRenderer& first = cached_tile_renderer({path});
+  EXPECT_EQ(&cached_tile_renderer({path}), &first);
+  const std::string lit = first.png({8, 153, 127}, CancelToken());
+  // the file replaced by another (as the store replaces a composite): opened afresh
+  const std::string other = composite(dir_, 3, 35, "other.tif");
+  std::filesystem::rename(other, path);
+  const TileRenderer& second = cached_tile_renderer({path});
+  const std::string now = second.png({8, 153, 127}, CancelToken());
+  EXPECT_NE(now, lit);
+  EXPECT_EQ(now, TileRenderer({path}).png({8, 153, 127}, CancelToken()));
+  EXPECT_THROW(cached_tile_renderer({dir_.file("missing.tif")}), Error);
+}
+
+TEST_F(TileRender, CachedRenderersAreForgottenWhenGdalsDriverManagerGoes) {
+  const std::string path = composite(dir_, 9);
+  const std::string lit = cached_tile_renderer({path}).png({8, 153, 127}, CancelToken());
+  GDALDestroyDriverManager();  // what postgis.gdal_enabled_drivers does: every dataset closed
+  ensure_gdal({});
+  EXPECT_EQ(cached_tile_renderer({path}).png({8, 153, 127}, CancelToken()), lit);
 }

@@ -7,15 +7,16 @@
 #include <gdal_priv.h>
 
 #include <string>
+#include <vector>
 
 namespace geoetl {
 namespace {
 
 constexpr const char* sentinel_name = "GEOETL_SENTINEL";
-std::function<void()> manager_lost;
+std::vector<std::function<void()>> manager_lost;
 
 void sentinel_unloaded(GDALDriver*) {
-  if (manager_lost) manager_lost();
+  for (const std::function<void()>& f : manager_lost) f();
 }
 
 void register_sentinel() {
@@ -29,7 +30,7 @@ void register_sentinel() {
 }  // namespace
 
 void on_gdal_manager_lost(std::function<void()> callback) {
-  manager_lost = std::move(callback);
+  manager_lost.push_back(std::move(callback));
 }
 
 void ensure_gdal(const GdalSettings& settings) {

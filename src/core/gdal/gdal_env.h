@@ -36,7 +36,8 @@ void ensure_gdal(const GdalSettings& settings);
 // `message` with the S3 keys of `settings` replaced by ***: for anything shown to users or logged.
 std::string scrub_secrets(std::string message, const GdalSettings& settings);
 
-// Called (once per loss) when GDAL's driver manager was destroyed behind our back.
+// Adds a callback, called (once per loss) when GDAL's driver manager was destroyed behind our
+// back (every callback added, in order).
 void on_gdal_manager_lost(std::function<void()> callback);
 
 // While it lives, GDAL ignores the files beside the one it opens, on this thread: no folder

@@ -9,6 +9,7 @@
 #include <ogr_srs_api.h>
 
 #include <pthread.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <atomic>
@@ -17,8 +18,10 @@
 #include <thread>
 #include <cmath>
 #include <limits>
+#include <list>
 #include <map>
 #include <memory>
+#include <optional>
 
 #include <zlib.h>
 
@@ -68,7 +71,6 @@ struct Source {
 }  // namespace
 
 struct TileRenderer::Sources {
-  NoSidecarFiles no_sidecars;  // alive across the opens and every later read
   std::vector<Source> sources;
   GdalDataset tile;  // 256 x 256 Float32 in memory: every tile is warped into it
   std::unique_ptr<TileRenderer> helper;  // pngs()'s second thread's
@@ -78,6 +80,7 @@ TileRenderer::~TileRenderer() = default;
 
 TileRenderer::TileRenderer(const std::vector<std::string>& composites)
     : composites_(composites), sources_(std::make_unique<Sources>()) {
+  const NoSidecarFiles no_sidecars;  // here and around every later read (radiance)
   if (composites.empty())
     throw Error(ErrorKind::invalid_argument, "a tile needs at least one composite");
   GdalErrors errors;
@@ -218,6 +221,7 @@ std::vector<float> TileRenderer::radiance(const TileXyz& tile, const CancelToken
                             std::numeric_limits<float>::quiet_NaN());
   cancel.check();
   if (reaching.empty()) return pixels;  // nothing reaches into it
+  const NoSidecarFiles no_sidecars;
   GdalErrors errors;
   GDALDatasetH out = sources_->tile.get();
   GDALRasterBandH band = GDALGetRasterBand(out, 1);
@@ -246,6 +250,15 @@ std::string TileRenderer::png(const TileXyz& tile, const CancelToken& cancel) co
   return any ? encode_png(rgba) : std::string();
 }
 
+void TileRenderer::orphan() {
+  for (Source& s : sources_->sources) {
+    for (auto& [k, level] : s.levels) static_cast<void>(level->ds.release());
+    static_cast<void>(s.ds.release());
+  }
+  static_cast<void>(sources_->tile.release());
+  if (sources_->helper) sources_->helper->orphan();
+}
+
 std::vector<std::string> TileRenderer::pngs(const std::vector<TileXyz>& tiles,
                                             const CancelToken& cancel) const {
   std::vector<std::string> out(tiles.size());
@@ -270,7 +283,6 @@ std::vector<std::string> TileRenderer::pngs(const std::vector<TileXyz>& tiles,
   const TileRenderer& helper = *sources_->helper;
   const auto helper_work = [&] {
     try {
-      const NoSidecarFiles no_sidecars;  // GDAL's per-thread setting, on this thread too
       work(helper, helper_cancel);
     } catch (...) {
       failed = std::current_exception();
@@ -301,6 +313,73 @@ std::vector<std::string> TileRenderer::pngs(const std::vector<TileXyz>& tiles,
   cancel.check();
   if (failed) std::rethrow_exception(failed);
   return out;
+}
+
+namespace {
+
+// What identifies a local file's content: changed by every rewrite (geoetl moves new files into
+// place, so the inode changes too).
+struct FileStamp {
+  dev_t dev = 0;
+  ino_t ino = 0;
+  off_t size = 0;
+  int64_t mtime_ns = 0;
+  bool operator==(const FileStamp& o) const {
+    return dev == o.dev && ino == o.ino && size == o.size && mtime_ns == o.mtime_ns;
+  }
+};
+
+// The files' stamps, or nothing when one is not a local file.
+std::optional<std::vector<FileStamp>> stamps_of(const std::vector<std::string>& paths) {
+  std::vector<FileStamp> stamps;
+  for (const std::string& p : paths) {
+    struct stat st;
+    if (p.rfind("/vsi", 0) == 0 || ::stat(p.c_str(), &st) != 0) return std::nullopt;
+    stamps.push_back({st.st_dev, st.st_ino, st.st_size,
+                      static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec});
+  }
+  return stamps;
+}
+
+struct CachedRenderer {
+  std::vector<std::string> composites;
+  std::vector<FileStamp> stamps;
+  std::unique_ptr<TileRenderer> renderer;
+};
+
+}  // namespace
+
+const TileRenderer& cached_tile_renderer(const std::vector<std::string>& composites) {
+  static std::list<CachedRenderer> cache;  // most recently used first
+  static std::unique_ptr<TileRenderer> uncached;
+  static bool hooked = false;
+  if (!hooked) {
+    hooked = true;
+    on_gdal_manager_lost([] {
+      for (CachedRenderer& c : cache) c.renderer->orphan();
+      if (uncached) uncached->orphan();
+      cache.clear();
+      uncached.reset();
+    });
+  }
+  const std::optional<std::vector<FileStamp>> stamps = stamps_of(composites);
+  for (auto it = cache.begin(); it != cache.end(); ++it)
+    if (it->composites == composites) {
+      if (stamps && it->stamps == *stamps) {
+        cache.splice(cache.begin(), cache, it);
+        return *cache.front().renderer;
+      }
+      cache.erase(it);
+      break;
+    }
+  auto renderer = std::make_unique<TileRenderer>(composites);
+  if (!stamps) {
+    uncached = std::move(renderer);
+    return *uncached;
+  }
+  cache.push_front({composites, *stamps, std::move(renderer)});
+  if (cache.size() > kCachedRenderers) cache.pop_back();
+  return *cache.front().renderer;
 }
 
 std::vector<float> tile_radiance(const std::vector<std::string>& composites, const TileXyz& tile,

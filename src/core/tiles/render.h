@@ -40,6 +40,9 @@ class TileRenderer {
   // every signal blocked; `cancel` is only asked on the calling thread. A TileRenderer is used
   // by one thread at a time.
   std::vector<std::string> pngs(const std::vector<TileXyz>& tiles, const CancelToken& cancel) const;
+  // Forgets every GDAL handle without closing it (GDAL closed them all when its driver manager
+  // was destroyed): the renderer may only be destroyed after that.
+  void orphan();
   // Longitude/latitude bounds of all the composites together.
   const Bounds& lon_lat_bounds() const { return all_; }
 
@@ -49,6 +52,15 @@ class TileRenderer {
   std::unique_ptr<Sources> sources_;
   Bounds all_;
 };
+
+// A TileRenderer over `composites`, kept for later calls with the same composites while their
+// files are unchanged (local files: the same inode, size and modification time; others, e.g.
+// /vsis3/, are opened afresh every call): geoetl.tile() in a warm backend skips opening the files
+// and making their transformers. Up to kCachedRenderers are kept, the least recently used
+// dropped; all of them when GDAL's driver manager is destroyed (on_gdal_manager_lost). For one
+// thread (a backend's). Throws what TileRenderer throws.
+constexpr size_t kCachedRenderers = 8;
+const TileRenderer& cached_tile_renderer(const std::vector<std::string>& composites);
 
 // TileRenderer(composites).radiance(tile). Throws Error: what TileRenderer throws,
 // invalid_argument for a tile that does not exist, cancelled.
