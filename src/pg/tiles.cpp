@@ -129,7 +129,7 @@ Datum geoetl_render_xyz(PG_FUNCTION_ARGS) {
     const std::unique_ptr<geoetl::Store> store = geoetl::pg::current_store();
     geoetl::check_store_key(prefix);
     geoetl::ensure_gdal(geoetl::pg::gdal_settings());
-    const geoetl::TileRenderer renderer(gdal_paths(*store, keys));
+    const geoetl::TileRenderer& renderer = geoetl::cached_tile_renderer(gdal_paths(*store, keys));
     return geoetl::render_xyz_zoom(renderer, *store, prefix, boxes, z, cancel);
   });
   PG_RETURN_DATUM(counts_datum(fcinfo, n));
@@ -153,7 +153,7 @@ Datum geoetl_render_pmtiles(PG_FUNCTION_ARGS) {
     const geoetl::CancelToken cancel = geoetl::pg::interrupt_token();
     geoetl::ensure_gdal(geoetl::pg::gdal_settings());
     geoetl::pg::put_in_transaction(geoetl::pg::current_store(), [&](geoetl::Store& store) {
-      const geoetl::TileRenderer renderer(gdal_paths(store, keys));
+      const geoetl::TileRenderer& renderer = geoetl::cached_tile_renderer(gdal_paths(store, keys));
       geoetl::PublishedFile file = geoetl::publish_file(
           store, key,
           [&](const std::string& path) {

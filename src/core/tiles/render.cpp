@@ -41,19 +41,42 @@ int stop_when_cancelled(double, const char*, void* token) {
 // of the time of level 6 (GDAL's PNG driver's) for 15% more bytes (bench/tiles_vs_gdal2tiles.sh)
 constexpr int kPngZlibLevel = 1;
 
-// One resolution of a composite (the file itself or one of its overviews) with its transformer
-// to EPSG:3857, made once: each tile only sets the transformer's destination geotransform.
+// The file's transformer with the pixels of one of its overviews: as GDAL's warped VRTs do
+// for overviews (GDALWarpCoordRescaler), the file's pixel coordinates scaled by the overview's
+// size over the file's.
+struct Rescaled {
+  void* approx = nullptr;  // the file's
+  double x = 1, y = 1;     // overview pixels per file pixel
+};
+
+int rescaled_transform(void* arg, int dst_to_src, int n, double* x, double* y, double* z, int* ok) {
+  const auto* r = static_cast<const Rescaled*>(arg);
+  if (!dst_to_src)
+    for (int i = 0; i < n; i++) x[i] /= r->x, y[i] /= r->y;
+  const int done = GDALApproxTransform(r->approx, dst_to_src, n, x, y, z, ok);
+  if (dst_to_src)
+    for (int i = 0; i < n; i++) x[i] *= r->x, y[i] *= r->y;
+  return done;
+}
+
+// One resolution of a composite: the file itself or one of its overviews.
 struct Level {
   GdalDataset ds;  // the overview's own dataset (GTiff's OVERVIEW_LEVEL); null for the file
   GDALDatasetH handle = nullptr;
-  void* transformer = nullptr;  // GDALCreateGenImgProjTransformer2, destination EPSG:3857
-  void* approx = nullptr;       // gdalwarp's approximation of it (an eighth of a pixel)
-  Level() = default;
-  Level(const Level&) = delete;
-  Level& operator=(const Level&) = delete;
-  ~Level() {
+  Rescaled rescaled;  // for an overview
+};
+
+// A composite's transformer to EPSG:3857, made once (PROJ's set-up takes milliseconds): each tile
+// only sets its destination geotransform.
+struct Transformer {
+  void* exact = nullptr;   // GDALCreateGenImgProjTransformer2, destination EPSG:3857
+  void* approx = nullptr;  // gdalwarp's approximation of it (an eighth of a pixel)
+  Transformer() = default;
+  Transformer(const Transformer&) = delete;
+  Transformer& operator=(const Transformer&) = delete;
+  ~Transformer() {
     if (approx != nullptr) GDALDestroyApproxTransformer(approx);
-    if (transformer != nullptr) GDALDestroyGenImgProjTransformer(transformer);
+    if (exact != nullptr) GDALDestroyGenImgProjTransformer(exact);
   }
 };
 
@@ -64,6 +87,7 @@ struct Source {
   double pixel = 0;                              // pixel width, degrees
   std::vector<double> ratios;                    // each overview's: composite pixels per pixel
   std::map<int, std::unique_ptr<Level>> levels;  // -1: the file, k: overview k (made on use)
+  std::unique_ptr<Transformer> transformer;      // made on first use
   bool has_nodata = false;
   double nodata = 0;
 };
@@ -157,15 +181,24 @@ Level& level_of(Source& source, int k) {
                   errors.last());
     made->handle = made->ds.get();
   }
-  const char* const options[] = {"DST_SRS=EPSG:3857", nullptr};
-  made->transformer =
-      GDALCreateGenImgProjTransformer2(made->handle, nullptr, const_cast<char**>(options));
-  if (made->transformer == nullptr)
-    throw Error(ErrorKind::data_corrupted, "cannot transform \"" + source.path + "\" to EPSG:3857",
-                errors.last());
-  made->approx = GDALCreateApproxTransformer(GDALGenImgProjTransform, made->transformer, 0.125);
-  if (made->approx == nullptr)
-    throw Error(ErrorKind::internal, "cannot approximate a transformer", errors.last());
+  if (!source.transformer) {
+    auto t = std::make_unique<Transformer>();
+    const char* const options[] = {"DST_SRS=EPSG:3857", nullptr};
+    t->exact =
+        GDALCreateGenImgProjTransformer2(source.ds.get(), nullptr, const_cast<char**>(options));
+    if (t->exact == nullptr)
+      throw Error(ErrorKind::data_corrupted,
+                  "cannot transform \"" + source.path + "\" to EPSG:3857", errors.last());
+    t->approx = GDALCreateApproxTransformer(GDALGenImgProjTransform, t->exact, 0.125);
+    if (t->approx == nullptr)
+      throw Error(ErrorKind::internal, "cannot approximate a transformer", errors.last());
+    source.transformer = std::move(t);
+  }
+  made->rescaled.approx = source.transformer->approx;
+  made->rescaled.x =
+      static_cast<double>(GDALGetRasterXSize(made->handle)) / GDALGetRasterXSize(source.ds.get());
+  made->rescaled.y =
+      static_cast<double>(GDALGetRasterYSize(made->handle)) / GDALGetRasterYSize(source.ds.get());
   level = std::move(made);
   return *level;
 }
@@ -174,7 +207,7 @@ Level& level_of(Source& source, int k) {
 // the tile's pixels alone), as gdalwarp warps each of its inputs.
 void warp_onto(Level& level, const Source& source, GDALDatasetH tile, const double gt[6],
                GDALResampleAlg resampling, const CancelToken& cancel) {
-  GDALSetGenImgProjTransformerDstGeoTransform(level.transformer, gt);
+  GDALSetGenImgProjTransformerDstGeoTransform(source.transformer->exact, gt);
   GDALWarpOptions* wo = GDALCreateWarpOptions();
   wo->hSrcDS = level.handle;
   wo->hDstDS = tile;
@@ -191,8 +224,13 @@ void warp_onto(Level& level, const Source& source, GDALDatasetH tile, const doub
   }
   wo->padfDstNoDataReal = static_cast<double*>(CPLMalloc(sizeof(double)));
   wo->padfDstNoDataReal[0] = std::numeric_limits<double>::quiet_NaN();
-  wo->pfnTransformer = GDALApproxTransform;
-  wo->pTransformerArg = level.approx;
+  if (level.ds) {
+    wo->pfnTransformer = rescaled_transform;
+    wo->pTransformerArg = &level.rescaled;
+  } else {
+    wo->pfnTransformer = GDALApproxTransform;
+    wo->pTransformerArg = source.transformer->approx;
+  }
   wo->pfnProgress = stop_when_cancelled;
   wo->pProgressArg = const_cast<CancelToken*>(&cancel);
   GdalErrors errors;

@@ -56,9 +56,10 @@ class TileRenderer {
 // A TileRenderer over `composites`, kept for later calls with the same composites while their
 // files are unchanged (local files: the same inode, size and modification time; others, e.g.
 // /vsis3/, are opened afresh every call): geoetl.tile() in a warm backend skips opening the files
-// and making their transformers. Up to kCachedRenderers are kept, the least recently used
-// dropped; all of them when GDAL's driver manager is destroyed (on_gdal_manager_lost). For one
-// thread (a backend's). Throws what TileRenderer throws.
+// and making their transformers, and each zoom of a render job reuses the renderer (and its
+// second thread's) of the zoom before. Files stay open while kept. Up to kCachedRenderers are
+// kept, the least recently used dropped; all of them when GDAL's driver manager is destroyed
+// (on_gdal_manager_lost). For one thread (a backend's). Throws what TileRenderer throws.
 constexpr size_t kCachedRenderers = 8;
 const TileRenderer& cached_tile_renderer(const std::vector<std::string>& composites);
 
