@@ -192,8 +192,10 @@ BEGIN
       FROM geoetl.area a WHERE a.area_id = area;
   END IF;
   k := format('tiles/%s/%s', prod, to_char(m, 'YYYY-MM')) || CASE fmt WHEN 'pmtiles' THEN '.pmtiles' ELSE '' END;
-  -- the colour ramp's version (src/core/tiles/ramp.h) is part of what the tiles depend on
-  fp := md5(concat_ws('|', 'ramp 1', min_zoom, max_zoom,
+  -- the versions of the colour ramp (src/core/tiles/ramp.h) and of the tiles' PNG encoding
+  -- (encode_png, src/core/tiles/render.h: tile() must return the files' very bytes) are part of
+  -- what the tiles depend on
+  fp := md5(concat_ws('|', 'ramp 1', 'png 2', min_zoom, max_zoom,
                       (SELECT string_agg(v::numeric::text, ',' ORDER BY i) FROM unnest(box) WITH ORDINALITY b(v, i)),
                       (SELECT string_agg(x.key || ':' || x.sha256, ',' ORDER BY x.key) FROM geoetl.composite x
                         WHERE x.product = prod AND x.month = m)));
