@@ -117,7 +117,7 @@ echo "gdal2tiles: $peer s, $peer_files files (it writes transparent tiles too; g
 echo
 echo "== geoetl.tile(), zoom 8, $REPEAT calls in one warm backend"
 # the zoom-8 tile with the most light: the largest file the job wrote
-best=$(find "$XYZ/8" -name '*.png' -printf '%s %P\n' | sort -rn | head -n1 | cut -d' ' -f2)
+best=$(find "$XYZ/8" -name '*.png' -printf '%s %P\n' | sort -rn | awk 'NR == 1 { print $2 }')
 x=${best%%/*} y=${best#*/} y=${y%.png}
 stats=$(q -v x="$x" -v y="$y" -v n="$REPEAT" <<'SQL'
 SET client_min_messages = warning;
