@@ -37,6 +37,9 @@ int stop_when_cancelled(double, const char*, void* token) {
   return static_cast<const CancelToken*>(token)->requested() ? FALSE : TRUE;
 }
 
+const char* const kSaveAgain =
+    "Write it again with geoetl.save_composite (render_tiles does for the tiles it renders).";
+
 // zlib's level for the PNGs: measured on 339 tiles of noisy radiance, 1 compresses in an eighth
 // of the time of level 6 (GDAL's PNG driver's) for 15% more bytes (bench/tiles_vs_gdal2tiles.sh)
 constexpr int kPngZlibLevel = 1;
@@ -118,7 +121,7 @@ TileRenderer::TileRenderer(const std::vector<std::string>& composites)
     if (!source.ds)
       throw Error(
           VSIStatL(path.c_str(), nullptr) == 0 ? ErrorKind::data_corrupted : ErrorKind::not_found,
-          "cannot open the composite \"" + path + "\"", errors.last());
+          "cannot open the composite \"" + path + "\"", errors.last(), kSaveAgain);
     GDALDatasetH ds = source.ds.get();
     double gt[6];
     OGRSpatialReferenceH srs = GDALGetSpatialRef(ds);
