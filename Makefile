@@ -31,7 +31,7 @@ PG_CPPFLAGS = -Isrc/core -Isrc/pg -DGEOETL_VERSION='"$(EXTVERSION)"'
 PG_CXXFLAGS = -std=c++17 -fPIC -Wall -Wextra -Wno-register -Wno-unused-parameter \
               -Wno-missing-field-initializers -Werror
 SHLIB_LINK  = $(CORE_LIB) $(shell gdal-config --libs 2>/dev/null) $(shell pkg-config --libs hdf5 2>/dev/null) \
-              $(shell pkg-config --libs libxml-2.0 2>/dev/null) -lproj -lcurl -lcrypto -lz -lstdc++
+              $(shell pkg-config --libs libxml-2.0 2>/dev/null) -lproj -lcurl -lcrypto -lz -ldeflate -lstdc++
 
 # shared_* tests read ../shared and run only when scripts/check.sh finds it (EXTRA_REGRESS)
 REGRESS      = $(filter-out shared_%,$(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql)))) $(EXTRA_REGRESS)

@@ -12,6 +12,7 @@ PACKAGES=(
   postgresql-15-cron postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl
   # core libraries
   libgdal-dev gdal-bin libproj-dev libcurl4-openssl-dev libssl-dev openssl libhdf5-dev libxml2-dev
+  libdeflate-dev
   # core tests and benchmarks
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   # scripts and test servers (HTTP: python3; S3-compatible: s3rver on node, from npm)

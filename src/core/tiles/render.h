@@ -72,8 +72,8 @@ std::vector<float> tile_radiance(const std::vector<std::string>& composites, con
 std::string render_night_light_tile(const std::vector<std::string>& composites, const TileXyz& tile,
                                     const CancelToken& cancel);
 
-// RGBA pixels (kTileSize x kTileSize, 4 bytes each) as PNG bytes (zlib directly: scanlines
-// unfiltered, a fast level; GDAL's PNG driver took 18 ms a tile of noisy radiance).
+// RGBA pixels (kTileSize x kTileSize, 4 bytes each) as PNG bytes (scanlines unfiltered, deflated
+// by libdeflate at a fast level; GDAL's PNG driver took 18 ms a tile of noisy radiance).
 std::string encode_png(const std::vector<uint8_t>& rgba);
 
 }  // namespace geoetl
