@@ -1,5 +1,6 @@
 #include "tiles/render.h"
 
+#include <cpl_error.h>
 #include <cpl_string.h>
 #include <cpl_vsi.h>
 #include <gdal.h>
@@ -325,12 +326,17 @@ std::vector<std::string> TileRenderer::pngs(const std::vector<TileXyz>& tiles,
   std::exception_ptr failed;
   const TileRenderer& helper = *sources_->helper;
   const auto helper_work = [&] {
+    // GDAL's messages on this thread stay on it: a global handler (PostGIS raster's, say) could
+    // call PostgreSQL, which no thread but the backend's own may
+    CPLPushErrorHandler(CPLQuietErrorHandler);
     try {
+      const NoSidecarFiles no_sidecars;  // GDAL's per-thread settings: this thread's own
       work(helper, helper_cancel);
     } catch (...) {
       failed = std::current_exception();
       stop = true;
     }
+    CPLPopErrorHandler();
   };
   // PostgreSQL's signal handlers must run on its own thread: a new thread starts with all blocked
   sigset_t all, old;
