@@ -78,10 +78,14 @@ function send(res, status, text, headers = {}) {
     'Content-Type': 'text/plain; charset=utf-8',
     'Content-Length': body.length,
     'X-Content-Type-Options': 'nosniff',
+    'Content-Security-Policy': CSP,
     ...headers,
   });
   res.end(res.req.method === 'HEAD' ? undefined : body);
 }
+
+// The page runs only its own scripts: nothing that comes in as data (an area's name) can run.
+const CSP = "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'";
 
 function inside(base, p) {
   return p === base || p.startsWith(base.endsWith(path.sep) ? base : base + path.sep);
@@ -101,9 +105,10 @@ async function resolveFile(roots, urlPath) {
   let base = roots.root;
   let rest = segments.filter((s) => s !== '');
   if (rest[0] === 'store') {
-    if (!roots.store) return { status: 404 };
-    base = roots.store;
-    rest = rest.slice(1);
+    // only the store's map tiles: never its staging copies, fetched files or packages
+    if (!roots.store || rest[1] !== 'tiles') return { status: 404 };
+    base = path.join(roots.store, 'tiles');
+    rest = rest.slice(2);
   }
   let file = path.join(base, ...rest);
   let st;
@@ -127,7 +132,15 @@ async function resolveFile(roots, urlPath) {
   return { file: real, stat: st };
 }
 
+// Host names this server answers to: a page elsewhere that points its own name at 127.0.0.1
+// (DNS rebinding) gets nothing.
+function hostAllowed(req, port) {
+  const host = (req.headers.host || '').toLowerCase();
+  return host === `127.0.0.1:${port}` || host === `localhost:${port}`;
+}
+
 async function handle(roots, req, res) {
+  if (!hostAllowed(req, req.socket.localPort)) return send(res, 421, 'misdirected request');
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     return send(res, 405, 'method not allowed', { Allow: 'GET, HEAD' });
   }
@@ -148,6 +161,7 @@ async function handle(roots, req, res) {
     ETag: etag,
     'Cache-Control': 'no-cache',
     'X-Content-Type-Options': 'nosniff',
+    'Content-Security-Policy': CSP,
   };
   let range = parseRange(req.headers.range, size);
   // If-Range with another validator: send the whole (changed) file

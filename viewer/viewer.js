@@ -241,7 +241,10 @@
         const id = areaId(feature);
         state.areaById.set(String(id), layer);
         const name = (feature.properties && feature.properties.name) || `area ${id}`;
-        layer.bindTooltip(name, { sticky: true, className: 'area-tip', direction: 'top' });
+        // a DOM node, never a string: Leaflet puts strings in as HTML
+        const tip = document.createElement('span');
+        tip.textContent = name;
+        layer.bindTooltip(tip, { sticky: true, className: 'area-tip', direction: 'top' });
         layer.on('mouseover', () => { if (state.selected !== layer) layer.setStyle(OUTLINE_HOVER); });
         layer.on('mouseout', () => { if (state.selected !== layer) layer.setStyle(OUTLINE); });
         layer.on('click', () => { openArea(id); });

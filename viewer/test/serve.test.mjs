@@ -37,6 +37,11 @@ before(async () => {
   fs.writeFileSync(path.join(root, 'data', 'areas.geojson'), '{}');
   fs.writeFileSync(path.join(store, 'tiles', 'P', '2024-01.pmtiles'), BODY);
   fs.writeFileSync(path.join(store, 'tiles', 'P', 'empty.png'), '');
+  // what else a store holds: never served
+  fs.mkdirSync(path.join(store, '.staging'), { recursive: true });
+  fs.mkdirSync(path.join(store, 'espi', 'raw'), { recursive: true });
+  fs.writeFileSync(path.join(store, '.staging', 'undo-1.xml'), 'private staging');
+  fs.writeFileSync(path.join(store, 'espi', 'raw', 'p_1_0.xml'), 'private readings');
   fs.writeFileSync(path.join(tmp, 'secret.txt'), 'secret');
   fs.symlinkSync(path.join(tmp, 'secret.txt'), path.join(root, 'escape.txt'));
   fs.symlinkSync(path.join(root, 'viewer.js'), path.join(root, 'alias.js'));
@@ -140,6 +145,24 @@ test('refuses traversal, symlinks out of the root, listings and other methods', 
   const post = await request('POST', '/');
   assert.equal(post.status, 405);
   assert.equal(post.headers.allow, 'GET, HEAD');
+});
+
+test('serves only the store\'s tiles, to its own host names, under a content security policy', async () => {
+  for (const p of ['/store/.staging/undo-1.xml', '/store/espi/raw/p_1_0.xml', '/store/tiles/../espi/raw/p_1_0.xml']) {
+    const r = await request('GET', p);
+    assert.ok(r.status === 404 || r.status === 403, `${p}: ${r.status}`);
+    assert.ok(!r.body.toString().includes('private'), p);
+  }
+  const tile = await request('GET', '/store/tiles/P/2024-01.pmtiles');
+  assert.equal(tile.status, 200);
+  assert.match(tile.headers['content-security-policy'], /default-src 'self'/);
+  assert.match((await request('GET', '/')).headers['content-security-policy'], /default-src 'self'/);
+  for (const host of ['evil.example', `evil.example:${port}`, `127.0.0.1.evil.example:${port}`]) {
+    const r = await request('GET', '/store/tiles/P/2024-01.pmtiles', { Host: host });
+    assert.equal(r.status, 421, host);
+    assert.ok(!r.body.toString().includes('2024'), host);
+  }
+  assert.equal((await request('GET', '/', { Host: `localhost:${port}` })).status, 200);
 });
 
 test('exits 0 on SIGTERM', async () => {

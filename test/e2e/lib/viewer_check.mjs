@@ -186,6 +186,25 @@ try {
       await page.evaluate((m) => window.geoetlViewer.setMonth(m), to);
     }
 
+    // every area's name shown as text: an HTML-like name neither runs nor becomes markup
+    const names = await page.evaluate(async () => {
+      const v = window.geoetlViewer;
+      const shown = [];
+      v.map.eachLayer((l) => {
+        if (l.feature && l.getTooltip && l.getTooltip()) {
+          l.openTooltip();
+          const el = l.getTooltip().getElement();
+          shown.push({ name: l.feature.properties.name, text: el ? el.textContent : null,
+                       markup: el ? el.querySelectorAll('img, script, iframe').length : -1 });
+          l.closeTooltip();
+        }
+      });
+      await new Promise((r) => setTimeout(r, 300));
+      return { shown, xss: window.__xss === undefined ? null : window.__xss };
+    });
+    ok(names.shown.length > 0 && names.shown.every((s) => s.text === s.name && s.markup === 0) && names.xss === null,
+       'area names are shown as text, never run as markup', JSON.stringify(names));
+
     if (checks.click_area !== undefined) {
       const id = checks.click_area;
       const target = await page.evaluate((areaId) => {
