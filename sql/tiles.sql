@@ -130,6 +130,25 @@ SELECT count(*) AS checked, bool_and(pg_temp.object(o.key) = geoetl.tile('VNP46A
   FROM geoetl.store_list('tiles/VNP46A2/2024-02/') o,
        regexp_match(o.key, '^tiles/VNP46A2/2024-02/(\d+)/(\d+)/(\d+)\.png$') t;
 
+-- Different zooms are another job; an area's archive is its own, the month's stays whole
+SELECT geoetl.render_tiles('VNP46A2', '2024-02-01', max_zoom => 6) <> geoetl.render_tiles('VNP46A2', '2024-02-01') AS other_zooms_other_job;
+TRUNCATE geoetl.job;
+SELECT encode(sha256(pg_temp.object('tiles/VNP46A2/2024-02.pmtiles')), 'hex') AS month_archive \gset
+SELECT replace(r->>'key', 'area-' || :inside, 'area-<id>') AS area_archive, (r->>'tiles')::int > 0 AS rendered
+  FROM geoetl._render_month(format('{"month": "2024-02-01", "format": "pmtiles", "area_id": %s, "min_zoom": 5}', :inside)::jsonb) r;
+SELECT encode(sha256(pg_temp.object('tiles/VNP46A2/2024-02.pmtiles')), 'hex') = :'month_archive' AS month_archive_whole,
+       geoetl._render_month('{"month": "2024-02-01", "format": "pmtiles"}')->'skipped' AS month_skipped;
+-- A render too big for one job is refused before a tile is listed: a whole-world area at zoom 16
+SELECT geoetl.add_area('tiles world', '{"type":"Polygon","coordinates":[[[-179,-80],[179,-80],[179,80],[-179,80],[-179,-80]]]}') AS world \gset
+SELECT pg_temp.e(format('SELECT geoetl.render_tiles(%L, %L, %s, 0, 16)', 'VNP46A2', '2024-02-01', :world)) AS too_big,
+       pg_temp.e(format('SELECT geoetl._render_month(%L)', format('{"month": "2024-02-01", "area_id": %s, "max_zoom": 16}', :world))) AS too_big_job;
+-- An area deleted after its job was enqueued
+SELECT geoetl.render_tiles('VNP46A2', '2024-02-01', :world, 0, 2) AS gone_job \gset
+DELETE FROM geoetl.area WHERE area_id = :world;
+SELECT replace(pg_temp.e(format('SELECT geoetl._render_month(%L)', (SELECT args FROM geoetl.job WHERE job_id = :gone_job))),
+               'area ' || :world, 'area <id>') AS area_gone;
+TRUNCATE geoetl.job;
+
 -- Bad input
 SELECT pg_temp.e($$SELECT geoetl.render_tiles(NULL, '2024-02-01')$$) AS null_product,
        pg_temp.e($$SELECT geoetl.render_tiles('VNP46A2', '2024-02-01', min_zoom => NULL)$$) AS null_zoom,

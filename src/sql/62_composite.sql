@@ -90,7 +90,7 @@ BEGIN
             HINT = 'Register them with geoetl.register_rasters or fetch them with geoetl.fetch_blackmarble.';
   END IF;
   fp := md5(concat_ws('|', opts::text,
-         (SELECT string_agg(r.uri || ':' || r.production || ':' || r.bytes, ',' ORDER BY r.uri)
+         (SELECT string_agg(r.uri || ':' || r.production || ':' || r.bytes::text, ',' ORDER BY r.uri)
             FROM geoetl._month_granules(product, m, ARRAY[tile]) r),
          (SELECT string_agg(i.uri || ':' || i.reason, ',' ORDER BY i.uri)
             FROM geoetl._month_invalid_granules(product, m, ARRAY[tile]) i)));

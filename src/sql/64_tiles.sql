@@ -61,6 +61,16 @@ LANGUAGE C VOLATILE AS 'MODULE_PATHNAME', 'geoetl_render_tile';
 COMMENT ON FUNCTION geoetl._render_tile(text[], int, int, int) IS
   'Internal: one tile rendered from the composites (store keys); NULL without light';
 
+CREATE FUNCTION geoetl._tile_lonlat(z int, x int, y int) RETURNS float8[]
+LANGUAGE C IMMUTABLE AS 'MODULE_PATHNAME', 'geoetl_tile_lonlat';
+COMMENT ON FUNCTION geoetl._tile_lonlat(int, int, int) IS
+  'Internal: an XYZ tile''s {west, south, east, north} in degrees';
+
+CREATE FUNCTION geoetl._tile_count(boxes float8[], min_zoom int, max_zoom int) RETURNS bigint
+LANGUAGE C IMMUTABLE AS 'MODULE_PATHNAME', 'geoetl_tile_count';
+COMMENT ON FUNCTION geoetl._tile_count(float8[], int, int) IS
+  'Internal: how many tiles of zooms min_zoom..max_zoom the boxes cover (an upper bound where they overlap)';
+
 -- A Black Marble tile's box {west, south, east, north}.
 CREATE FUNCTION geoetl._tile_box(tile text) RETURNS float8[] LANGUAGE sql IMMUTABLE STRICT AS $$
   SELECT ARRAY[-180 + 10 * t.h, 80 - 10 * t.v, -170 + 10 * t.h, 90 - 10 * t.v]::float8[] FROM geoetl._tile_hv(tile) t
@@ -99,6 +109,20 @@ $$;
 COMMENT ON FUNCTION geoetl._render_tiles_of(text, date, bigint) IS
   'Internal: the tiles with granules in the month (under the area when given)';
 
+-- The boxes a render covers: each Black Marble tile's with granules (tiles far apart leave the sea
+-- between them out), or the area's.
+CREATE FUNCTION geoetl._render_boxes(product text, month date, area_id bigint) RETURNS float8[]
+LANGUAGE sql STABLE AS $$
+  SELECT CASE WHEN area_id IS NULL THEN
+           (SELECT array_agg(b.v ORDER BY u.t, b.i)
+              FROM unnest(geoetl._render_tiles_of(product, month, NULL)) u(t),
+                   unnest(geoetl._tile_box(u.t)) WITH ORDINALITY b(v, i))
+         ELSE (SELECT ARRAY[ST_XMin(a.geom), ST_YMin(a.geom), ST_XMax(a.geom), ST_YMax(a.geom)]
+                 FROM geoetl.area a WHERE a.area_id = _render_boxes.area_id) END
+$$;
+COMMENT ON FUNCTION geoetl._render_boxes(text, date, bigint) IS
+  'Internal: {west, south, east, north, ...}: the boxes whose tiles a render covers';
+
 CREATE FUNCTION geoetl.render_tiles(product text, month date, area_id bigint DEFAULT NULL,
                                     min_zoom int DEFAULT 0, max_zoom int DEFAULT 8, format text DEFAULT 'xyz')
 RETURNS bigint LANGUAGE plpgsql AS $$
@@ -125,10 +149,16 @@ BEGIN
       USING ERRCODE = 'no_data_found',
             HINT = 'Register them with geoetl.register_rasters or fetch them with geoetl.fetch_blackmarble.';
   END IF;
+  IF geoetl._tile_count(geoetl._render_boxes(product, m, area_id), min_zoom, max_zoom) > 1000000 THEN
+    RAISE EXCEPTION 'render_tiles of % tiles is too big (at most 1,000,000)',
+      geoetl._tile_count(geoetl._render_boxes(product, m, area_id), min_zoom, max_zoom)
+      USING ERRCODE = 'invalid_parameter_value', HINT = 'Render fewer zooms, or an area (area_id).';
+  END IF;
   RETURN geoetl.enqueue('render_tiles',
     jsonb_build_object('product', product, 'month', m, 'area_id', area_id, 'min_zoom', min_zoom,
                        'max_zoom', max_zoom, 'format', format),
-    dedupe_key => format('render_tiles:%s:%s:%s:%s', product, to_char(m, 'YYYY-MM'), format, coalesce(area_id, 0)));
+    dedupe_key => format('render_tiles:%s:%s:%s:%s:%s-%s', product, to_char(m, 'YYYY-MM'), format,
+                         coalesce(area_id, 0), min_zoom, max_zoom));
 END
 $$;
 COMMENT ON FUNCTION geoetl.render_tiles(text, date, bigint, int, int, text) IS
@@ -166,11 +196,26 @@ BEGIN
   END IF;
   m := geoetl._check_map_month(prod, (args->>'month')::date);
   IF fmt NOT IN ('xyz', 'pmtiles') OR NOT (0 <= min_zoom AND min_zoom <= max_zoom AND max_zoom <= 16) THEN
-    RAISE EXCEPTION 'invalid render_tiles job: %', args USING ERRCODE = 'invalid_parameter_value';
+    RAISE EXCEPTION 'invalid render_tiles job: %', args USING ERRCODE = 'invalid_parameter_value',
+      HINT = 'format is xyz or pmtiles; zooms satisfy 0 <= min_zoom <= max_zoom <= 16 (geoetl.render_tiles checks them).';
   END IF;
   -- one render of a month and format at a time
-  PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended(format('geoetl.tiles:%s:%s:%s', prod, m, fmt), 0));
+  IF area IS NOT NULL AND NOT EXISTS (SELECT 1 FROM geoetl.area a WHERE a.area_id = area) THEN
+    RAISE EXCEPTION 'area % does not exist', area USING ERRCODE = 'no_data_found';
+  END IF;
   tiles := geoetl._render_tiles_of(prod, m, area);
+  IF cardinality(tiles) = 0 THEN  -- the granules went away after the job was enqueued
+    RAISE EXCEPTION 'no granules of % in %', prod, to_char(m, 'YYYY-MM') USING ERRCODE = 'no_data_found',
+      HINT = 'Register or fetch the month''s granules, then render again.';
+  END IF;
+  box := geoetl._render_boxes(prod, m, area);
+  IF geoetl._tile_count(box, min_zoom, max_zoom) > 1000000 THEN
+    RAISE EXCEPTION 'a render_tiles job of % tiles is too big (at most 1,000,000)',
+      geoetl._tile_count(box, min_zoom, max_zoom) USING ERRCODE = 'invalid_parameter_value',
+      HINT = 'Render fewer zooms, or an area (area_id).';
+  END IF;
+  PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended(
+    format('geoetl.tiles:%s:%s:%s', prod, to_char(m, 'YYYY-MM'), fmt), 0));
   FOREACH t IN ARRAY tiles LOOP
     PERFORM geoetl.report_progress(format('%s %s: composite of %s', prod, to_char(m, 'YYYY-MM'), t));
     IF (geoetl._save_composite_month(prod, m, t, '{}')->>'written')::boolean THEN
@@ -180,18 +225,9 @@ BEGIN
   -- every composite of the month: a tile at the area's edge shows its neighbours too, as tile() does
   SELECT array_agg(x.key ORDER BY x.key) INTO keys FROM geoetl.composite x
    WHERE x.product = prod AND x.month = m;
-  IF keys IS NULL THEN  -- the granules went away after the job was enqueued
-    RAISE EXCEPTION 'no composites of % in %', prod, to_char(m, 'YYYY-MM') USING ERRCODE = 'no_data_found',
-      HINT = 'Register or fetch the month''s granules, then render again.';
-  END IF;
-  IF area IS NULL THEN  -- each Black Marble tile's box: tiles far apart leave the sea between them out
-    SELECT array_agg(b.v ORDER BY u.t, b.i) INTO box
-      FROM unnest(tiles) u(t), unnest(geoetl._tile_box(u.t)) WITH ORDINALITY b(v, i);
-  ELSE
-    SELECT ARRAY[ST_XMin(a.geom), ST_YMin(a.geom), ST_XMax(a.geom), ST_YMax(a.geom)] INTO box
-      FROM geoetl.area a WHERE a.area_id = area;
-  END IF;
-  k := format('tiles/%s/%s', prod, to_char(m, 'YYYY-MM')) || CASE fmt WHEN 'pmtiles' THEN '.pmtiles' ELSE '' END;
+  -- an area's archive is its own: the month's whole archive is never replaced by a part of it
+  k := format('tiles/%s/%s', prod, to_char(m, 'YYYY-MM'))
+       || CASE WHEN fmt = 'xyz' THEN '' WHEN area IS NULL THEN '.pmtiles' ELSE format('.area-%s.pmtiles', area) END;
   -- the versions of the colour ramp (src/core/tiles/ramp.h) and of the tiles' PNG encoding
   -- (encode_png, src/core/tiles/render.h: tile() must return the files' very bytes) are part of
   -- what the tiles depend on
@@ -249,14 +285,14 @@ CREATE FUNCTION geoetl.tile(product text, month date, z int, x int, y int) RETUR
 LANGUAGE plpgsql SECURITY DEFINER AS $$
 DECLARE
   m date := geoetl._check_map_month(product, month);
-  n float8;
-  west float8; east float8; north float8; south float8;
+  t float8[];  -- the tile's {west, south, east, north}
   keys text[];
 BEGIN
   IF z IS NULL OR x IS NULL OR y IS NULL THEN
     RAISE EXCEPTION 'z, x and y must not be NULL' USING ERRCODE = 'null_value_not_allowed';
   END IF;
-  IF z NOT BETWEEN 0 AND 30 OR x < 0 OR y < 0 OR x >= 2 ^ z OR y >= 2 ^ z THEN
+  -- (every operator here has its exact types in pg_catalog: none of a caller's can match better)
+  IF z NOT BETWEEN 0 AND 30 OR x < 0 OR y < 0 OR x::bigint >= (1::bigint << z) OR y::bigint >= (1::bigint << z) THEN
     RAISE EXCEPTION 'there is no tile %/%/%', z, x, y USING ERRCODE = 'invalid_parameter_value',
       HINT = 'z is 0..30, x and y 0..2^z - 1 (XYZ numbering: y from the north).';
   END IF;
@@ -264,15 +300,11 @@ BEGIN
     RAISE EXCEPTION 'no composites of % in %', product, to_char(m, 'YYYY-MM') USING ERRCODE = 'no_data_found',
       HINT = 'Save them first with geoetl.save_composite or geoetl.render_tiles.';
   END IF;
-  n := 2 ^ z;
-  west := x / n * 360 - 180;
-  east := (x + 1) / n * 360 - 180;
-  north := degrees(atan(sinh(pi() * (1 - 2 * y / n))));
-  south := degrees(atan(sinh(pi() * (1 - 2 * (y + 1) / n))));
+  t := geoetl._tile_lonlat(z, x, y);
   -- the composites reaching into the tile (a degree of margin: the renderer decides exactly)
   SELECT array_agg(c.key ORDER BY c.key) INTO keys FROM geoetl.composite c, geoetl._tile_box(c.tile) b
    WHERE c.product = tile.product AND c.month = m
-     AND b[1] < east + 1 AND b[3] > west - 1 AND b[2] < north + 1 AND b[4] > south - 1;
+     AND b[1] < t[3] + 1::float8 AND b[3] > t[1] - 1::float8 AND b[2] < t[4] + 1::float8 AND b[4] > t[2] - 1::float8;
   IF keys IS NULL THEN
     RETURN NULL;
   END IF;

@@ -128,3 +128,21 @@ TEST_F(RenderMonth, APmtilesArchiveHoldsEveryTileEmptyOnesOnce) {
                Error);
   EXPECT_FALSE(std::filesystem::exists(dir_.file("bad.pmtiles")));
 }
+
+TEST_F(RenderMonth, ARenderOfTooManyTilesIsRefusedBeforeAnyIsListed) {
+  const TileRenderer lit({composite(dir_, 9, "lit.tif")});
+  const std::vector<Bounds> world{{-180, -85, 180, 85}};
+  EXPECT_GT(tile_count_over(world, 0, 12), kMaxRenderTiles);
+  EXPECT_EQ(tile_count_over(world, 0, 1), 5u);  // 1 + 4
+  EXPECT_EQ(tile_count_over({area_}, 8, 8), tiles_over(area_, 8).size());
+  try {
+    render_xyz_zoom(lit, *store_, "tiles/X/2024-01", world, 11, CancelToken());  // 4,194,304
+    ADD_FAILURE() << "no error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::invalid_argument);
+  }
+  EXPECT_THROW(write_pmtiles(lit, dir_.file("big.pmtiles"), world, 0, 12, "{}", CancelToken()),
+               Error);
+  EXPECT_TRUE(keys(*store_, "tiles/").empty());
+  EXPECT_FALSE(std::filesystem::exists(dir_.file("big.pmtiles")));
+}

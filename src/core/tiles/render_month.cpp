@@ -80,6 +80,16 @@ std::vector<TileXyz> batch(const std::vector<TileXyz>& tiles, size_t first) {
       tiles.begin() + static_cast<std::ptrdiff_t>(std::min(tiles.size(), first + kBatch)));
 }
 
+// Refuses a render of more than kMaxRenderTiles tiles before any is listed.
+void check_tile_count(const std::vector<Bounds>& areas, int min_zoom, int max_zoom) {
+  const uint64_t n = tile_count_over(areas, min_zoom, max_zoom);
+  if (n > kMaxRenderTiles)
+    throw Error(ErrorKind::invalid_argument,
+                "a render of " + std::to_string(n) + " tiles is too big (at most " +
+                    std::to_string(kMaxRenderTiles) + ")",
+                "", "Render fewer zooms, or an area (render_tiles' area_id).");
+}
+
 }  // namespace
 
 const std::string& empty_tile_png() {
@@ -90,6 +100,7 @@ const std::string& empty_tile_png() {
 
 TileCounts render_xyz_zoom(const TileRenderer& renderer, Store& store, const std::string& prefix,
                            const std::vector<Bounds>& areas, int z, const CancelToken& cancel) {
+  check_tile_count(areas, z, z);
   TileCounts n;
   std::error_code ec;
   std::filesystem::create_directories(store.staging_dir(), ec);
@@ -125,6 +136,7 @@ TileCounts write_pmtiles(const TileRenderer& renderer, const std::string& path,
   if (areas.empty()) throw Error(ErrorKind::invalid_argument, "an archive needs a box to cover");
   if (min_zoom < 0 || max_zoom > kMaxTileZoom || min_zoom > max_zoom)
     throw Error(ErrorKind::invalid_argument, "zooms must satisfy 0 <= min_zoom <= max_zoom <= 30");
+  check_tile_count(areas, min_zoom, max_zoom);
   TileCounts n;
   PmtilesWriter writer(path, cancel);
   for (int z = min_zoom; z <= max_zoom; z++) {

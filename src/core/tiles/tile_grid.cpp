@@ -52,7 +52,10 @@ Bounds tile_bounds_4326(const TileXyz& t) {
   return b;
 }
 
-std::vector<TileXyz> tiles_over(const Bounds& box, int z) {
+namespace {
+
+// The columns x0..x1 and rows y0..y1 of zoom z's tiles over a box; false for an empty box.
+bool tile_span(const Bounds& box, int z, double* x0, double* x1, double* y0, double* y1) {
   check_tile(TileXyz{z, 0, 0});
   const double n = static_cast<double>(uint64_t{1} << z);
   const auto column = [&](double lon) {
@@ -63,12 +66,35 @@ std::vector<TileXyz> tiles_over(const Bounds& box, int z) {
     const double y = (1.0 - std::log(std::tan(phi) + 1.0 / std::cos(phi)) / kPi) / 2.0 * n;
     return std::clamp(std::floor(y), 0.0, n - 1);
   };
+  if (!(box.max_x >= box.min_x && box.max_y >= box.min_y)) return false;  // NaN too
+  *x0 = column(box.min_x);
+  *x1 = column(box.max_x);
+  *y0 = row(box.max_y);
+  *y1 = row(box.min_y);
+  return true;
+}
+
+}  // namespace
+
+std::vector<TileXyz> tiles_over(const Bounds& box, int z) {
   std::vector<TileXyz> tiles;
-  if (box.max_x < box.min_x || box.max_y < box.min_y) return tiles;
-  for (double x = column(box.min_x); x <= column(box.max_x); x++)
-    for (double y = row(box.max_y); y <= row(box.min_y); y++)
+  double x0, x1, y0, y1;
+  if (!tile_span(box, z, &x0, &x1, &y0, &y1)) return tiles;
+  for (double x = x0; x <= x1; x++)
+    for (double y = y0; y <= y1; y++)
       tiles.push_back({z, static_cast<uint32_t>(x), static_cast<uint32_t>(y)});
   return tiles;
+}
+
+uint64_t tile_count_over(const std::vector<Bounds>& boxes, int min_zoom, int max_zoom) {
+  uint64_t count = 0;
+  for (int z = min_zoom; z <= max_zoom; z++)
+    for (const Bounds& b : boxes) {
+      double x0, x1, y0, y1;
+      if (tile_span(b, z, &x0, &x1, &y0, &y1))
+        count += static_cast<uint64_t>((x1 - x0 + 1) * (y1 - y0 + 1));
+    }
+  return count;
 }
 
 std::vector<TileXyz> tiles_over(const std::vector<Bounds>& boxes, int z) {

@@ -37,4 +37,11 @@ std::vector<TileXyz> tiles_over(const Bounds& lon_lat, int z);
 // The tiles of zoom z that intersect any of the boxes, each once, in x then y order.
 std::vector<TileXyz> tiles_over(const std::vector<Bounds>& lon_lat_boxes, int z);
 
+// How many tiles of zooms min_zoom..max_zoom the boxes cover, without listing them (a box's
+// tiles counted for each box: an upper bound where boxes overlap).
+uint64_t tile_count_over(const std::vector<Bounds>& lon_lat_boxes, int min_zoom, int max_zoom);
+
+// The most tiles one render lists (render_month.h refuses more: invalid_argument).
+constexpr uint64_t kMaxRenderTiles = 1000000;
+
 }  // namespace geoetl
