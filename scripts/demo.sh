@@ -155,6 +155,21 @@ SQL
 # Time-series windows: a wind farm's 1-minute readings into 10-minute windows (window pipeline).
 psql -X -q -v ON_ERROR_STOP=1 -f scripts/demo/wind_farm.sql
 
+# Runs due jobs here (pg_cron's worker may take some of them too) until the query says t; gives up
+# after SECONDS with MESSAGE.
+run_jobs_until() {  # SECONDS MESSAGE QUERY
+  local start
+  start=$(date +%s)
+  until [[ $(psql -X -q -A -t -c "$3") == t ]]; do
+    if (( $(date +%s) - start > $1 )); then
+      echo "demo: $2 within $1 s" >&2
+      exit 1
+    fi
+    psql -X -q -c "CALL geoetl.run_jobs(max_seconds => 30)"
+    sleep 0.2
+  done
+}
+
 # The map: each month's composites kept in the store and rendered as map tiles (zooms 0-8), one
 # render_tiles job per month, run here (pg_cron's worker may take some of them too).
 renders=$(psql -X -q -A -t -v ON_ERROR_STOP=1 -v year="$YEAR" <<'SQL'
@@ -162,16 +177,9 @@ SELECT string_agg(geoetl.render_tiles('VNP46A2', make_date(:year, m, 1))::text, 
   FROM generate_series(1, 12) m;
 SQL
 )
-start=$(date +%s)
-while [[ $(psql -X -q -A -t -c "SELECT count(*) FROM geoetl.job WHERE job_id = ANY ('{$renders}'::bigint[])
-                                  AND state NOT IN ('completed', 'failed', 'cancelled')") != 0 ]]; do
-  if (( $(date +%s) - start > 600 )); then
-    echo "demo: the map tiles were not rendered within 10 minutes" >&2
-    exit 1
-  fi
-  psql -X -q -c "CALL geoetl.run_jobs(max_seconds => 30)"
-  sleep 0.2
-done
+run_jobs_until 600 "the map tiles were not rendered" \
+  "SELECT count(*) = 0 FROM geoetl.job WHERE job_id = ANY ('{$renders}'::bigint[])
+      AND state NOT IN ('completed', 'failed', 'cancelled')"
 psql -X -q -A -t -v ON_ERROR_STOP=1 <<SQL
 SELECT format('map %s: %s composites saved, %s tiles written, %s left as they were, %s without light%s',
               to_char((args->>'month')::date, 'YYYY-MM'), result->>'composites_written', result->>'written',
@@ -190,15 +198,8 @@ PACKAGE_AREA='Lake Kivu towns'
 psql -X -q -v ON_ERROR_STOP=1 -v raster="$DATA/demo_lights.tif" -v places="$PLACES" -v year="$YEAR" \
   -v area="$PACKAGE_AREA" -f scripts/demo/package.sql
 package=$(psql -X -q -A -t -c "SELECT max(package_id) FROM geoetl.package JOIN geoetl.area USING (area_id) WHERE area.name = '$PACKAGE_AREA'")
-start=$(date +%s)
-while [[ $(psql -X -q -A -t -c "SELECT state FROM geoetl.package_status WHERE package_id = $package") == running ]]; do
-  if (( $(date +%s) - start > 120 )); then
-    echo "demo: package $package was not published within 2 minutes" >&2
-    exit 1
-  fi
-  psql -X -q -c "CALL geoetl.run_jobs(max_seconds => 20)"
-  sleep 0.2
-done
+run_jobs_until 120 "package $package was not published" \
+  "SELECT state <> 'running' FROM geoetl.package_status WHERE package_id = $package"
 psql -X -q -v ON_ERROR_STOP=1 <<SQL
 \echo 'The package (geoetl.package_status; when nothing changed since the version before, changed is false and no file is written):'
 SELECT package_id, name, version, state, changed, resources, resources_done, bytes, last_error

@@ -298,6 +298,16 @@ BEGIN
 EXCEPTION WHEN OTHERS THEN
   RAISE WARNING 'the map calls ended with %', SQLSTATE;
 END $$;
+-- ... and settings it changes first reach neither their keys, locks nor fingerprints: the same
+-- month under another date style, float output, time zone and role's search_path is unchanged
+SET DateStyle = 'SQL, DMY';
+SET extra_float_digits = -3;
+SET TimeZone = 'Pacific/Kiritimati';
+SELECT geoetl._save_composite_month('VNP46A2', '2024-02-01', 'h21v08', '{}')->'written' AS composite_rewritten,
+       geoetl._render_month('{"product": "VNP46A2", "month": "2024-02-01", "max_zoom": 1}')->'skipped' AS render_skipped;
+RESET DateStyle;
+RESET extra_float_digits;
+RESET TimeZone;
 RESET search_path;
 RESET ROLE;
 SELECT rolname, rolsuper AS escalated FROM pg_roles WHERE rolname = 'trust_wr';

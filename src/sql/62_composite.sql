@@ -39,6 +39,24 @@ COMMENT ON COLUMN geoetl.composite.files_invalid IS 'Granules of the month that 
 COMMENT ON COLUMN geoetl.composite.saved_at IS 'When the file was last written';
 COMMENT ON INDEX geoetl.composite_pkey IS 'One composite per product, month and tile';
 
+-- The product and month of a composite or a map, checked: 22004 for NULLs, 22023 for another
+-- product or a month outside the record.
+CREATE FUNCTION geoetl._check_composite_month(product text, month date) RETURNS date LANGUAGE plpgsql AS $$
+BEGIN
+  IF product IS NULL OR month IS NULL THEN
+    RAISE EXCEPTION 'product and month must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+  END IF;
+  IF coalesce(geoetl._product_cadence(product), '') NOT IN ('daily', 'monthly') THEN
+    RAISE EXCEPTION 'composites are made of %, not "%"', geoetl._product_names(' or ', ARRAY['daily', 'monthly']), product
+      USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+  PERFORM geoetl._check_dates('month', month, month);
+  RETURN date_trunc('month', month)::date;
+END
+$$;
+COMMENT ON FUNCTION geoetl._check_composite_month(text, date) IS
+  'Internal: the first day of a map''s month, after checking the product and the month';
+
 CREATE TYPE geoetl._saved_composite AS (
   uri text, bytes bigint, sha256 text, tile_size int, valid_pixels bigint, files_used text[],
   files_invalid text[]);
@@ -59,7 +77,6 @@ CREATE FUNCTION geoetl._save_composite_month(product text, month date, tile text
 RETURNS jsonb LANGUAGE plpgsql SECURITY DEFINER AS $$
 DECLARE
   m date;
-  cadence text := geoetl._product_cadence(product);
   opts jsonb;
   k text;
   uris text[];
@@ -69,17 +86,12 @@ BEGIN
   IF product IS NULL OR month IS NULL OR tile IS NULL OR options IS NULL THEN
     RAISE EXCEPTION 'product, month, tile and options must not be NULL' USING ERRCODE = 'null_value_not_allowed';
   END IF;
-  IF cadence IS NULL OR cadence NOT IN ('daily', 'monthly') THEN
-    RAISE EXCEPTION 'composites are made of %, not "%"', geoetl._product_names(' or ', ARRAY['daily', 'monthly']),
-      product USING ERRCODE = 'invalid_parameter_value';
-  END IF;
+  m := geoetl._check_composite_month(product, month);
   IF (geoetl._tile_hv(tile)).h IS NULL THEN
     RAISE EXCEPTION 'tile must name a Black Marble tile (h00v00 .. h35v17), not "%"', tile
       USING ERRCODE = 'invalid_parameter_value', HINT = 'For example h21v08: column 21, row 8 of the 10-degree grid.';
   END IF;
-  PERFORM geoetl._check_dates('month', month, month);
   opts := geoetl._nightlight_options(options, (SELECT d.default_layer FROM geoetl.dataset d WHERE d.product = _save_composite_month.product));
-  m := date_trunc('month', month)::date;
   k := format('composites/%1$s/%2$s/%1$s.%2$s.%3$s.tif', product, to_char(m, 'YYYY-MM'), tile);
   -- one writer of a tile-month at a time; the second then finds the first one's row
   PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended('geoetl.composite:' || k, 0));

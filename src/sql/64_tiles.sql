@@ -77,24 +77,6 @@ CREATE FUNCTION geoetl._tile_box(tile text) RETURNS float8[] LANGUAGE sql IMMUTA
 $$;
 COMMENT ON FUNCTION geoetl._tile_box(text) IS 'Internal: a Black Marble tile''s {west, south, east, north}';
 
--- The product and month of a map, checked: 22004 for NULLs, 22023 for another product or a month
--- outside the record.
-CREATE FUNCTION geoetl._check_map_month(product text, month date) RETURNS date LANGUAGE plpgsql AS $$
-BEGIN
-  IF product IS NULL OR month IS NULL THEN
-    RAISE EXCEPTION 'product and month must not be NULL' USING ERRCODE = 'null_value_not_allowed';
-  END IF;
-  IF coalesce(geoetl._product_cadence(product), '') NOT IN ('daily', 'monthly') THEN
-    RAISE EXCEPTION 'maps are made of %, not "%"', geoetl._product_names(' or ', ARRAY['daily', 'monthly']), product
-      USING ERRCODE = 'invalid_parameter_value';
-  END IF;
-  PERFORM geoetl._check_dates('month', month, month);
-  RETURN date_trunc('month', month)::date;
-END
-$$;
-COMMENT ON FUNCTION geoetl._check_map_month(text, date) IS
-  'Internal: the first day of a map''s month, after checking the product and the month';
-
 -- The Black Marble tiles a render covers: those with granules in the month, under the area if one
 -- is given.
 CREATE FUNCTION geoetl._render_tiles_of(product text, month date, area_id bigint) RETURNS text[]
@@ -127,7 +109,7 @@ CREATE FUNCTION geoetl.render_tiles(product text, month date, area_id bigint DEF
                                     min_zoom int DEFAULT 0, max_zoom int DEFAULT 8, format text DEFAULT 'xyz')
 RETURNS bigint LANGUAGE plpgsql AS $$
 DECLARE
-  m date := geoetl._check_map_month(product, month);
+  m date := geoetl._check_composite_month(product, month);
 BEGIN
   IF min_zoom IS NULL OR max_zoom IS NULL OR format IS NULL THEN
     RAISE EXCEPTION 'min_zoom, max_zoom and format must not be NULL' USING ERRCODE = 'null_value_not_allowed';
@@ -194,7 +176,7 @@ BEGIN
     RAISE EXCEPTION 'unknown argument(s) of a render_tiles job: %', unknown USING ERRCODE = 'invalid_parameter_value',
       HINT = 'Known: product, month, area_id, min_zoom, max_zoom, format.';
   END IF;
-  m := geoetl._check_map_month(prod, (args->>'month')::date);
+  m := geoetl._check_composite_month(prod, (args->>'month')::date);
   IF fmt NOT IN ('xyz', 'pmtiles') OR NOT (0 <= min_zoom AND min_zoom <= max_zoom AND max_zoom <= 16) THEN
     RAISE EXCEPTION 'invalid render_tiles job: %', args USING ERRCODE = 'invalid_parameter_value',
       HINT = 'format is xyz or pmtiles; zooms satisfy 0 <= min_zoom <= max_zoom <= 16 (geoetl.render_tiles checks them).';
@@ -284,7 +266,7 @@ INSERT INTO geoetl.job_kind (kind, handler, lease, max_attempts, backoff, descri
 CREATE FUNCTION geoetl.tile(product text, month date, z int, x int, y int) RETURNS bytea
 LANGUAGE plpgsql SECURITY DEFINER AS $$
 DECLARE
-  m date := geoetl._check_map_month(product, month);
+  m date := geoetl._check_composite_month(product, month);
   t float8[];  -- the tile's {west, south, east, north}
   keys text[];
 BEGIN

@@ -81,7 +81,7 @@ GRANT EXECUTE ON FUNCTION
   geoetl._save_composite_month(text, date, text, jsonb),
   geoetl._job_save_composite(jsonb),
   geoetl.render_tiles(text, date, bigint, int, int, text),
-  geoetl._check_map_month(text, date),
+  geoetl._check_composite_month(text, date),
   geoetl._render_tiles_of(text, date, bigint),
   geoetl._render_boxes(text, date, bigint),
   geoetl._tile_box(text),
