@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # geoetl.zonal_stats against PostGIS raster, measured in the same run on the same machine.
 #
-#   bench/zonal_vs_postgis.sh        (as root on Debian bookworm, like make check)
+#   bench/zonal_vs_postgis.sh                (as root on Debian bookworm, like make check)
+#   bench/zonal_vs_postgis.sh --new-backend  (only the new-backend section, bench/lib/new_backend.sh)
 #
 # Raster: 4800x4800 Float32, 256x256 tiles, DEFLATE (test/fixtures --bench), read by geoetl from
 # the compressed file; loaded into PostGIS with raster2pgsql in 256x256 tiles with a spatial
@@ -48,6 +49,12 @@ BEGIN
   RETURN best;
 END $$;
 SQL
+
+. bench/lib/new_backend.sh
+if [[ ${1:-} == --new-backend ]]; then  # only the new-backend section (NB_RUNS=n: runs per figure)
+  new_backend_section "$RASTER"
+  exit
+fi
 
 time_ms() {  # label, cache MB (or -), query
   local settings="SET postgis.enable_outdb_rasters = on; SET postgis.gdal_enabled_drivers = 'GTiff';"
@@ -111,3 +118,5 @@ SELECT 'cells: ' || count FROM geoetl.zonal_stats(:'g', ST_MakeEnvelope(-180, -9
 INSERT INTO m VALUES ('after', pg_temp.hwm());
 SELECT 'peak above idle: ' || round(((SELECT kb FROM m WHERE phase = 'after') - (SELECT kb FROM m WHERE phase = 'idle')) / 1024.0, 1) || ' MB';
 SQL
+
+new_backend_section "$RASTER"

@@ -9,8 +9,9 @@
 # GEOETL_PGLISTEN  listen_addresses (default: 127.0.0.1; docker/ uses '*')
 #
 # Layout: $GEOETL_PGDIR/{data/, run/ (socket), port, server.log}. The server listens on
-# 127.0.0.1 at a free port and on a socket in run/, with pg_cron preloaded and local trust
-# authentication (pg_cron connects through the socket). As root the server runs as the
+# 127.0.0.1 at a free port and on a socket in run/, with pg_cron and geoetl preloaded (geoetl's
+# shared block cache; geoetl must be installed first) and local trust authentication (pg_cron
+# connects through the socket). As root the server runs as the
 # `postgres` user, since initdb refuses root. `start` is idempotent and recovers from a
 # cluster left behind by a killed run; `stop` leaves no process behind.
 set -euo pipefail
@@ -90,7 +91,7 @@ init_cluster() {
 # geoetl throwaway cluster (scripts/pgcluster.sh)
 listen_addresses = '$LISTEN'
 unix_socket_directories = '$RUN'
-shared_preload_libraries = 'pg_cron'
+shared_preload_libraries = 'pg_cron,geoetl'
 cron.database_name = '$DB'
 cron.host = '$RUN'
 max_connections = 40
@@ -108,6 +109,8 @@ start() {
   if pid_of_server >/dev/null; then echo "pgcluster: running on port $(port) ($DIR)"; return; fi
   prepare_dir
   [[ -f $DIR/.initialized && -f $DATA/PG_VERSION ]] || init_cluster
+  # a cluster made before geoetl was preloaded
+  sed -i "s/^shared_preload_libraries = 'pg_cron'\$/shared_preload_libraries = 'pg_cron,geoetl'/" "$DATA/postgresql.conf"
   # A killed run leaves postmaster.pid and socket lock files behind, whose pid may now belong
   # to another process (or a zombie): none of our servers is running, so they are stale.
   rm -f "$DATA/postmaster.pid" "$RUN"/.s.PGSQL.*

@@ -1,6 +1,6 @@
 // The shared library's identity for PostgreSQL, and its settings. GDAL, PROJ and libcurl are
 // initialised lazily by the features that use them, never here (a preloaded library must not start
-// their threads or caches in the postmaster).
+// their threads or caches in the postmaster); preloaded, it also asks for the shared block cache.
 extern "C" {
 #include "postgres.h"
 #include "fmgr.h"
@@ -11,8 +11,10 @@ PG_MODULE_MAGIC;
 void _PG_init(void);
 }
 
+#include "module.h"
 #include "raster/raster.h"
 #include "settings.h"
+#include "shared_cache.h"
 
 namespace {
 
@@ -28,7 +30,20 @@ void close_rasters(int, Datum) {
 
 }  // namespace
 
+namespace geoetl::pg {
+
+// A preloaded library's _PG_init runs in the postmaster, whose exit callbacks its children drop:
+// each backend registers its own at its first raster use.
+void ensure_backend_cleanup() {
+  static bool registered = false;
+  if (registered) return;
+  on_proc_exit(close_rasters, 0);
+  registered = true;
+}
+
+}  // namespace geoetl::pg
+
 extern "C" void _PG_init(void) {
   geoetl::pg::define_settings();
-  on_proc_exit(close_rasters, 0);
+  geoetl::pg::request_shared_cache();
 }

@@ -17,6 +17,7 @@ extern "C" {
 
 #include "as_role.h"
 #include "boundary.h"
+#include "module.h"
 #include "transfer/sources.h"
 
 namespace geoetl::pg {
@@ -196,6 +197,7 @@ void define_settings() {
 }
 
 GdalSettings gdal_settings() {
+  ensure_backend_cleanup();
   GdalSettings s;
   s.cache_mb = gdal_cache_mb;
   s.http_timeout_s = http_timeout;

@@ -72,7 +72,8 @@ geoetl::ZonalOptions options(const Args& a) {
 geoetl::Raster open_raster(const char* raster, bool superuser) {
   const geoetl::Source src = geoetl::resolve_source(raster);
   const geoetl::CancelToken cancel = geoetl::pg::interrupt_token();
-  const geoetl::RasterOpenOptions ro = geoetl::pg::raster_open_options(superuser, &cancel);
+  geoetl::RasterOpenOptions ro = geoetl::pg::raster_open_options(superuser, &cancel);
+  ro.shared_blocks = true;  // zonal statistics come back to the same blocks, from any backend
   geoetl::set_raster_cache_capacity(geoetl::pg::raster_cache_size());
   return geoetl::Raster::open(src.gdal_path, src.shown, ro);
 }

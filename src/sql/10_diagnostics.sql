@@ -28,3 +28,15 @@ AS 'MODULE_PATHNAME', 'geoetl_selftest_live_objects';
 COMMENT ON FUNCTION geoetl.selftest_live_objects() IS
   'Diagnostics (admin): C++ core objects alive in this backend; 0 between statements, '
   'anything else means an error skipped C++ destructors';
+
+CREATE FUNCTION geoetl.shared_cache_stats(
+  OUT enabled boolean, OUT size_mb float8, OUT slots bigint, OUT used bigint, OUT pinned bigint,
+  OUT hits bigint, OUT misses bigint, OUT inserts bigint, OUT evictions bigint,
+  OUT insert_failures bigint, OUT lock_takeovers bigint)
+LANGUAGE C STRICT VOLATILE PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'geoetl_shared_cache_stats';
+COMMENT ON FUNCTION geoetl.shared_cache_stats() IS
+  'Diagnostics (admin): the shared block cache of decoded raster blocks (geoetl in '
+  'shared_preload_libraries, geoetl.shared_cache_mb): enabled, size, 64 kB slots in all, in use '
+  'and pinned now; lookups that hit and missed, parts inserted, evicted and not kept (every slot '
+  'pinned), and locks taken over from processes that died holding them, since server start';

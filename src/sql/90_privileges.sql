@@ -123,6 +123,7 @@ GRANT EXECUTE ON FUNCTION
   geoetl.selftest_raise(text),
   geoetl.selftest_wait(float8),
   geoetl.selftest_live_objects(),
+  geoetl.shared_cache_stats(),
   geoetl.register_job_kind(text, regprocedure, interval, int, interval, interval, text),
   geoetl._run_handler(regprocedure, jsonb, regrole),
   geoetl.http_get(text, jsonb),

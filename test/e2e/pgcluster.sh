@@ -14,7 +14,7 @@ check "status of a cluster never started says not running" not "$PGC" status
 check "start creates and starts a cluster" "$PGC" start
 check "status says running" "$PGC" status
 check "the database answers on its socket" "$PGC" psql -XAtc 'SELECT 1'
-check "pg_cron is preloaded" test "$("$PGC" psql -XAtc 'SHOW shared_preload_libraries')" = pg_cron
+check "pg_cron and geoetl are preloaded" test "$("$PGC" psql -XAtc 'SHOW shared_preload_libraries')" = pg_cron,geoetl
 check "cron.database_name is the cluster database" test "$("$PGC" psql -XAtc 'SHOW cron.database_name')" = geoetl
 check "the url connects over TCP on 127.0.0.1" psql "$("$PGC" url)" -XAtc 'SELECT 1'
 check "start again is a no-op" "$PGC" start

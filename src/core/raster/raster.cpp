@@ -8,6 +8,7 @@
 #include <ogr_srs_api.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -211,13 +212,36 @@ std::shared_ptr<Dataset> cached_dataset(const std::string& path, const std::stri
 
 }  // namespace
 
-std::string local_signature(const std::string& name) {
+namespace {
+bool stat_local(const std::string& name, struct stat* st) {
   const std::string inner = subdataset_file(name);
   const std::string& path = inner.empty() ? name : inner;
+  return path.rfind("/vsi", 0) != 0 && stat(path.c_str(), st) == 0;
+}
+}  // namespace
+
+std::string local_signature(const std::string& name) {
   struct stat st;
-  if (path.rfind("/vsi", 0) == 0 || stat(path.c_str(), &st) != 0) return {};
+  if (!stat_local(name, &st)) return {};
   return std::to_string(st.st_size) + ":" + std::to_string(st.st_mtim.tv_sec) + "." +
          std::to_string(st.st_mtim.tv_nsec);
+}
+
+bool local_identity(const std::string& name, std::array<uint64_t, 6>* identity) {
+  struct stat st;
+  if (!stat_local(name, &st)) return false;
+  uint64_t h = 0xcbf29ce484222325;  // FNV-1a of the GDAL name (subdatasets of one file differ)
+  for (unsigned char ch : name) h = (h ^ ch) * 0x100000001b3;
+  auto ns = [](const struct timespec& t) {
+    return static_cast<uint64_t>(t.tv_sec) * 1000000000u + static_cast<uint64_t>(t.tv_nsec);
+  };
+  *identity = {h,
+               static_cast<uint64_t>(st.st_dev),
+               static_cast<uint64_t>(st.st_ino),
+               static_cast<uint64_t>(st.st_size),
+               ns(st.st_mtim),
+               ns(st.st_ctim)};
+  return true;
 }
 
 void set_raster_cache_capacity(size_t capacity) {
@@ -262,6 +286,9 @@ Raster Raster::open(const std::string& gdal_path, const std::string& shown,
   r.grid_.y0 = gt[3];
   r.grid_.dy = gt[5];
   r.crs_wkt_ = ds.crs_wkt;
+  if (options.shared_blocks && shared_block_cache() != nullptr && !r.signature_.empty() &&
+      !local_identity(gdal_path, &r.block_identity_))
+    r.block_identity_ = {};
   if (r.bands_ < 1)
     throw Error(
         ErrorKind::data_corrupted, "\"" + shown + "\" has no raster band", {},
@@ -281,7 +308,7 @@ void Raster::override_georeference(const std::array<double, 6>& gt, const std::s
   crs_wkt_ = crs_wkt;
 }
 
-Band::Band(const Raster& raster, int band_no) : raster_(&raster) {
+Band::Band(const Raster& raster, int band_no) : raster_(&raster), band_no_(band_no) {
   if (band_no < 1 || band_no > raster.band_count())
     throw Error(ErrorKind::invalid_argument,
                 "band " + std::to_string(band_no) + " does not exist in \"" + raster.name() + "\"",
@@ -310,8 +337,20 @@ Band::Band(const Raster& raster, int band_no) : raster_(&raster) {
   }
   // A Float32 band stores its fill as a float: -999.9 is -999.900024 in the data, so compare
   // against the value as the band stores it.
-  if (GDALGetRasterDataType(static_cast<GDALRasterBandH>(band_)) == GDT_Float32)
-    nodata_ = static_cast<double>(static_cast<float>(nodata_));
+  const GDALDataType type = GDALGetRasterDataType(static_cast<GDALRasterBandH>(band_));
+  if (type == GDT_Float32) nodata_ = static_cast<double>(static_cast<float>(nodata_));
+  data_type_ = static_cast<int>(type);
+  pixel_bytes_ = static_cast<size_t>(GDALGetDataTypeSizeBytes(type));
+  // Through the shared cache: a file it may key, blocks small enough to keep (not a whole image
+  // in one block), values that are plain numbers and no mask beside them.
+  SharedBlockCache* cache = shared_block_cache();
+  const uint64_t block_bytes = static_cast<uint64_t>(std::max(block_w_, 0)) *
+                               static_cast<uint64_t>(std::max(block_h_, 0)) * pixel_bytes_;
+  const bool keyed = raster.block_identity() != std::array<uint64_t, 6>{};
+  if (cache != nullptr && keyed && !per_dataset_mask_ && !GDALDataTypeIsComplex(type) &&
+      pixel_bytes_ > 0 && block_bytes > 0 && block_bytes <= cache->data_bytes() / 8 &&
+      block_bytes <= (uint64_t{16} << 20))
+    shared_ = cache;
   scope.rethrow_failure();
 }
 
@@ -321,7 +360,45 @@ int progress_cancel(double, const char*, void* token) {
 }
 }  // namespace
 
+void Band::throw_read_failure(const std::string& why) const {
+  throw Error(ErrorKind::data_corrupted, "cannot read \"" + raster_->name() + "\"", why,
+              "The file may be truncated or damaged, or its server failed.");
+}
+
 void Band::read(const Window& w, double* values, uint8_t* valid, const CancelToken& cancel) const {
+  if (shared_ != nullptr)
+    read_shared(*shared_, w, values, cancel);
+  else
+    read_gdal(w, values, cancel);
+  const size_t n = static_cast<size_t>(w.cols) * static_cast<size_t>(w.rows);
+  if (per_dataset_mask_) {
+    GDALRasterIOExtraArg extra;
+    INIT_RASTERIO_EXTRA_ARG(extra);
+    extra.pfnProgress = progress_cancel;
+    extra.pProgressData = const_cast<CancelToken*>(&cancel);
+    GdalErrors errors;
+    const NoSidecarFiles sidecars;
+    const RemoteReadScope scope(raster_->remote_policy(), cancel);
+    mask_.resize(n);
+    const int cols = static_cast<int>(w.cols), rows = static_cast<int>(w.rows);
+    if (GDALRasterIOEx(GDALGetMaskBand(static_cast<GDALRasterBandH>(band_)), GF_Read,
+                       static_cast<int>(w.col0), static_cast<int>(w.row0), cols, rows, mask_.data(),
+                       cols, rows, GDT_Byte, 0, 0, &extra) != CE_None)
+      throw Error(ErrorKind::data_corrupted, "cannot read the mask of \"" + raster_->name() + "\"",
+                  errors.last());
+    scope.rethrow_failure();
+  }
+  for (size_t i = 0; i < n; i++) {
+    const double raw = values[i];
+    const double v = raw * scale_ + offset_;
+    // non-finite values (+-Infinity cells, a NaN scale or offset) are invalid, like nodata
+    valid[i] = std::isfinite(v) && !(has_nodata_ && raw == nodata_) &&
+               !(per_dataset_mask_ && mask_[i] == 0);
+    values[i] = v;
+  }
+}
+
+void Band::read_gdal(const Window& w, double* values, const CancelToken& cancel) const {
   GDALRasterIOExtraArg extra;
   INIT_RASTERIO_EXTRA_ARG(extra);
   extra.pfnProgress = progress_cancel;
@@ -335,27 +412,9 @@ void Band::read(const Window& w, double* values, uint8_t* valid, const CancelTok
                      values, cols, rows, GDT_Float64, 0, 0, &extra) != CE_None) {
     scope.rethrow_failure();
     cancel.check();
-    throw Error(ErrorKind::data_corrupted, "cannot read \"" + raster_->name() + "\"", errors.last(),
-                "The file may be truncated or damaged, or its server failed.");
-  }
-  const size_t n = static_cast<size_t>(cols) * static_cast<size_t>(rows);
-  if (per_dataset_mask_) {
-    mask_.resize(n);
-    if (GDALRasterIOEx(GDALGetMaskBand(band), GF_Read, static_cast<int>(w.col0),
-                       static_cast<int>(w.row0), cols, rows, mask_.data(), cols, rows, GDT_Byte, 0,
-                       0, &extra) != CE_None)
-      throw Error(ErrorKind::data_corrupted, "cannot read the mask of \"" + raster_->name() + "\"",
-                  errors.last());
+    throw_read_failure(errors.last());
   }
   scope.rethrow_failure();  // a failed range request is never read as data
-  for (size_t i = 0; i < n; i++) {
-    const double raw = values[i];
-    const double v = raw * scale_ + offset_;
-    // non-finite values (+-Infinity cells, a NaN scale or offset) are invalid, like nodata
-    valid[i] = std::isfinite(v) && !(has_nodata_ && raw == nodata_) &&
-               !(per_dataset_mask_ && mask_[i] == 0);
-    values[i] = v;
-  }
 }
 
 void Band::release_blocks() const {

@@ -14,6 +14,7 @@
 #include "base/cancel.h"
 #include "geom/coverage.h"
 #include "gdal/gdal_env.h"
+#include "raster/shared_blocks.h"
 #include "transfer/http_vsi.h"
 
 namespace geoetl {
@@ -34,6 +35,10 @@ struct RasterOpenOptions {
   // HTTP client, http_vsi.h: its size at the open, then each range GDAL reads, in this and
   // later calls) is asked here; a refused one fails the call with permission_denied.
   std::function<bool(const std::string& url)> url_allowed;
+  // Read local files' blocks through the process's shared block cache (shared_blocks.h), when
+  // there is one: for readers that come back to the same blocks (zonal statistics), not for
+  // those that read each block once (compositing a month of granules).
+  bool shared_blocks = false;
 };
 
 class Dataset;  // an open GDAL dataset; shared by the cache and running reads
@@ -66,6 +71,9 @@ class Raster {
   // Size and modification time of the file behind it ("" for remote sources): changes when the
   // file does.
   const std::string& signature() const { return signature_; }
+  // Its identity in the shared block cache's keys (BlockKey::file): all zero when its blocks are
+  // not read through that cache (a remote source, or not asked for).
+  const std::array<uint64_t, 6>& block_identity() const { return block_identity_; }
   void* gdal_handle() const;
   // The allow-list and timeouts of remote reads, as the open was asked (RasterOpenOptions).
   const RemoteReadPolicy& remote_policy() const { return remote_; }
@@ -75,6 +83,7 @@ class Raster {
   std::shared_ptr<Dataset> ds_;
   std::string shown_;
   std::string signature_;
+  std::array<uint64_t, 6> block_identity_{};
   Grid grid_;
   std::string crs_wkt_;
   int bands_ = 0;
@@ -99,9 +108,19 @@ class Band {
   void release_blocks() const;
 
  private:
+  void read_gdal(const Window& w, double* values, const CancelToken& cancel) const;
+  // Reads `w` block by block through `cache` (shared_read.cpp).
+  void read_shared(SharedBlockCache& cache, const Window& w, double* values,
+                   const CancelToken& cancel) const;
+  [[noreturn]] void throw_read_failure(const std::string& why) const;
+
   const Raster* raster_;
   void* band_;  // GDALRasterBandH
+  int band_no_ = 0;
   int block_w_ = 0, block_h_ = 0;
+  int data_type_ = 0;  // GDALDataType
+  size_t pixel_bytes_ = 0;
+  SharedBlockCache* shared_ = nullptr;  // set when this band's blocks go through it
   bool has_nodata_ = false;
   double nodata_ = 0, scale_ = 1, offset_ = 0;
   bool per_dataset_mask_ = false;  // a mask band other than the nodata one
@@ -111,6 +130,9 @@ class Band {
 // Size and modification time of the local file behind a GDAL name ("" for remote ones): changes
 // when the file does.
 std::string local_signature(const std::string& gdal_name);
+// The identity of that local file for BlockKey::file (the name's hash, device, inode, size,
+// modification and change times in ns); false for remote names or a file that cannot be seen.
+bool local_identity(const std::string& gdal_name, std::array<uint64_t, 6>* identity);
 
 // The process-wide dataset cache (most recently used first).
 struct RasterCacheStats {

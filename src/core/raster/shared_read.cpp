@@ -1,0 +1,82 @@
+// Band::read through the shared block cache: each block of the window is taken from the cache,
+// or decoded once (GDALReadBlock, which bypasses GDAL's own per-process block cache) and put
+// there for every process; the window's cells are converted to doubles straight from the
+// cache's slots.
+#include <gdal.h>
+
+#include <algorithm>
+#include <vector>
+
+#include "base/error.h"
+#include "raster/raster.h"
+#include "transfer/http_vsi.h"
+
+namespace geoetl {
+
+void Band::read_shared(SharedBlockCache& cache, const Window& w, double* values,
+                       const CancelToken& cancel) const {
+  constexpr size_t slot = SharedBlockCache::kSlotBytes;
+  const int64_t bw = block_w_, bh = block_h_;
+  const size_t px = pixel_bytes_;
+  const size_t block_bytes = static_cast<size_t>(bw * bh) * px;
+  const uint32_t parts = static_cast<uint32_t>((block_bytes + slot - 1) / slot);
+  auto part_bytes = [&](uint32_t p) { return std::min(slot, block_bytes - p * slot); };
+  const auto type = static_cast<GDALDataType>(data_type_);
+  thread_local std::vector<unsigned char> decoded;  // one block, kept for the next miss
+  std::vector<SharedBlockCache::Pin> pins(parts);
+  BlockKey key;
+  std::copy(raster_->block_identity().begin(), raster_->block_identity().end(), key.file);
+  key.band = static_cast<uint32_t>(band_no_);
+  for (int64_t by = w.row0 / bh; by <= (w.row0 + w.rows - 1) / bh; by++) {
+    for (int64_t bx = w.col0 / bw; bx <= (w.col0 + w.cols - 1) / bw; bx++) {
+      cancel.check();
+      key.block_x = static_cast<uint32_t>(bx);
+      key.block_y = static_cast<uint32_t>(by);
+      bool cached = true;
+      for (uint32_t p = 0; p < parts; p++) {
+        key.part = p;
+        pins[p] = cache.find(key);
+        if (!pins[p] || pins[p].size() != part_bytes(p)) cached = false;
+      }
+      if (!cached) {
+        decoded.resize(block_bytes);
+        GdalErrors errors;
+        const NoSidecarFiles sidecars;
+        const RemoteReadScope scope(raster_->remote_policy(), cancel);
+        if (GDALReadBlock(static_cast<GDALRasterBandH>(band_), static_cast<int>(bx),
+                          static_cast<int>(by), decoded.data()) != CE_None) {
+          scope.rethrow_failure();
+          throw_read_failure(errors.last());
+        }
+        for (uint32_t p = 0; p < parts; p++) {
+          if (pins[p] && pins[p].size() == part_bytes(p)) continue;
+          key.part = p;
+          pins[p] = cache.insert(key, decoded.data() + p * slot, part_bytes(p));
+        }
+      }
+      // the window's cells of this block, row by row, from the decoded block or the slots
+      const Window b = intersect({by * bh, bx * bw, bh, bw}, w);
+      for (int64_t r = b.row0; r < b.row0 + b.rows; r++) {
+        size_t at = static_cast<size_t>((r - by * bh) * bw + (b.col0 - bx * bw)) * px;
+        double* out = values + (r - w.row0) * w.cols + (b.col0 - w.col0);
+        size_t n = static_cast<size_t>(b.cols);
+        if (!cached) {
+          GDALCopyWords64(decoded.data() + at, type, static_cast<int>(px), out, GDT_Float64, 8,
+                          static_cast<GPtrDiff_t>(n));
+          continue;
+        }
+        while (n > 0) {  // a row may run over from one part into the next
+          const size_t in = at % slot, take = std::min(n, (slot - in) / px);
+          GDALCopyWords64(pins[at / slot].data() + in, type, static_cast<int>(px), out, GDT_Float64,
+                          8, static_cast<GPtrDiff_t>(take));
+          out += take;
+          at += take * px;
+          n -= take;
+        }
+      }
+      for (SharedBlockCache::Pin& pin : pins) pin.release();
+    }
+  }
+}
+
+}  // namespace geoetl
