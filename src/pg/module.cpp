@@ -44,6 +44,7 @@ void ensure_backend_cleanup() {
 }  // namespace geoetl::pg
 
 extern "C" void _PG_init(void) {
-  geoetl::pg::define_settings();
+  // first: define_settings reserves the prefix "geoetl", removing any setting not defined yet
   geoetl::pg::request_shared_cache();
+  geoetl::pg::define_settings();
 }

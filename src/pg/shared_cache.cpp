@@ -52,12 +52,15 @@ void start_segment() {
 }  // namespace
 
 void request_shared_cache() {
-  if (!process_shared_preload_libraries_in_progress) return;
+  // Loaded by a backend, the setting is only shown (a server setting may not be defined then,
+  // and leaving it undefined would warn about it in every session of a server that sets it).
+  const bool preloading = process_shared_preload_libraries_in_progress;
   DefineCustomIntVariable(
       "geoetl.shared_cache_mb",
       "Decoded raster blocks kept in shared memory for every backend, in MB (0: none).",
       "Read at server start; needs geoetl in shared_preload_libraries.", &shared_cache_mb, 128, 0,
-      1048576, PGC_POSTMASTER, GUC_UNIT_MB, nullptr, nullptr, nullptr);
+      1048576, preloading ? PGC_POSTMASTER : PGC_SIGHUP, GUC_UNIT_MB, nullptr, nullptr, nullptr);
+  if (!preloading) return;
   previous_request = shmem_request_hook;
   shmem_request_hook = request_segment;
   previous_startup = shmem_startup_hook;

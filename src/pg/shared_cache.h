@@ -4,8 +4,8 @@
 
 namespace geoetl::pg {
 
-// From _PG_init: when the library is being preloaded, defines geoetl.shared_cache_mb and asks
-// for the segment; otherwise nothing (every backend reads through GDAL's own cache only).
+// From _PG_init: defines geoetl.shared_cache_mb and, when the library is being preloaded, asks
+// for the segment (otherwise every backend reads through GDAL's own cache only).
 void request_shared_cache();
 
 }  // namespace geoetl::pg

@@ -77,6 +77,7 @@ INSERT INTO cases (fn, least_role, stmt) VALUES
    $$SELECT count(*) FROM geoetl.zonal_stats_many(current_setting('tap.fixtures') || '/lights.tif', '{1}', ARRAY[ST_MakeEnvelope(31, 0.5, 32, 1.5, 4326)])$$),
   ('zonal_stats_areas', 'admin',
    $$SELECT count(*) FROM geoetl.zonal_stats_areas(current_setting('tap.fixtures') || '/lights.tif', area_ids => '{}')$$),
+  ('shared_cache_stats', 'admin', $$SELECT enabled FROM geoetl.shared_cache_stats()$$),
   ('register_rasters', 'admin',
    $$SELECT geoetl.register_rasters('VNP46A2', current_setting('tap.fixtures') || '/blackmarble')$$),
   ('save_composite', 'writer', $$SELECT geoetl.save_composite('VNP46A2', '2024-02-01', 'h21v08')$$),

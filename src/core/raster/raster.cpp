@@ -187,11 +187,9 @@ GDALDatasetH open_gdal(const std::string& path, const std::string& shown,
 
 std::shared_ptr<Dataset> cached_dataset(const std::string& path, const std::string& shown,
                                         const RasterOpenOptions& options,
-                                        const RemoteReadScope& scope, std::string* signature) {
+                                        const RemoteReadScope& scope, const std::string& sig) {
   Cache& c = cache();
   const std::string key = (options.restrict_drivers ? "r:" : "a:") + path;
-  const std::string sig = local_signature(path);
-  *signature = sig;
   for (auto it = c.entries.begin(); it != c.entries.end(); ++it) {
     if (it->key != key) continue;
     if (it->signature == sig) {
@@ -218,30 +216,31 @@ bool stat_local(const std::string& name, struct stat* st) {
   const std::string& path = inner.empty() ? name : inner;
   return path.rfind("/vsi", 0) != 0 && stat(path.c_str(), st) == 0;
 }
-}  // namespace
 
-std::string local_signature(const std::string& name) {
-  struct stat st;
-  if (!stat_local(name, &st)) return {};
+std::string signature_of(const struct stat& st) {
   return std::to_string(st.st_size) + ":" + std::to_string(st.st_mtim.tv_sec) + "." +
          std::to_string(st.st_mtim.tv_nsec);
 }
 
-bool local_identity(const std::string& name, std::array<uint64_t, 6>* identity) {
-  struct stat st;
-  if (!stat_local(name, &st)) return false;
+std::array<uint64_t, 6> identity_of(const std::string& name, const struct stat& st) {
   uint64_t h = 0xcbf29ce484222325;  // FNV-1a of the GDAL name (subdatasets of one file differ)
   for (unsigned char ch : name) h = (h ^ ch) * 0x100000001b3;
   auto ns = [](const struct timespec& t) {
     return static_cast<uint64_t>(t.tv_sec) * 1000000000u + static_cast<uint64_t>(t.tv_nsec);
   };
-  *identity = {h,
-               static_cast<uint64_t>(st.st_dev),
-               static_cast<uint64_t>(st.st_ino),
-               static_cast<uint64_t>(st.st_size),
-               ns(st.st_mtim),
-               ns(st.st_ctim)};
-  return true;
+  return {h,
+          static_cast<uint64_t>(st.st_dev),
+          static_cast<uint64_t>(st.st_ino),
+          static_cast<uint64_t>(st.st_size),
+          ns(st.st_mtim),
+          ns(st.st_ctim)};
+}
+
+}  // namespace
+
+std::string local_signature(const std::string& name) {
+  struct stat st;
+  return stat_local(name, &st) ? signature_of(st) : std::string();
 }
 
 void set_raster_cache_capacity(size_t capacity) {
@@ -270,7 +269,10 @@ Raster Raster::open(const std::string& gdal_path, const std::string& shown,
   static const CancelToken never;
   const NoSidecarFiles sidecars;
   const RemoteReadScope scope(r.remote_, options.cancel != nullptr ? *options.cancel : never);
-  r.ds_ = cached_dataset(gdal_path, shown, options, scope, &r.signature_);
+  struct stat st;  // one look at the file: the dataset cache's signature and the block keys
+  const bool local = stat_local(gdal_path, &st);
+  if (local) r.signature_ = signature_of(st);
+  r.ds_ = cached_dataset(gdal_path, shown, options, scope, r.signature_);
   const Dataset& ds = *r.ds_;
   r.bands_ = ds.bands;
   r.grid_.width = ds.width;
@@ -286,9 +288,8 @@ Raster Raster::open(const std::string& gdal_path, const std::string& shown,
   r.grid_.y0 = gt[3];
   r.grid_.dy = gt[5];
   r.crs_wkt_ = ds.crs_wkt;
-  if (options.shared_blocks && shared_block_cache() != nullptr && !r.signature_.empty() &&
-      !local_identity(gdal_path, &r.block_identity_))
-    r.block_identity_ = {};
+  if (options.shared_blocks && shared_block_cache() != nullptr && local)
+    r.block_identity_ = identity_of(gdal_path, st);
   if (r.bands_ < 1)
     throw Error(
         ErrorKind::data_corrupted, "\"" + shown + "\" has no raster band", {},

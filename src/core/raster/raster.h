@@ -71,8 +71,9 @@ class Raster {
   // Size and modification time of the file behind it ("" for remote sources): changes when the
   // file does.
   const std::string& signature() const { return signature_; }
-  // Its identity in the shared block cache's keys (BlockKey::file): all zero when its blocks are
-  // not read through that cache (a remote source, or not asked for).
+  // Its identity in the shared block cache's keys (BlockKey::file: a hash of the GDAL name, the
+  // file's device, inode, size, modification and change times in ns): all zero when its blocks
+  // are not read through that cache (a remote source, or not asked for).
   const std::array<uint64_t, 6>& block_identity() const { return block_identity_; }
   void* gdal_handle() const;
   // The allow-list and timeouts of remote reads, as the open was asked (RasterOpenOptions).
@@ -130,9 +131,6 @@ class Band {
 // Size and modification time of the local file behind a GDAL name ("" for remote ones): changes
 // when the file does.
 std::string local_signature(const std::string& gdal_name);
-// The identity of that local file for BlockKey::file (the name's hash, device, inode, size,
-// modification and change times in ns); false for remote names or a file that cannot be seen.
-bool local_identity(const std::string& gdal_name, std::array<uint64_t, 6>* identity);
 
 // The process-wide dataset cache (most recently used first).
 struct RasterCacheStats {

@@ -1,5 +1,6 @@
 #include "raster/shared_blocks.h"
 
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <unistd.h>
@@ -110,9 +111,21 @@ Lock& lock_of(Header& h, uint64_t hash) {
   return h.locks[bucket_of(h, hash) % kPartitions];
 }
 
+// This process's id, asked of the kernel once per process (a system call each time otherwise);
+// forgotten in the child of every fork.
+std::atomic<int32_t> own_pid{0};
+int32_t my_pid() {
+  int32_t pid = own_pid.load(std::memory_order_relaxed);
+  if (pid != 0) return pid;
+  static const bool hooked = pthread_atfork(nullptr, nullptr, [] { own_pid.store(0); }) == 0;
+  pid = static_cast<int32_t>(getpid());
+  if (hooked) own_pid.store(pid, std::memory_order_relaxed);
+  return pid;
+}
+
 // Takes `l`; a holder that no longer exists (killed while holding it) loses it after a while.
 void acquire(Header& h, Lock& l) {
-  const int32_t me = static_cast<int32_t>(getpid());
+  const int32_t me = my_pid();
   for (uint32_t spins = 0;; spins++) {
     int32_t holder = 0;
     if (l.owner.compare_exchange_weak(holder, me, std::memory_order_acquire)) return;

@@ -5,6 +5,7 @@
 #include <gdal.h>
 
 #include <algorithm>
+#include <string>
 #include <vector>
 
 #include "base/error.h"
@@ -32,13 +33,27 @@ void Band::read_shared(SharedBlockCache& cache, const Window& w, double* values,
       cancel.check();
       key.block_x = static_cast<uint32_t>(bx);
       key.block_y = static_cast<uint32_t>(by);
-      bool cached = true;
-      for (uint32_t p = 0; p < parts; p++) {
-        key.part = p;
-        pins[p] = cache.find(key);
-        if (!pins[p] || pins[p].size() != part_bytes(p)) cached = false;
-      }
+      // the parts holding the window's rows of this block; all of them once it must be decoded
+      const Window b = intersect({by * bh, bx * bw, bh, bw}, w);
+      const auto offset = [&](int64_t row, int64_t col) {
+        return static_cast<size_t>((row - by * bh) * bw + (col - bx * bw)) * px;
+      };
+      const uint32_t first = static_cast<uint32_t>(offset(b.row0, b.col0) / slot);
+      const uint32_t last =
+          static_cast<uint32_t>((offset(b.row0 + b.rows - 1, b.col0 + b.cols) - 1) / slot);
+      auto lookup = [&](uint32_t from, uint32_t to) {
+        bool all = true;
+        for (uint32_t p = from; p <= to; p++) {
+          key.part = p;
+          if (!pins[p]) pins[p] = cache.find(key);
+          if (!pins[p] || pins[p].size() != part_bytes(p)) all = false;
+        }
+        return all;
+      };
+      const bool cached = lookup(first, last);
       if (!cached) {
+        if (first > 0) lookup(0, first - 1);
+        if (last + 1 < parts) lookup(last + 1, parts - 1);
         decoded.resize(block_bytes);
         GdalErrors errors;
         const NoSidecarFiles sidecars;
@@ -46,7 +61,10 @@ void Band::read_shared(SharedBlockCache& cache, const Window& w, double* values,
         if (GDALReadBlock(static_cast<GDALRasterBandH>(band_), static_cast<int>(bx),
                           static_cast<int>(by), decoded.data()) != CE_None) {
           scope.rethrow_failure();
-          throw_read_failure(errors.last());
+          // as GDAL words it when RasterIO fails on a block
+          throw_read_failure(raster_->name() + ", band " + std::to_string(band_no_) +
+                             ": IReadBlock failed at X offset " + std::to_string(bx) +
+                             ", Y offset " + std::to_string(by) + ": " + errors.last());
         }
         for (uint32_t p = 0; p < parts; p++) {
           if (pins[p] && pins[p].size() == part_bytes(p)) continue;
@@ -55,9 +73,8 @@ void Band::read_shared(SharedBlockCache& cache, const Window& w, double* values,
         }
       }
       // the window's cells of this block, row by row, from the decoded block or the slots
-      const Window b = intersect({by * bh, bx * bw, bh, bw}, w);
       for (int64_t r = b.row0; r < b.row0 + b.rows; r++) {
-        size_t at = static_cast<size_t>((r - by * bh) * bw + (b.col0 - bx * bw)) * px;
+        size_t at = offset(r, b.col0);
         double* out = values + (r - w.row0) * w.cols + (b.col0 - w.col0);
         size_t n = static_cast<size_t>(b.cols);
         if (!cached) {
