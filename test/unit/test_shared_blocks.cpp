@@ -258,13 +258,15 @@ class SharedRead : public ::testing::Test {
 
 TEST_F(SharedRead, EveryTypeAndWindowReadsAsGdalReadsIt) {
   // blocks of one part and of several, rows that run from one part into the next (Int16 208
-  // wide: 416-byte rows; Float64 112 wide: 896-byte rows), partial edge blocks, nodata, scale
+  // wide: 416-byte rows; Float64 112 wide: 896-byte rows), partial edge blocks, strips (the last
+  // one partial), nodata, scale
   struct Case {
     GDALDataType type;
     int block;
   };
-  for (const Case& k : {Case{GDT_Byte, 64}, Case{GDT_Int16, 208}, Case{GDT_UInt16, 128},
-                        Case{GDT_Int32, 96}, Case{GDT_Float32, 256}, Case{GDT_Float64, 112}}) {
+  for (const Case& k :
+       {Case{GDT_Byte, 64}, Case{GDT_Int16, 208}, Case{GDT_UInt16, 128}, Case{GDT_Int32, 96},
+        Case{GDT_Float32, 256}, Case{GDT_Float64, 112}, Case{GDT_Float32, 0}}) {  // 0: strips
     TiffSpec spec = unit_grid(500);
     spec.height = 430;
     spec.type = k.type;

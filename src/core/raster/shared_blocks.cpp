@@ -201,7 +201,7 @@ uint32_t claim_slot(SharedBlockCache* c) {
     const uint64_t hash = e[i].hash.load(std::memory_order_relaxed);
     const bool ours = &lock_of(h, hash) == &l &&
                       e[i].state.load(std::memory_order_relaxed) == kValid &&
-                      e[i].pins.load(std::memory_order_relaxed) == 0 &&
+                      e[i].pins.load(std::memory_order_acquire) == 0 &&
                       e[i].usage.load(std::memory_order_relaxed) == 0;
     if (ours) {
       unlink(c, bucket_of(h, hash), i);

@@ -94,6 +94,11 @@ void Band::read_shared(SharedBlockCache& cache, const Window& w, double* values,
       for (SharedBlockCache::Pin& pin : pins) pin.release();
     }
   }
+  if (decoded.capacity() >
+      (size_t{4} << 20)) {  // a rare big block: not kept for the backend's life
+    decoded.clear();
+    decoded.shrink_to_fit();
+  }
 }
 
 }  // namespace geoetl
