@@ -101,22 +101,34 @@ done
 
 
 # The retired settings, last (a reload writes a setting's new value to the server log, which is
-# why credentials are no settings): the right token kept as a setting in postgresql.conf is a
-# placeholder any role can SHOW in a session without geoetl; geoetl warns about it, removes it
-# from the session and never sends it.
+# why credentials are no settings): the right token kept as a setting in postgresql.conf.
+# geoetl preloaded (the cluster's default): PostgreSQL itself refuses the name under geoetl's
+# reserved prefix at the reload (logging the name, not the value), geoetl warns about it in the
+# server log when the server starts, and never sends it. Not preloaded: it is a placeholder any
+# role can SHOW in a session without geoetl; loading geoetl warns, removes it from the session.
 "$PGC" start >/dev/null
+LOG=$(readlink -f "$GEOETL_PGDIR")/server.log
 q "SELECT geoetl.set_secret('laads_token', NULL)" >/dev/null
 echo "geoetl.laads_token = '$TOKEN'" >>"$(readlink -f "$GEOETL_PGDIR")/data/postgresql.conf"
 q "SELECT pg_reload_conf()" >/dev/null
 sleep 0.5
-warned=$("$PGC" psql -XAtq -c "LOAD 'geoetl'" -c "SHOW geoetl.laads_token" 2>&1)
-check "loading geoetl warns about a credential kept as a setting" grep -q 'geoetl.laads_token is set as a setting, which every role can read: geoetl ignores it' <<<"$warned"
-check "... and removes it: SHOW no longer knows it" grep -q 'unrecognized configuration parameter "geoetl.laads_token"' <<<"$warned"
-check "... and its value is not printed" not grep -q -- "$TOKEN" <<<"$warned"
+shown=$("$PGC" psql -XAtq -c "SHOW geoetl.laads_token" 2>&1)
+check "preloaded: SHOW does not know a credential kept as a setting" grep -q 'unrecognized configuration parameter "geoetl.laads_token"' <<<"$shown"
+check "preloaded: the reload refused it by name in the server log" grep -q 'invalid configuration parameter name "geoetl.laads_token"' "$LOG"
 q "SELECT geoetl.enqueue('fetch_blackmarble', '{\"product\": \"VNP46A2\", \"date\": \"2024-02-05\", \"tile\": \"h21v08\"}', max_attempts => 1)" >/dev/null 2>&1
 q "CALL geoetl.run_jobs()" >/dev/null 2>&1
 check "a fetch never sends a token kept as a setting (401)" is \
   "SELECT count(*) FROM geoetl.job WHERE state = 'failed' AND args->>'date' = '2024-02-05' AND errors->0->>'message' LIKE 'LAADS DAAC answered 401%'" 1
+"$PGC" stop >/dev/null && "$PGC" start >/dev/null
+check "preloaded: geoetl warns about it in the server log when the server starts" \
+  grep -q 'geoetl.laads_token is set as a setting, which every role can read: geoetl ignores it' "$LOG"
+check "... and the server log never shows its value" not grep -q -- "$TOKEN" "$LOG"
+q "ALTER SYSTEM SET shared_preload_libraries = pg_cron" >/dev/null
+"$PGC" stop >/dev/null && "$PGC" start >/dev/null
+warned=$("$PGC" psql -XAtq -c "LOAD 'geoetl'" -c "SHOW geoetl.laads_token" 2>&1)
+check "not preloaded: loading geoetl warns about a credential kept as a setting" grep -q 'geoetl.laads_token is set as a setting, which every role can read: geoetl ignores it' <<<"$warned"
+check "... and removes it: SHOW no longer knows it" grep -q 'unrecognized configuration parameter "geoetl.laads_token"' <<<"$warned"
+check "... and its value is not printed" not grep -q -- "$TOKEN" <<<"$warned"
 check "ALTER SYSTEM refuses the retired names" bash -c "'$PGC' psql -XAtq -c \"LOAD 'geoetl'\" -c \"ALTER SYSTEM SET geoetl.s3_secret_key = 'x'\" 2>&1 | grep -q 'unrecognized configuration parameter'"
 
 finish

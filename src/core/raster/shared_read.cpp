@@ -94,8 +94,8 @@ void Band::read_shared(SharedBlockCache& cache, const Window& w, double* values,
       for (SharedBlockCache::Pin& pin : pins) pin.release();
     }
   }
-  if (decoded.capacity() >
-      (size_t{4} << 20)) {  // a rare big block: not kept for the backend's life
+  // a rare big block is not kept for the backend's life
+  if (decoded.capacity() > (size_t{4} << 20)) {
     decoded.clear();
     decoded.shrink_to_fit();
   }
