@@ -14,6 +14,7 @@
 
 #include "raster/raster.h"
 #include "raster/shared_blocks.h"
+#include "raster/shared_memo.h"
 #include "tiff_writer.h"
 
 using namespace geoetl;
@@ -298,7 +299,7 @@ TEST_F(SharedRead, ASecondReadDecodesNothingAndAChangedFileIsReadAgain) {
   std::vector<uint8_t> m;
   read(path, true, {0, 0, 300, 300}, &v, &m);
   const uint64_t inserted = segment_.cache().stats().inserts;
-  EXPECT_EQ(inserted, 9u);  // 3 x 3 blocks of 64 kB
+  EXPECT_EQ(inserted, 10u);  // 3 x 3 blocks of 64 kB, and the file's CRS (shared_memo.h)
   read(path, true, {0, 0, 300, 300}, &v, &m);
   EXPECT_EQ(segment_.cache().stats().inserts, inserted);
   EXPECT_EQ(v[0], 1);
@@ -325,4 +326,42 @@ TEST_F(SharedRead, WithoutTheOptionOrACacheGdalReadsAlone) {
   read(path, true, {0, 0, 100, 100}, &v, &m);
   EXPECT_EQ(segment_.cache().stats().inserts, 0u);
   EXPECT_EQ(v[99], 100);
+}
+
+TEST(SharedMemo, AnswersOnlyForItsOwnKindAndWholeKey) {
+  Segment s(8);
+  std::string v;
+  EXPECT_FALSE(shared_memo_get(MemoKind::crs_units, "a", &v));  // no cache in this process
+  shared_memo_put(MemoKind::crs_units, "a", "x");
+  set_shared_block_cache(&s.cache());
+  EXPECT_FALSE(shared_memo_get(MemoKind::crs_units, "a", &v));
+  shared_memo_put(MemoKind::crs_units, "EPSG:4326", std::string("\0units", 6));
+  ASSERT_TRUE(shared_memo_get(MemoKind::crs_units, "EPSG:4326", &v));
+  EXPECT_EQ(v, std::string("\0units", 6));
+  EXPECT_FALSE(shared_memo_get(MemoKind::crs_bound, "EPSG:4326", &v));
+  EXPECT_FALSE(shared_memo_get(MemoKind::crs_units, "EPSG:4327", &v));
+  shared_memo_put(MemoKind::file_crs, "f", "");  // a file without a CRS is an answer too
+  ASSERT_TRUE(shared_memo_get(MemoKind::file_crs, "f", &v));
+  EXPECT_EQ(v, "");
+  shared_memo_put(MemoKind::crs_units, "big", std::string(SharedBlockCache::kSlotBytes, 'x'));
+  EXPECT_FALSE(shared_memo_get(MemoKind::crs_units, "big", &v));  // does not fit a slot
+  set_shared_block_cache(nullptr);
+}
+
+TEST_F(SharedRead, AFilesCrsIsReadOnceForEveryProcess) {
+  TiffSpec spec = unit_grid(100);
+  spec.block = 64;
+  spec.srs = "EPSG:32637";
+  const std::string path = write_tiff(dir_.file("crs.tif"), spec);
+  RasterOpenOptions o;
+  o.shared_blocks = true;
+  const std::string wkt = Raster::open(path, "crs.tif", o).crs_wkt();
+  EXPECT_NE(wkt.find("UTM zone 37N"), std::string::npos);
+  const pid_t child = run_child([&] {
+    clear_raster_cache();  // a new process's own dataset cache is empty
+    const uint64_t hits = segment_.cache().stats().hits;
+    const Raster r = Raster::open(path, "crs.tif", o);
+    return r.crs_wkt() == wkt && segment_.cache().stats().hits == hits + 1 ? 0 : 1;
+  });
+  EXPECT_EQ(wait_status(child), 0);
 }

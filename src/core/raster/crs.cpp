@@ -5,12 +5,14 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <list>
 #include <memory>
 #include <vector>
 
 #include "base/error.h"
 #include "gdal/gdal_env.h"
+#include "raster/shared_memo.h"
 
 namespace geoetl {
 namespace {
@@ -21,6 +23,19 @@ struct SrsDeleter {
   }
 };
 using Srs = std::unique_ptr<void, SrsDeleter>;
+
+// A plain struct as the shared memo keeps it (its bytes), and back.
+template <typename T>
+std::string as_bytes(const T& v) {
+  return std::string(reinterpret_cast<const char*>(&v), sizeof v);
+}
+template <typename T>
+bool from_memo(MemoKind kind, const std::string& key, T* v) {
+  std::string bytes;
+  if (!shared_memo_get(kind, key, &bytes) || bytes.size() != sizeof *v) return false;
+  std::memcpy(v, bytes.data(), sizeof *v);
+  return true;
+}
 
 Srs make_srs(const std::string& definition, const char* what) {
   OGRSpatialReferenceH h = OSRNewSpatialReference(nullptr);
@@ -56,10 +71,19 @@ OGRCoordinateTransformationH transformation(const std::string& from, const std::
       cache.splice(cache.begin(), cache, it);
       return static_cast<OGRCoordinateTransformationH>(it->second.get());
     }
+  // the same CRS, as another backend found: no transformation, and no PROJ asked
+  std::string same;
+  if (shared_memo_get(MemoKind::same_crs, key, &same) && same == "1") {
+    cache.emplace_front(key, Transformation());
+    if (cache.size() > 16) cache.pop_back();
+    return nullptr;
+  }
   Srs src = make_srs(from, "geometry's"), dst = make_srs(to_wkt, "raster's");
   Transformation ct;
-  if (!OSRIsSame(static_cast<OGRSpatialReferenceH>(src.get()),
-                 static_cast<OGRSpatialReferenceH>(dst.get()))) {
+  if (OSRIsSame(static_cast<OGRSpatialReferenceH>(src.get()),
+                static_cast<OGRSpatialReferenceH>(dst.get()))) {
+    shared_memo_put(MemoKind::same_crs, key, "1");
+  } else {
     GdalErrors errors;
     ct.reset(OCTNewCoordinateTransformation(static_cast<OGRSpatialReferenceH>(src.get()),
                                             static_cast<OGRSpatialReferenceH>(dst.get())));
@@ -87,11 +111,15 @@ CrsBound crs_bound(const std::string& definition) {
   static std::list<std::pair<std::string, CrsBound>> cache;
   for (auto& [key, bound] : cache)
     if (key == definition) return bound;
-  Srs srs = make_srs(definition, "geometry's");
-  auto h = static_cast<OGRSpatialReferenceH>(srs.get());
-  const bool geographic = OSRIsGeographic(h) != 0;
-  CrsBound b{geographic, geographic ? OSRGetAngularUnits(h, nullptr) * 180 / M_PI : 0,
-             geographic ? 0 : OSRGetLinearUnits(h, nullptr)};
+  CrsBound b{};
+  if (!from_memo(MemoKind::crs_bound, definition, &b)) {
+    Srs srs = make_srs(definition, "geometry's");
+    auto h = static_cast<OGRSpatialReferenceH>(srs.get());
+    const bool geographic = OSRIsGeographic(h) != 0;
+    b = {geographic, geographic ? OSRGetAngularUnits(h, nullptr) * 180 / M_PI : 0,
+         geographic ? 0 : OSRGetLinearUnits(h, nullptr)};
+    shared_memo_put(MemoKind::crs_bound, definition, as_bytes(b));
+  }
   cache.emplace_front(definition, b);
   if (cache.size() > 16) cache.pop_back();
   return b;
@@ -185,11 +213,15 @@ const CrsUnits& crs_units(const std::string& wkt) {
   static std::list<std::pair<std::string, CrsUnits>> cache;
   for (auto& [key, units] : cache)
     if (key == wkt) return units;
-  Srs srs = make_srs(wkt, "raster's");
-  auto h = static_cast<OGRSpatialReferenceH>(srs.get());
-  OGRErr err = OGRERR_NONE;
-  CrsUnits u{OSRIsGeographic(h) != 0, OSRGetSemiMajor(h, &err), OSRGetInvFlattening(h, &err),
-             OSRGetAngularUnits(h, nullptr), OSRGetLinearUnits(h, nullptr)};
+  CrsUnits u{};
+  if (!from_memo(MemoKind::crs_units, wkt, &u)) {
+    Srs srs = make_srs(wkt, "raster's");
+    auto h = static_cast<OGRSpatialReferenceH>(srs.get());
+    OGRErr err = OGRERR_NONE;
+    u = {OSRIsGeographic(h) != 0, OSRGetSemiMajor(h, &err), OSRGetInvFlattening(h, &err),
+         OSRGetAngularUnits(h, nullptr), OSRGetLinearUnits(h, nullptr)};
+    shared_memo_put(MemoKind::crs_units, wkt, as_bytes(u));
+  }
   cache.emplace_front(wkt, u);
   if (cache.size() > 16) cache.pop_back();
   return cache.front().second;

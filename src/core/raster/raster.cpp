@@ -15,6 +15,7 @@
 #include "base/error.h"
 #include "gdal/gdal_env.h"
 #include "raster/hdf5_audit.h"
+#include "raster/shared_memo.h"
 #include "transfer/http_probe.h"
 #include "transfer/http_vsi.h"
 #include "transfer/sources.h"
@@ -26,8 +27,6 @@ namespace geoetl {
 class Dataset {
  public:
   explicit Dataset(GDALDatasetH h) : h_(h) {
-    const char* wkt = GDALGetProjectionRef(h);
-    crs_wkt = wkt != nullptr ? wkt : "";
     has_geotransform = GDALGetGeoTransform(h, geotransform) == CE_None;
     width = GDALGetRasterXSize(h);
     height = GDALGetRasterYSize(h);
@@ -40,14 +39,31 @@ class Dataset {
   Dataset& operator=(const Dataset&) = delete;
   GDALDatasetH handle() const { return h_; }
   void orphan() { h_ = nullptr; }  // the driver manager already deleted it
+  // The CRS as WKT, asked of GDAL at the first call (GDAL builds it through PROJ's database,
+  // which a backend opens at its first use: skipped when the shared memo knows the answer).
+  // Call within a NoSidecarFiles: a .aux.xml could name another CRS.
+  const std::string& crs_wkt() {
+    if (!crs_read_) {
+      const char* wkt = GDALGetProjectionRef(h_);
+      crs_wkt_ = wkt != nullptr ? wkt : "";
+      crs_read_ = true;
+    }
+    return crs_wkt_;
+  }
+  bool crs_known() const { return crs_read_; }
+  void set_crs_wkt(std::string wkt) {  // as the shared memo knows it
+    crs_wkt_ = std::move(wkt);
+    crs_read_ = true;
+  }
 
-  std::string crs_wkt;
   double geotransform[6] = {0, 1, 0, 0, 0, 1};
   bool has_geotransform = false;
   int width = 0, height = 0, bands = 0;
 
  private:
   GDALDatasetH h_;
+  std::string crs_wkt_;
+  bool crs_read_ = false;
 };
 
 namespace {
@@ -273,7 +289,7 @@ Raster Raster::open(const std::string& gdal_path, const std::string& shown,
   const bool local = stat_local(gdal_path, &st);
   if (local) r.signature_ = signature_of(st);
   r.ds_ = cached_dataset(gdal_path, shown, options, scope, r.signature_);
-  const Dataset& ds = *r.ds_;
+  Dataset& ds = *r.ds_;
   r.bands_ = ds.bands;
   r.grid_.width = ds.width;
   r.grid_.height = ds.height;
@@ -287,9 +303,24 @@ Raster Raster::open(const std::string& gdal_path, const std::string& shown,
   r.grid_.dx = gt[1];
   r.grid_.y0 = gt[3];
   r.grid_.dy = gt[5];
-  r.crs_wkt_ = ds.crs_wkt;
-  if (options.shared_blocks && shared_block_cache() != nullptr && local)
+  if (options.shared_blocks && shared_block_cache() != nullptr && local) {
     r.block_identity_ = identity_of(gdal_path, st);
+    // the file's CRS as another backend read it, or as read here and kept for the others
+    const std::string file(reinterpret_cast<const char*>(r.block_identity_.data()),
+                           sizeof r.block_identity_);
+    std::string wkt;
+    if (ds.crs_known()) {
+      r.crs_wkt_ = ds.crs_wkt();
+    } else if (shared_memo_get(MemoKind::file_crs, file, &wkt)) {
+      ds.set_crs_wkt(wkt);
+      r.crs_wkt_ = std::move(wkt);
+    } else {
+      r.crs_wkt_ = ds.crs_wkt();
+      shared_memo_put(MemoKind::file_crs, file, r.crs_wkt_);
+    }
+  } else {
+    r.crs_wkt_ = ds.crs_wkt();
+  }
   if (r.bands_ < 1)
     throw Error(
         ErrorKind::data_corrupted, "\"" + shown + "\" has no raster band", {},
