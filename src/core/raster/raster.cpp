@@ -239,12 +239,10 @@ std::string signature_of(const struct stat& st) {
 }
 
 std::array<uint64_t, 6> identity_of(const std::string& name, const struct stat& st) {
-  uint64_t h = 0xcbf29ce484222325;  // FNV-1a of the GDAL name (subdatasets of one file differ)
-  for (unsigned char ch : name) h = (h ^ ch) * 0x100000001b3;
   auto ns = [](const struct timespec& t) {
     return static_cast<uint64_t>(t.tv_sec) * 1000000000u + static_cast<uint64_t>(t.tv_nsec);
   };
-  return {h,
+  return {text_hash(name),  // the GDAL name: subdatasets of one file differ
           static_cast<uint64_t>(st.st_dev),
           static_cast<uint64_t>(st.st_ino),
           static_cast<uint64_t>(st.st_size),

@@ -370,6 +370,12 @@ void SharedBlockCache::hold_lock_for_test(const BlockKey& key) {
   acquire(h, lock_of(h, hash_of(key)));
 }
 
+uint64_t text_hash(const std::string& text) {
+  uint64_t h = 0xcbf29ce484222325;
+  for (unsigned char ch : text) h = (h ^ ch) * 0x100000001b3;
+  return h;
+}
+
 SharedBlockCache* shared_block_cache() {
   return process_cache;
 }

@@ -19,6 +19,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 
 namespace geoetl {
 
@@ -83,6 +84,9 @@ class SharedBlockCache {
   SharedBlockCache(const SharedBlockCache&) = delete;
   SharedBlockCache& operator=(const SharedBlockCache&) = delete;
 };
+
+// FNV-1a of `text`: how keys name a file (its GDAL name) and a memo entry (shared_memo.h).
+uint64_t text_hash(const std::string& text);
 
 // The process's shared cache (set by the glue once the segment exists), or nullptr.
 SharedBlockCache* shared_block_cache();

@@ -12,14 +12,13 @@ constexpr uint32_t kMemoBand = UINT32_MAX;  // no raster has this many bands
 // The entry's key: two independent hashes and the length of `key`, and the kind; its bytes
 // repeat `key` in full, so that a collision is never taken for an answer.
 BlockKey memo_key(MemoKind kind, const std::string& key) {
-  uint64_t a = 0xcbf29ce484222325, b = 0x84222325cbf29ce4;
+  uint64_t b = 0x84222325cbf29ce4;
   for (unsigned char ch : key) {
-    a = (a ^ ch) * 0x100000001b3;
     b = (b + ch + 1) * 0x9e3779b97f4a7c15;
     b ^= b >> 31;
   }
   BlockKey k;
-  k.file[0] = a;
+  k.file[0] = text_hash(key);
   k.file[1] = b;
   k.file[2] = key.size();
   k.file[3] = static_cast<uint64_t>(kind);
